@@ -1,0 +1,243 @@
+// The `ao` entry point. Only commander is imported eagerly; every command's code (and @ao/core,
+// yaml, zod, plugins) loads when that command runs, which keeps `ao --help` fast.
+import { Command, CommanderError, Option } from 'commander';
+import type { GlobalOptions } from './context.js';
+
+const program = new Command();
+program
+  .name('ao')
+  .description('Agent Orchestrator: run many AI coding agents in parallel, from issue to merged change')
+  .version(typeof __AO_VERSION__ === 'string' ? __AO_VERSION__ : '0.0.0-dev', '-V, --version', 'print the version')
+  .option('-c, --config <file>', 'use this agent-orchestrator.yaml instead of searching up from cwd')
+  .option('-v, --verbose', 'print the cause of errors')
+  .showHelpAfterError('(run ao --help for usage)')
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(str) });
+
+type Runner = (args: unknown[], globals: GlobalOptions) => Promise<number | void>;
+
+/** Wires a command to a lazily imported module's `run(args, globals)` (or another export). */
+function lazy<M>(load: () => Promise<M>, pick: (m: M) => Runner = (m) => (m as { run: Runner }).run) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args[args.length - 1] as Command;
+    const globals = cmd.optsWithGlobals<GlobalOptions>();
+    const code = await pick(await load())(args.slice(0, -1), globals);
+    if (typeof code === 'number') process.exitCode = code;
+  };
+}
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+program
+  .command('init')
+  .description('write agent-orchestrator.yaml for the git repository in cwd')
+  .option('--auto', 'accept detected defaults without asking')
+  .option('-f, --force', 'overwrite an existing config')
+  .action(lazy(() => import('./commands/init.js')));
+
+program
+  .command('doctor')
+  .description('check git, tmux, node, agent CLIs, the config and the data dir')
+  .action(lazy(() => import('./commands/doctor.js')));
+
+program
+  .command('spawn')
+  .description('start an agent on an issue or a prompt, in its own workspace and terminal; prints the session id')
+  .argument('[issue]', 'tracker issue id')
+  .option('-a, --agent <name>', 'agent to use (a built-in or a key of agents:)')
+  .option('-p, --prompt <text>', 'what to do (alone, or added to the issue)')
+  .option('--project <name>', 'project from the config (default: the one containing cwd)')
+  .option('--json', 'print the session as JSON')
+  .action(lazy(() => import('./commands/spawn.js')));
+
+program
+  .command('batch-spawn')
+  .description('spawn a session per issue in parallel, bounded by limits.maxConcurrentSessions')
+  .argument('[issues...]', 'tracker issue ids')
+  .option('-l, --label <label>', 'also spawn every open issue with this label (in the project\'s tracker)')
+  .option('-a, --agent <name>', 'agent to use')
+  .option('--project <name>', 'project from the config')
+  .option('--json', 'print results as JSON')
+  .action(lazy(() => import('./commands/batch-spawn.js')));
+
+program
+  .command('send')
+  .description('send a message to a session, delivered literally as one submission')
+  .argument('<session>', 'session id')
+  .argument('[message...]', 'the message (or - to read stdin)')
+  .option('-f, --file <file>', 'read the message from a file (- for stdin)')
+  .action(lazy(() => import('./commands/send.js')));
+
+program
+  .command('status')
+  .description('one table of all sessions: status, activity, branch, PR, age, last event')
+  .option('--json', 'print the sessions as JSON')
+  .option('--project <name>', 'only this project')
+  .action(lazy(() => import('./commands/status.js')));
+
+const session = program.command('session').description('list, attach, kill, restore and clean up sessions');
+session
+  .command('ls')
+  .description('list sessions')
+  .option('--json', 'print the sessions as JSON (the machine contract)')
+  .option('--project <name>', 'only this project')
+  .action(lazy(() => import('./commands/status.js')));
+session
+  .command('attach')
+  .description("attach your terminal to the session's terminal")
+  .argument('<session>', 'session id')
+  .action(lazy(() => import('./commands/session.js'), (m) => m.attach));
+session
+  .command('kill')
+  .description('stop the agent; its workspace and branch are kept')
+  .argument('<session>', 'session id')
+  .action(lazy(() => import('./commands/session.js'), (m) => m.kill));
+session
+  .command('restore')
+  .description('relaunch an exited agent in the same workspace and branch')
+  .argument('<session>', 'session id')
+  .action(lazy(() => import('./commands/session.js'), (m) => m.restore));
+session
+  .command('cleanup')
+  .description('remove workspaces of finished sessions that are clean; list the rest with why')
+  .option('-n, --dry-run', 'only say what would be removed')
+  .option('--project <name>', 'only this project')
+  .option('--json', 'print the result as JSON')
+  .action(lazy(() => import('./commands/session.js'), (m) => m.cleanup));
+session
+  .command('events')
+  .description("print a session's event log")
+  .argument('<session>', 'session id')
+  .option('-f, --follow', 'keep printing new events')
+  .option('--json', 'one JSON object per line')
+  .action(lazy(() => import('./commands/session.js'), (m) => m.events));
+
+const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
+issue
+  .command('new')
+  .description('create an issue; prints its id')
+  .argument('<title>', 'issue title')
+  .option('-b, --body <text>', 'issue body (markdown)')
+  .option('-l, --label <label>', 'label (repeatable)', collect)
+  .option('--project <name>', 'project from the config')
+  .option('--json', 'print the issue as JSON')
+  .action(lazy(() => import('./commands/issue.js'), (m) => m.create));
+issue
+  .command('ls')
+  .description('list issues')
+  .option('--state <state>', 'open | closed | all', 'open')
+  .option('-l, --label <label>', 'only issues with this label (repeatable)', collect)
+  .option('--project <name>', 'project from the config')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/issue.js'), (m) => m.list));
+
+program
+  .command('demo')
+  .description('the whole loop on a throw-away repo with two scripted agents: issues, PRs, CI, fixes, reviews, merges')
+  .option('--keep', 'keep the throw-away repo and data dir afterwards')
+  .option('--timeout <seconds>', 'give up after this long', '90')
+  .action(lazy(() => import('./commands/demo.js')));
+
+program
+  .command('start')
+  .description('start the daemon (lifecycle loop + dashboard API) in the background, and an orchestrator agent session')
+  .option('--no-orchestrator', 'do not start the orchestrator agent session')
+  .addOption(new Option('--foreground', 'run the daemon in this process (for service managers)').hideHelp())
+  .action(lazy(() => import('./commands/start.js')));
+
+program
+  .command('stop')
+  .description('stop the daemon; sessions, terminals and workspaces keep running')
+  .action(lazy(() => import('./commands/stop.js')));
+
+const daemon = program.command('daemon').description('the background daemon');
+daemon
+  .command('status')
+  .description('whether the daemon runs: pid, url, uptime, last lifecycle poll, orchestrator')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/daemon-status.js')));
+
+program
+  .command('dashboard')
+  .description('print the dashboard URL (with its token), or open it in the browser')
+  .option('--open', 'open it with xdg-open/open when there is a display')
+  .action(lazy(() => import('./commands/dashboard.js')));
+
+program
+  .command('review')
+  .description("review a session's pull request (local SCM): the lifecycle then merges or sends the comments to the agent")
+  .argument('<session>', 'session id')
+  .argument('<decision>', 'approve | request-changes')
+  .option('-m, --message <text>', 'review comment (sent to the agent on request-changes)')
+  .action(lazy(() => import('./commands/review.js')));
+
+const pr = program.command('pr').description('pull requests of sessions');
+pr
+  .command('open')
+  .description("open the session's pull request now")
+  .argument('<session>', 'session id')
+  .option('--json', 'print the PR as JSON')
+  .action(lazy(() => import('./commands/pr.js'), (m) => m.open));
+
+const approvals = program.command('approvals').description('the approval queue of autonomy levels manual and copilot');
+approvals
+  .command('ls')
+  .description('list approvals, newest first')
+  .option('--status <status>', 'pending | approved | rejected | expired')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/approvals.js'), (m) => m.list));
+approvals
+  .command('approve')
+  .description('approve and run the held action now')
+  .argument('<id>', 'approval id (ap-…)')
+  .option('-m, --message <text>', 'note kept with the approval')
+  .action(lazy(() => import('./commands/approvals.js'), (m) => m.approve));
+approvals
+  .command('reject')
+  .description('reject: the action never runs')
+  .argument('<id>', 'approval id (ap-…)')
+  .option('-m, --message <text>', 'why (kept with the approval)')
+  .action(lazy(() => import('./commands/approvals.js'), (m) => m.reject));
+
+const lifecycle = program.command('lifecycle').description('the lifecycle loop the daemon runs');
+lifecycle
+  .command('poll')
+  .description('run one lifecycle poll in the foreground: statuses, PRs, CI, reactions')
+  .option('--json', 'print the poll summary as JSON')
+  .action(lazy(() => import('./commands/lifecycle.js'), (m) => m.poll));
+
+const config = program.command('config').description('inspect the configuration');
+config
+  .command('show')
+  .description('print the resolved config, secrets masked')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/config-show.js')));
+
+const plugin = program.command('plugin').description('list and create plugins');
+plugin
+  .command('ls')
+  .description('list built-in and external plugins')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/plugin-ls.js')));
+plugin
+  .command('create')
+  .description('scaffold an external plugin in ./ao-plugin-<name>')
+  .argument('<slot>', 'runtime | agent | workspace | tracker | scm | notifier | terminal')
+  .argument('<name>', 'plugin name')
+  .addOption(new Option('--dir <dir>', 'where to create it'))
+  .action(lazy(() => import('./commands/plugin-create.js')));
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" only to commander; nothing else needs loading for them.
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const { handleError } = await import('./errors.js');
+    process.exitCode = handleError(error, Boolean(program.opts<GlobalOptions>().verbose));
+  }
+}
+
+await main();

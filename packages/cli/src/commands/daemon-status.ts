@@ -1,0 +1,55 @@
+import { daemonRequest, resolvePaths } from '@ao/core';
+import type { GlobalOptions } from '../context.js';
+import { age } from '../sessions.js';
+import { color, print } from '../render.js';
+
+interface StatusBody {
+  pid: number;
+  url: string;
+  startedAt: string;
+  uptimeMs: number;
+  version: string;
+  lifecycle?: { running?: boolean; lastPollAt?: string | null; lastPollOk?: boolean | null; lastPollResult?: unknown; lastPollError?: string | null; polls?: number };
+  orchestrator?: { state: string; sessionId?: string; error?: string; reason?: string };
+  sessions?: { total: number };
+}
+
+/** `ao daemon status [--json]`: running or not, pid, url, uptime, last lifecycle poll. Exit 1 when not running. */
+export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<number> {
+  const flags = (opts ?? {}) as { json?: boolean };
+  const paths = resolvePaths(process.env);
+  const { daemonState } = await import('../daemon/files.js');
+  const state = daemonState(paths);
+  if (state.state !== 'running') {
+    if (flags.json) print(JSON.stringify({ running: false, ...(state.state === 'stale' ? { stalePid: state.info.pid } : {}) }));
+    else print(state.state === 'stale' ? `ao daemon is not running (stale files of pid ${state.info.pid}; \`ao start\` cleans them up)` : 'ao daemon is not running (start it with `ao start`)');
+    return 1;
+  }
+  const s = await daemonRequest<StatusBody>(paths, '/api/status', { timeoutMs: 5_000 });
+  if (flags.json) {
+    print(JSON.stringify(s, null, 2));
+    return 0;
+  }
+  const lc = s.lifecycle ?? {};
+  const poll = lc.lastPollAt
+    ? `${age(lc.lastPollAt)} ago, ${lc.lastPollOk === false ? color.red(`failed: ${lc.lastPollError ?? 'unknown error'}`) : color.green('ok')}${summary(lc.lastPollResult)}`
+    : 'not yet';
+  const o = s.orchestrator;
+  const orch = !o ? '-' : o.state === 'running' ? `${o.sessionId ?? '?'}` : o.state === 'failed' ? color.yellow(`failed: ${o.error ?? ''}`) : o.state === 'disabled' ? `off (${o.reason ?? ''})` : o.state;
+  print(`${color.green('running')}  pid ${s.pid}  ${s.url}`);
+  print(`uptime:       ${age(s.startedAt)}`);
+  print(`last poll:    ${poll}${lc.polls !== undefined ? ` (${lc.polls} polls)` : ''}`);
+  print(`orchestrator: ${orch}`);
+  if (s.sessions) print(`sessions:     ${s.sessions.total}`);
+  print(`version:      ${s.version}`);
+  return 0;
+}
+
+function summary(result: unknown): string {
+  if (!result || typeof result !== 'object') return '';
+  const parts = Object.entries(result as Record<string, unknown>)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+    .slice(0, 6)
+    .map(([k, v]) => `${k}=${String(v)}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}

@@ -1,0 +1,120 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  exec,
+  findConfigFile,
+  installHint,
+  isAoError,
+  loadConfig,
+  resolveConfig,
+  resolvePaths,
+  silentLogger,
+  systemClock,
+  whichSync,
+  type ResolvedConfig,
+} from '@ao/core';
+import { createRegistry, type GlobalOptions } from '../context.js';
+import { color, print } from '../render.js';
+import { KNOWN_AGENTS } from './init.js';
+
+type Level = 'ok' | 'warn' | 'fail';
+interface Check {
+  level: Level;
+  label: string;
+  detail: string;
+}
+
+const MIN_NODE = [20, 19] as const;
+
+async function version(tool: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await exec(tool, args, { timeoutMs: 5000, reject: false });
+    return stdout.trim().split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs every check; each failing line says how to fix it. Exit 1 when a required check fails. */
+export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
+  const checks: Check[] = [];
+  const add = (level: Level, label: string, detail: string): void => {
+    checks.push({ level, label, detail });
+  };
+
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1])) add('ok', 'node', `v${process.versions.node}`);
+  else add('fail', 'node', `v${process.versions.node} is too old: install Node ${MIN_NODE.join('.')} or newer`);
+
+  const git = whichSync('git');
+  if (git) add('ok', 'git', (await version('git', ['--version'])) ?? git);
+  else add('fail', 'git', `not found: ${installHint('git')}`);
+
+  // The config decides whether tmux is required and which agents matter.
+  let config: ResolvedConfig | undefined;
+  const file = globals.config ?? findConfigFile(process.cwd());
+  if (!file) {
+    add('warn', 'config', 'no agent-orchestrator.yaml here or above: run `ao init` in your repository');
+  } else {
+    try {
+      config = await resolveConfig(loadConfig({ file, cwd: process.cwd() }), createRegistry());
+      add('ok', 'config', `${config.file} (${Object.keys(config.projects).length} project(s))`);
+    } catch (error) {
+      add('fail', 'config', isAoError(error) ? error.message : String(error));
+    }
+  }
+
+  const projects = config ? Object.values(config.projects) : [];
+  const tmuxNeeded = projects.some((p) => p.runtime.plugin === 'tmux');
+  const tmux = whichSync('tmux');
+  if (tmux) add('ok', 'tmux', (await version('tmux', ['-V'])) ?? tmux);
+  else add(tmuxNeeded ? 'fail' : 'warn', 'tmux', `not found: ${installHint('tmux')}`);
+
+  const configuredAgents = new Set(projects.map((p) => p.agent.plugin));
+  for (const agent of KNOWN_AGENTS) {
+    const path = whichSync(agent.bin);
+    if (path) add('ok', `agent ${agent.plugin}`, path);
+    else {
+      const used = configuredAgents.has(agent.plugin);
+      add('warn', `agent ${agent.plugin}`, `${agent.bin} not found${used ? ' (your config uses it)' : ''}: ${installHint(agent.bin)}`);
+    }
+  }
+  for (const name of Object.keys(config?.parsed.agents ?? {})) {
+    const sel = config?.agents[name];
+    if (sel?.plugin !== 'command') continue;
+    const bin = (sel.config as { command: string[] }).command[0] ?? '';
+    const found = bin.includes('/') ? bin : whichSync(bin);
+    if (found) add('ok', `agent ${name}`, found);
+    else add('warn', `agent ${name}`, `${bin} not found on PATH: install it or fix agents.${name}.command`);
+  }
+
+  // GitHub only matters (and only costs a network call) when a project uses a github plugin.
+  const githubRepos = projects.flatMap((p) =>
+    [p.tracker, p.scm].filter((sel) => sel.plugin === 'github').map((sel) => String((sel.config as { repo?: unknown }).repo ?? '')),
+  );
+  if (githubRepos.length) {
+    const { githubDoctorChecks } = await import('@ao/github');
+    const found = await githubDoctorChecks({ repos: githubRepos.filter(Boolean), env: process.env, exec, logger: silentLogger, clock: systemClock });
+    for (const c of found) add(c.level, c.label, c.detail);
+  }
+
+  const paths = resolvePaths();
+  try {
+    mkdirSync(paths.home, { recursive: true });
+    const probe = join(paths.home, `.doctor-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+    add('ok', 'data dir', `${paths.home} is writable`);
+  } catch (error) {
+    add('fail', 'data dir', `${paths.home} is not writable (${(error as Error).message}): fix its permissions or set AO_HOME to a writable directory`);
+  }
+
+  const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };
+  const width = Math.max(...checks.map((c) => c.label.length));
+  for (const c of checks) print(`${mark[c.level]} ${c.label.padEnd(width)}  ${c.detail}`);
+  const failed = checks.filter((c) => c.level === 'fail').length;
+  const warned = checks.filter((c) => c.level === 'warn').length;
+  print();
+  print(failed ? color.red(`${failed} problem(s) must be fixed`) : color.green(`ready${warned ? ` (${warned} warning(s))` : ''}`));
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { AoError } from '@ao/core';
+import type { GlobalOptions } from '../context.js';
+import { loadSessions } from '../sessions.js';
+import { notifyDaemon } from '../daemon/notify.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `ao send <id> [message...] [--file F | -]`: delivers the text literally, as one submission. */
+export async function run([id, words, opts]: unknown[], globals: GlobalOptions): Promise<number> {
+  const flags = (opts ?? {}) as { file?: string };
+  const parts = (words as string[]) ?? [];
+  let message: string;
+  if (flags.file !== undefined) {
+    if (parts.length) throw new AoError('USAGE', 'Give the message as arguments or with --file, not both');
+    message = flags.file === '-' ? await readStdin() : readFileSync(flags.file, 'utf8');
+  } else if (parts.length === 1 && parts[0] === '-') {
+    message = await readStdin();
+  } else {
+    message = parts.join(' ');
+  }
+  message = message.replace(/\n+$/, '');
+  if (!message.trim()) throw new AoError('USAGE', 'Nothing to send: give a message, --file F, or - to read stdin');
+  const { manager, paths } = await loadSessions(globals);
+  await manager.send(String(id), message);
+  await notifyDaemon(paths, `send ${String(id)}`);
+  return 0;
+}

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { AoError, type SessionEvent } from '@ao/core';
+import type { GlobalOptions } from '../context.js';
+import { color, print } from '../render.js';
+import { loadSessions } from '../sessions.js';
+import { notifyDaemon } from '../daemon/notify.js';
+
+/** `ao session attach <id>`: hands the terminal to the session (tmux attach). */
+export async function attach([id]: unknown[], globals: GlobalOptions): Promise<number> {
+  const { manager } = await loadSessions(globals);
+  const plan = await manager.attach(String(id));
+  if (plan.url) {
+    print(plan.url);
+    return 0;
+  }
+  if (!plan.argv?.length) throw new AoError('SESSION_STATE', `Session ${String(id)} has no terminal to attach to`);
+  if (!process.stdin.isTTY) {
+    print(plan.argv.join(' '));
+    return 0;
+  }
+  const [file, ...args] = plan.argv as [string, ...string[]];
+  const r = spawnSync(file, args, { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+
+/** `ao session kill <id>`: stops the agent, keeps the workspace and branch, says what is in them. */
+export async function kill([id]: unknown[], globals: GlobalOptions): Promise<number> {
+  const { manager, paths } = await loadSessions(globals);
+  const { session, workspace } = await manager.kill(String(id));
+  await notifyDaemon(paths, `kill ${session.id}`);
+  print(`killed ${session.id}; workspace kept at ${session.workspacePath} (branch ${session.branch})`);
+  if (workspace?.dirty) print(color.yellow(`  it has uncommitted changes: nothing was deleted`));
+  if (workspace?.ahead) print(`  ${workspace.ahead} commit(s) ahead of ${session.baseBranch}`);
+  print(color.dim(`  restore: ao session restore ${session.id}   remove when done: ao session cleanup`));
+  return 0;
+}
+
+/** `ao session restore <id>`: relaunches the agent in the same workspace and branch. */
+export async function restore([id]: unknown[], globals: GlobalOptions): Promise<number> {
+  const { manager, paths } = await loadSessions(globals);
+  const s = await manager.restore(String(id));
+  await notifyDaemon(paths, `restore ${s.id}`);
+  print(`restored ${s.id} on branch ${s.branch}`);
+  return 0;
+}
+
+/** `ao session cleanup [--dry-run]`: removes clean, finished workspaces; lists the rest with why. */
+export async function cleanup([opts]: unknown[], globals: GlobalOptions): Promise<number> {
+  const flags = (opts ?? {}) as { dryRun?: boolean; project?: string; json?: boolean };
+  const { manager } = await loadSessions(globals);
+  const result = await manager.cleanup({ dryRun: Boolean(flags.dryRun), ...(flags.project ? { project: flags.project } : {}) });
+  if (flags.json) {
+    print(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  const verb = flags.dryRun ? 'would remove' : 'removed';
+  for (const r of result.removed) print(`${color.green(verb)} ${r.id} (${r.workspacePath})`);
+  for (const k of result.kept) print(`${color.yellow('kept')} ${k.id}: ${k.reason}`);
+  if (!result.removed.length && !result.kept.length) print('No sessions.');
+  return 0;
+}
+
+function formatEvent(e: SessionEvent): string {
+  const data = e.data && Object.keys(e.data).length ? ` ${JSON.stringify(e.data)}` : '';
+  const set = e.set ? Object.entries(e.set).filter(([k]) => ['status', 'activity'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+  return `${e.ts}  ${e.type}${set ? `  ${set}` : ''}${data}`;
+}
+
+/** `ao session events <id> [--follow]`: the session's event log. */
+export async function events([id, opts]: unknown[], globals: GlobalOptions): Promise<number> {
+  const flags = (opts ?? {}) as { follow?: boolean; json?: boolean };
+  const { store } = await loadSessions(globals);
+  const session = await store.find(String(id));
+  const show = (e: SessionEvent): void => print(flags.json ? JSON.stringify(e) : formatEvent(e));
+  if (!flags.follow) {
+    const { events: log, problems } = await store.readLog(session.project, session.id);
+    for (const e of log) show(e);
+    for (const p of problems) process.stderr.write(`ao: skipped ${p.path}: ${p.reason}\n`);
+    return 0;
+  }
+  // Existing events first, then each new one as it is appended, until Ctrl-C.
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  await store.follow(session.project, session.id, show, controller.signal);
+  return 0;
+}

@@ -1,0 +1,156 @@
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, withFileLock, type DaemonInfo } from '@ao/core';
+import type { GlobalOptions } from '../context.js';
+import { print, printErr } from '../render.js';
+import { loadSessions } from '../sessions.js';
+import { createEventHub } from './events.js';
+import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
+import { createLifecycleHost } from './lifecycle-host.js';
+import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
+import { createApiRoutes } from './routes.js';
+import { closeServer, createDaemonServer, isLoopback, listen } from './server.js';
+
+const VERSION = typeof __AO_VERSION__ === 'string' ? __AO_VERSION__ : '0.0.0-dev';
+
+export interface RunDaemonOptions {
+  /** False for `--no-orchestrator`. */
+  orchestrator: boolean;
+}
+
+/**
+ * `ao start --foreground`: the daemon itself. Listens on `dashboard.host:port`, hosts the
+ * lifecycle loop and the pty terminals, writes `daemon.json` once it answers, and on SIGTERM or
+ * SIGINT stops the loop, closes the server and removes its files. Sessions are never touched.
+ */
+export async function runDaemon(globals: GlobalOptions, options: RunDaemonOptions): Promise<number> {
+  const cli = await loadSessions(globals);
+  const { config, paths, manager, store } = cli;
+  const logger = createFileLogger(paths.logs).child({ cmd: 'daemon', daemon: process.pid });
+
+  const token = ensureToken(paths);
+  const startedAt = new Date();
+
+  const lifecycle = await createLifecycleHost({ config, manager, store, paths, logger });
+  const events = createEventHub({ paths, store, logger });
+  const pty = await lifecycle.createPty();
+
+  let orchestrator: OrchestratorState = options.orchestrator
+    ? config.orchestrator.enabled
+      ? { state: 'starting' }
+      : { state: 'disabled', reason: 'orchestrator.enabled is false in the config' }
+    : { state: 'disabled', reason: '--no-orchestrator' };
+
+  const { host } = config.dashboard;
+  let info: DaemonInfo | undefined;
+  const api = createApiRoutes({
+    manager,
+    store,
+    lifecycle,
+    approvals: lifecycle.approvals,
+    events,
+    cwd: cli.cwd,
+    health: () => ({ ok: true, pid: process.pid, version: VERSION }),
+    status: async () => {
+      const { sessions } = await manager.list({ refresh: false });
+      const byStatus: Record<string, number> = {};
+      for (const s of sessions) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+      return {
+        running: true,
+        ...info,
+        uptimeMs: Date.now() - startedAt.getTime(),
+        configFile: config.file,
+        lifecycle: lifecycle.status(),
+        orchestrator,
+        sessions: { total: sessions.length, byStatus },
+      };
+    },
+  });
+  // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
+  const { createDashboard } = await import('@ao/web');
+  const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
+  const server = createDaemonServer({ token, logger, handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
+  // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
+  info = await withFileLock(
+    join(paths.home, 'daemon.lock'),
+    async () => {
+      const existing = daemonState(paths);
+      if (existing.state === 'running' && existing.info.pid !== process.pid) {
+        throw new AoError('DAEMON_RUNNING', `The ao daemon is already running (pid ${existing.info.pid}, ${existing.info.url}): stop it with \`ao stop\``);
+      }
+      let port: number;
+      try {
+        port = await listen(server, host, config.dashboard.port);
+      } catch (error) {
+        throw new AoError('DAEMON_FAILED', `The ao daemon could not listen on ${host}:${config.dashboard.port}: ${describeError(error)} (set dashboard.port in ${config.file}, or 0 for any free port)`, { cause: error });
+      }
+      const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION };
+      await writeDaemonInfo(paths, published);
+      return published;
+    },
+    { timeoutMs: 10_000 },
+  ).catch(async (error: unknown) => {
+    await closeServer(server).catch(() => {});
+    await pty?.close().catch(() => {});
+    throw error;
+  });
+  if (!isLoopback(host)) {
+    logger.warn({ host }, 'daemon bound to a non-loopback address');
+    printErr(`ao: warning: the daemon listens on ${host}, reachable from other machines; anyone with the token can drive your agents`);
+  }
+  logger.info({ ...info }, 'daemon started');
+  print(`ao daemon listening on ${info.url} (pid ${process.pid})`);
+
+  lifecycle.start();
+
+  // The orchestrator starts after the API is up, so `ao start` sees the daemon at once and then
+  // waits on /api/status for how the orchestrator went.
+  if (orchestrator.state === 'starting') {
+    void ensureOrchestrator({ manager, config, cwd: cli.cwd, ao: aoCommand(config.file) })
+      .then(({ session, spawned }) => {
+        orchestrator = { state: 'running', sessionId: session.id, spawned };
+        logger.info({ session: session.id, spawned }, spawned ? 'orchestrator spawned' : 'orchestrator already running');
+        print(spawned ? `orchestrator session ${session.id} started` : `orchestrator session ${session.id} is already running`);
+        lifecycle.trigger('orchestrator');
+      })
+      .catch((error: unknown) => {
+        orchestrator = { state: 'failed', error: describeError(error) };
+        logger.warn({ err: describeError(error) }, 'orchestrator spawn failed');
+        printErr(`ao: warning: the orchestrator session could not be started: ${describeError(error)}`);
+      });
+  }
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info({ signal }, 'daemon stopping');
+      print(`ao daemon stopping (${signal})`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+
+  await lifecycle.stop().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'lifecycle stop failed'));
+  events.close();
+  dashboard.close();
+  await closeServer(server);
+  await pty?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'pty host shutdown failed'));
+  removeDaemonInfo(paths, process.pid);
+  logger.info({ file: daemonFiles(paths).info }, 'daemon stopped');
+  print('ao daemon stopped');
+  await flushLogs();
+  return 0;
+}
+
+/** The command line the orchestrator agent uses to call this very ao, with this config. */
+function aoCommand(configFile: string): string {
+  let bin = process.argv[1] ?? 'ao';
+  try {
+    bin = realpathSync(bin);
+  } catch {
+    // keep argv[1]
+  }
+  const quote = (s: string): string => (/^[A-Za-z0-9_./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return `${quote(process.execPath)} ${quote(bin)} --config ${quote(configFile)}`;
+}

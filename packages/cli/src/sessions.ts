@@ -1,0 +1,34 @@
+import { createFileLogger, createSessionManager, createSessionStore, exec, systemClock, type SessionManager, type SessionStore } from '@ao/core';
+import { loadCliContext, type CliContext, type GlobalOptions } from './context.js';
+
+export interface SessionCli extends CliContext {
+  store: SessionStore;
+  manager: SessionManager;
+}
+
+/** Config, store and the SessionManager: what every session command needs. */
+export async function loadSessions(globals: GlobalOptions): Promise<SessionCli> {
+  const ctx = await loadCliContext(globals);
+  const store = createSessionStore(ctx.paths);
+  const logger = createFileLogger(ctx.paths.logs).child({ cmd: process.argv[2] });
+  const manager = createSessionManager({
+    config: ctx.config,
+    registry: ctx.registry,
+    store,
+    paths: ctx.paths,
+    logger,
+    clock: systemClock,
+    exec,
+    env: ctx.env,
+  });
+  return { ...ctx, store, manager };
+}
+
+/** "3m", "2h", "5d" since an ISO time. */
+export function age(isoTime: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(isoTime)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}

@@ -1,0 +1,184 @@
+import { resolve as resolvePath } from 'node:path';
+import type { PluginSlot } from '../contracts/plugin.js';
+import { AoError } from '../errors.js';
+import { isOnPath } from '../exec.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { formatPath } from './issues.js';
+import { where, zodToAoError, type LoadedConfig } from './load.js';
+import type { Autonomy, ParsedConfig, SlotRef } from './schema.js';
+
+/** Which plugin fills a slot, with its config already validated by that plugin's schema. */
+export interface SlotSelection {
+  plugin: string;
+  config: unknown;
+  /** Key path in the config file that chose it, for error messages. */
+  at: string;
+}
+
+export interface ResolvedProject {
+  name: string;
+  /** Absolute path of the repository. */
+  path: string;
+  /** Undefined when the config leaves it to detection from the repo. */
+  defaultBranch?: string;
+  sessionPrefix: string;
+  autonomy: Autonomy;
+  runtime: SlotSelection;
+  workspace: SlotSelection;
+  /** The agent name as configured (`claude-code`, or a key of `agents:`). */
+  agentName: string;
+  agent: SlotSelection;
+  tracker: SlotSelection;
+  scm: SlotSelection;
+  terminal: SlotSelection;
+  notifiers: SlotSelection[];
+  postCreate: string[][];
+  copyFiles: string[];
+  prompts: { issue?: string; task?: string };
+}
+
+export interface ResolvedConfig {
+  file: string;
+  dir: string;
+  projects: Record<string, ResolvedProject>;
+  /** Every agent a session may pick with `--agent`: built-in agent plugins and the `agents:` entries. */
+  agents: Record<string, SlotSelection>;
+  plugins: string[];
+  limits: ParsedConfig['limits'];
+  autonomy: Autonomy;
+  reactions: ParsedConfig['reactions'];
+  lifecycle: ParsedConfig['lifecycle'];
+  approvals: ParsedConfig['approvals'];
+  dashboard: ParsedConfig['dashboard'];
+  orchestrator: ParsedConfig['orchestrator'];
+  /** The top-level validated config, for `ao config show`. */
+  parsed: ParsedConfig;
+  interpolated: LoadedConfig['interpolated'];
+}
+
+type PathParts = (string | number)[];
+
+function selectionFromRef(ref: SlotRef, path: PathParts): { plugin: string; config: unknown; path: PathParts } {
+  if (typeof ref === 'string') return { plugin: ref, config: {}, path };
+  const { plugin, ...config } = ref;
+  return { plugin, config, path };
+}
+
+/**
+ * Resolves the loaded config against the plugin registry: external plugins are imported, every
+ * slot is bound to a plugin, and each plugin's section is validated by its own `configSchema`.
+ * Errors name the file, line, key path and what the plugin expected.
+ */
+export async function resolveConfig(
+  loaded: LoadedConfig,
+  registry: PluginRegistry,
+  options: { env?: Readonly<Record<string, string | undefined>> } = {},
+): Promise<ResolvedConfig> {
+  const env = options.env ?? process.env;
+  const { config, file, source } = loaded;
+
+  if (config.plugins.length) await registry.loadExternal(config.plugins, loaded.dir, file);
+
+  const validate = async (slot: PluginSlot, sel: { plugin: string; config: unknown; path: PathParts }): Promise<SlotSelection> => {
+    const at = formatPath(sel.path);
+    const manifest = await registry.get(slot, sel.plugin, `${where(source, file, sel.path)} ${at}`);
+    const result = manifest.configSchema.safeParse(sel.config);
+    if (!result.success) {
+      // The object form `{ plugin, ...rest }` puts the plugin's keys right beside `plugin`.
+      throw zodToAoError('PLUGIN_CONFIG_INVALID', result.error, {
+        file,
+        source,
+        input: sel.config,
+        schema: manifest.configSchema as never,
+        prefix: sel.path,
+        title: `Invalid config for ${slot} plugin "${sel.plugin}" in ${file}`,
+      });
+    }
+    return { plugin: sel.plugin, config: result.data, at };
+  };
+
+  // Named agents: `agents.<name>` is a `command` agent unless it says `plugin:`.
+  const agents: Record<string, SlotSelection> = {};
+  for (const entry of registry.list('agent')) agents[entry.name] = { plugin: entry.name, config: {}, at: `agent plugin ${entry.name}` };
+  for (const [name, entry] of Object.entries(config.agents)) {
+    const { plugin = 'command', ...rest } = entry as { plugin?: string } & Record<string, unknown>;
+    agents[name] = await validate('agent', { plugin, config: rest, path: ['agents', name] });
+  }
+
+  const pickAgent = async (ref: SlotRef, path: PathParts): Promise<{ name: string; selection: SlotSelection }> => {
+    if (typeof ref === 'string' && config.agents[ref]) return { name: ref, selection: agents[ref] as SlotSelection };
+    const sel = selectionFromRef(ref, path);
+    return { name: sel.plugin, selection: await validate('agent', sel) };
+  };
+
+  const d = config.defaults;
+  const defaultRuntime: SlotRef = d.runtime ?? (isOnPath('tmux', env) ? 'tmux' : 'process');
+
+  const projects: Record<string, ResolvedProject> = {};
+  for (const [name, p] of Object.entries(config.projects)) {
+    const base = ['projects', name];
+    const slot = (key: 'runtime' | 'workspace' | 'tracker' | 'scm' | 'terminal', fallback: SlotRef) =>
+      selectionFromRef(p[key] ?? fallback, p[key] ? [...base, key] : ['defaults', key]);
+    const agentRef = p.agent ?? d.agent;
+    const agent = await pickAgent(agentRef, p.agent ? [...base, 'agent'] : ['defaults', 'agent']);
+    const notifierRefs = p.notifiers ?? d.notifiers;
+    const notifierBase = p.notifiers ? [...base, 'notifiers'] : ['defaults', 'notifiers'];
+    const runtime = await validate('runtime', slot('runtime', defaultRuntime));
+    projects[name] = {
+      name,
+      path: resolvePath(loaded.dir, p.path),
+      ...(p.defaultBranch ? { defaultBranch: p.defaultBranch } : {}),
+      sessionPrefix: p.sessionPrefix ?? name,
+      autonomy: p.autonomy ?? config.autonomy,
+      runtime,
+      workspace: await validate('workspace', slot('workspace', d.workspace)),
+      agentName: agent.name,
+      agent: agent.selection,
+      tracker: await validate('tracker', slot('tracker', d.tracker)),
+      scm: await validate('scm', slot('scm', d.scm)),
+      // tmux sessions attach with tmux; anything else (the process runtime) through the web terminal.
+      terminal: await validate('terminal', slot('terminal', d.terminal ?? (runtime.plugin === 'tmux' ? 'tmux' : 'web'))),
+      notifiers: await Promise.all(notifierRefs.map((ref, i) => validate('notifier', selectionFromRef(ref, [...notifierBase, i])))),
+      postCreate: p.postCreate ?? [],
+      copyFiles: p.copyFiles ?? [],
+      prompts: { ...config.prompts, ...p.prompts },
+    };
+  }
+
+  return {
+    file,
+    dir: loaded.dir,
+    projects,
+    agents,
+    plugins: config.plugins,
+    limits: config.limits,
+    autonomy: config.autonomy,
+    reactions: config.reactions,
+    lifecycle: config.lifecycle,
+    approvals: config.approvals,
+    dashboard: config.dashboard,
+    orchestrator: config.orchestrator,
+    parsed: config,
+    interpolated: loaded.interpolated,
+  };
+}
+
+/** Picks the project a command acts on: `--project`, else the one whose path contains cwd, else the only one. */
+export function pickProject(config: ResolvedConfig, name: string | undefined, cwd: string = process.cwd()): ResolvedProject {
+  const all = Object.values(config.projects);
+  if (name) {
+    const p = config.projects[name];
+    if (!p) {
+      throw new AoError('PROJECT_NOT_FOUND', `Unknown project "${name}" (projects in ${config.file}: ${Object.keys(config.projects).join(', ')})`);
+    }
+    return p;
+  }
+  const here = resolvePath(cwd);
+  const containing = all
+    .filter((p) => here === p.path || here.startsWith(`${p.path}/`))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  if (containing) return containing;
+  if (all.length === 1) return all[0] as ResolvedProject;
+  throw new AoError('PROJECT_NOT_FOUND', `Several projects are configured (${Object.keys(config.projects).join(', ')}): pass --project <name>`, { exitCode: 2 });
+}
+

@@ -1,0 +1,77 @@
+/**
+ * Agent: how to launch one agent CLI (Claude Code, Codex, Aider, OpenCode, any command), how to
+ * hand it the prompt, and how to tell what it is doing.
+ */
+
+/** What the agent is doing right now. */
+export const ACTIVITIES = ['active', 'idle', 'waiting_input', 'blocked', 'exited'] as const;
+export type Activity = (typeof ACTIVITIES)[number];
+
+/** How the first prompt reaches the agent. */
+export type PromptDelivery = 'arg' | 'stdin' | 'send';
+
+export interface AgentLaunchInput {
+  sessionId: string;
+  /** The session's workspace; the agent runs with this as its cwd. */
+  workspacePath: string;
+  /** The first prompt, if any. */
+  prompt?: string;
+  /**
+   * Set by restore: the agent's own conversation id recorded earlier (see `nativeSessionId`),
+   * so CLIs that can resume a conversation do.
+   */
+  resumeId?: string;
+}
+
+export interface AgentLaunch {
+  /** Program and arguments for the runtime. */
+  argv: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /**
+   * When set, ao types this into the agent (via the runtime) once it is up: prompt delivery
+   * `send`, or `stdin` for runtimes that can't pipe.
+   */
+  initialInput?: string;
+}
+
+export interface ActivityProbe {
+  workspacePath: string;
+  /** Is the runtime process still alive? When false the answer is `exited`. */
+  alive: boolean;
+  /** The current screen, when the runtime can capture it. */
+  screen?: string;
+  /** Milliseconds since the screen last changed (tracked by the caller). */
+  msSinceScreenChange?: number;
+  /** When the session started, to find the agent's own logs written since. */
+  startedAt: number;
+  /** Current time. */
+  now: number;
+}
+
+export interface ActivityReport {
+  activity: Activity;
+  /** What the answer was based on, e.g. `claude-jsonl`, `screen`. */
+  source: string;
+  /** Short human explanation ("asks: Proceed? (y/n)"). */
+  detail?: string;
+  /** The agent CLI's own conversation id, when found; stored for restore. */
+  nativeSessionId?: string;
+}
+
+export interface Agent {
+  /**
+   * Called by spawn and restore. Returns how to start the agent for this session.
+   * Throws `AGENT_FAILED` for an impossible request (e.g. resume on a CLI that cannot).
+   */
+  launch(input: AgentLaunchInput): AgentLaunch | Promise<AgentLaunch>;
+
+  /**
+   * Called by status and each lifecycle poll. Decides the activity from the agent's native logs
+   * where it writes them, else from the screen. Must not throw for an unreadable log: fall back.
+   */
+  detectActivity(probe: ActivityProbe): Promise<ActivityReport>;
+
+  /** Whether `launch` honours `resumeId`. */
+  readonly canResume: boolean;
+}

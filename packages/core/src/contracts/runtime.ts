@@ -1,0 +1,80 @@
+/**
+ * Runtime: where an agent process lives (a tmux session, a pty hosted by the daemon…).
+ * A runtime starts a process, tells whether it is alive, types text into it and reads its screen.
+ */
+
+/**
+ * A serialisable reference to a running process, stored in the session record so any later
+ * `ao` process (or a restarted daemon) can find it again. Must be plain JSON.
+ */
+export interface RuntimeHandle {
+  /** Name of the runtime plugin that created it. */
+  runtime: string;
+  /** The runtime's own id (e.g. the tmux session name). */
+  id: string;
+  /** Anything else the runtime needs to find the process again (pid, socket path…). */
+  data?: Record<string, string | number | boolean | null>;
+}
+
+export interface RuntimeStartOptions {
+  /** The ao session id; runtimes derive their own unique names from it. */
+  sessionId: string;
+  /** Working directory of the process (the session's workspace). */
+  cwd: string;
+  /** Program and arguments; never joined into a shell string. */
+  argv: readonly string[];
+  /** Extra environment variables for the process. */
+  env?: Record<string, string>;
+  /** Initial terminal size. */
+  cols?: number;
+  rows?: number;
+}
+
+export interface SendTextOptions {
+  /** Press Enter after the text so the agent receives it as one submission. Default true. */
+  submit?: boolean;
+  /** Wrap the text in bracketed-paste markers so newlines don't submit early. Default true. */
+  bracketedPaste?: boolean;
+}
+
+export interface Runtime {
+  /**
+   * Called by spawn and restore to start the agent process.
+   * Returns the handle to persist. Throws `RUNTIME_FAILED` if the process could not be started and
+   * `TOOL_MISSING` when the runtime's program (e.g. tmux) is absent.
+   */
+  start(options: RuntimeStartOptions): Promise<RuntimeHandle>;
+
+  /**
+   * Called by kill and stop. Ends the process; resolves quietly if it is already gone.
+   */
+  stop(handle: RuntimeHandle): Promise<void>;
+
+  /** Called by status and the lifecycle: true while the process (or its terminal) is running. */
+  isAlive(handle: RuntimeHandle): Promise<boolean>;
+
+  /**
+   * Liveness of many handles with as few system calls as possible (one `tmux list-sessions`),
+   * used by `ao status` and each lifecycle poll. Keys are `handle.id`.
+   */
+  aliveMany(handles: readonly RuntimeHandle[]): Promise<Map<string, boolean>>;
+
+  /**
+   * Called by `ao send` and reactions. Delivers `text` literally — newlines, quotes, `$(…)`,
+   * backticks, a leading `-` — as one submission. Throws `RUNTIME_FAILED` if the process is gone.
+   */
+  sendText(handle: RuntimeHandle, text: string, options?: SendTextOptions): Promise<void>;
+
+  /**
+   * Called by activity detection and the dashboard: the visible screen plus up to `lines` lines
+   * of scrollback, as plain text. Throws `RUNTIME_FAILED` if the process is gone.
+   */
+  capture(handle: RuntimeHandle, options?: { lines?: number }): Promise<string>;
+
+  /**
+   * Optional. The screens of many handles with as few system calls as possible (one tmux call),
+   * used by `ao status` and each lifecycle poll so their cost does not grow per session. Keys are
+   * `handle.id`; a handle whose process is gone is left out rather than failing the whole call.
+   */
+  captureMany?(handles: readonly RuntimeHandle[], options?: { lines?: number }): Promise<Map<string, string>>;
+}

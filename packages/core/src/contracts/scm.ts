@@ -1,0 +1,80 @@
+/** SCM: pull requests, CI, reviews and merge for a session's branch. */
+
+export interface PullRequest {
+  /** The SCM's id (`12` on GitHub, a record id for scm-local). */
+  id: string;
+  url?: string;
+  title: string;
+  branch: string;
+  baseBranch: string;
+  state: 'open' | 'merged' | 'closed';
+  /** Commit the PR currently points at. */
+  headSha?: string;
+}
+
+export type CiState = 'none' | 'pending' | 'passing' | 'failing';
+
+export interface CiStatus {
+  state: CiState;
+  /** Commit the result belongs to. */
+  sha?: string;
+  /** Names of failing checks. */
+  failing: string[];
+  /** The last lines of the failing job's log, for the agent. */
+  logTail?: string;
+}
+
+export type ReviewDecision = 'none' | 'pending' | 'approved' | 'changes_requested';
+
+export interface ReviewComment {
+  author: string;
+  body: string;
+  path?: string;
+  line?: number;
+}
+
+export interface ReviewState {
+  decision: ReviewDecision;
+  /** Unresolved comments, oldest first. */
+  comments: ReviewComment[];
+}
+
+export interface Mergeability {
+  mergeable: boolean | 'unknown';
+  conflicts: boolean;
+}
+
+/** Everything the lifecycle needs about one PR, from one poll. */
+export interface PullRequestStatus {
+  pr: PullRequest;
+  ci: CiStatus;
+  review: ReviewState;
+  mergeability: Mergeability;
+}
+
+export interface OpenPullRequestInput {
+  project: string;
+  branch: string;
+  baseBranch: string;
+  title: string;
+  body?: string;
+  /** The session's workspace; local SCMs read commits from here. */
+  workspacePath: string;
+}
+
+export interface Scm {
+  /** Called by the lifecycle for sessions with no known PR. Null when there is none. */
+  findPullRequest(ref: { project: string; branch: string }): Promise<PullRequest | null>;
+
+  /** Called by `ao pr open` and the lifecycle. Returns the existing PR if one is open. */
+  openPullRequest(input: OpenPullRequestInput): Promise<PullRequest>;
+
+  /**
+   * Called once per lifecycle poll with every open PR of the project: state, CI, reviews and
+   * mergeability in as few requests as the SCM allows (batched). Keys are `pr.id`.
+   */
+  pollPullRequests(prs: readonly PullRequest[]): Promise<Map<string, PullRequestStatus>>;
+
+  /** Called by the `approved-and-green` reaction. Throws `SCM_CONFLICT`-style `AoError` on conflict. */
+  merge(pr: PullRequest, options?: { method?: 'merge' | 'squash' | 'rebase' }): Promise<void>;
+}

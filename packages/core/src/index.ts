@@ -1,0 +1,31 @@
+// Public API of @ao/core. Plugins and the CLI import from here only.
+export * from './contracts/index.js';
+export * from './errors.js';
+export * from './paths.js';
+export * from './exec.js';
+export * from './http.js';
+export * from './clock.js';
+export * from './logging.js';
+export * from './context.js';
+export * from './git.js';
+export * from './activity/index.js';
+// zod re-exported so plugins (built-in and external) write `configSchema` with the same copy.
+export { z } from 'zod';
+export * from './config/schema.js';
+export { valueAt, formatPath } from './config/issues.js';
+export * from './config/load.js';
+export * from './config/resolve.js';
+export * from './plugins/registry.js';
+export * from './plugins/shape.js';
+export * from './sessions/schema.js';
+export * from './sessions/store.js';
+export * from './templates.js';
+export * from './sessions/manager.js';
+export * from './sessions/naming.js';
+export * from './sessions/ready.js';
+export { withFileLock, type FileLockOptions } from './sessions/lock.js';
+export * from './daemon-client.js';
+export { writeFileAtomic } from './sessions/fs-atomic.js';
+export * from './lifecycle/index.js';
+export * from './approvals/index.js';
+export * from './process.js';

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Replaces `path` with `data` so that a reader (or a crash) sees either the old file or the new
+ * one, never a half-written one: the temp file lives in the same directory (rename is only atomic
+ * within one file system), is fsynced before the rename, and the directory is fsynced after it so
+ * the rename itself survives a power loss.
+ */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const dir = dirname(path);
+  // Leading dot + `.tmp` suffix: listings that look for `*.json` never pick a temp file up.
+  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  try {
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+/**
+ * Appends `text` to `path` (creating it) in one write and fsyncs it. When the file does not end in
+ * a newline — a writer crashed mid-line — a newline is written first so the torn line stays a
+ * single corrupt line instead of swallowing the first of ours.
+ */
+export async function appendDurable(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'a+');
+  try {
+    const { size } = await handle.stat();
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    await handle.appendFile(prefix + text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Best effort: some file systems (and Windows) refuse to open or fsync a directory. */
+export async function syncDir(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Durability of the rename is then up to the OS; correctness does not depend on it.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+/** True when `error` is a Node system error with this `code` (ENOENT, EEXIST…). */
+export function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return false;
+    throw error;
+  }
+}
+
+/** Exists with at least one byte: an empty events file is a reserved id, not yet a session. */
+export async function nonEmpty(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).size > 0;
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,175 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AoError } from '../errors.js';
+import { hasCode } from './fs-atomic.js';
+import { pidAlive } from '../process.js';
+
+/**
+ * Lock timing always uses the real clock, never an injected one: the `ts` in a lock file is read
+ * by other processes to judge staleness, and a test clock that never advances would wait forever.
+ */
+export interface FileLockOptions {
+  /** Give up with `LOCK_TIMEOUT` after this long. Default 5 s. */
+  timeoutMs?: number;
+  /** A lock older than this is treated as abandoned even if its pid is alive. Default 30 s. */
+  staleMs?: number;
+}
+
+interface LockRecord {
+  pid: number;
+  ts: number;
+  token?: string;
+}
+
+export const LOCK_TIMEOUT_MS = 5_000;
+export const LOCK_STALE_MS = 30_000;
+
+/**
+ * Locks already held by the current async call chain, so `withFileLock` nested inside itself (a
+ * manager step that holds the session lock and calls `store.append`) does not wait on itself.
+ * Unrelated concurrent calls in the same process do not share this and queue normally.
+ */
+const held = new AsyncLocalStorage<ReadonlySet<string>>();
+
+/** In-process queue per lock path: waiting on a promise beats polling a file we ourselves hold. */
+const queues = new Map<string, Promise<void>>();
+
+/**
+ * Runs `fn` while holding the lock file `lockPath`, created exclusively with `{pid, ts}` in it.
+ * A lock whose pid is dead, or which is older than `staleMs`, is broken. Waiting retries with a
+ * short growing backoff up to `timeoutMs`, then throws `LOCK_TIMEOUT` naming the file and holder.
+ * The lock is released in `finally`, and only if it is still ours. Keep `fn` short (file I/O):
+ * a holder that outlives `staleMs` can have its lock broken by another process.
+ */
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions): Promise<T> {
+  const mine = held.getStore();
+  if (mine?.has(lockPath)) return fn();
+
+  const previous = queues.get(lockPath) ?? Promise.resolve();
+  let done!: () => void;
+  const turn = new Promise<void>((resolve) => (done = resolve));
+  const tail = previous.then(() => turn);
+  queues.set(lockPath, tail);
+  try {
+    await previous;
+    const token = await acquire(lockPath, options);
+    try {
+      return await held.run(new Set([...(mine ?? []), lockPath]), fn);
+    } finally {
+      await release(lockPath, token);
+    }
+  } finally {
+    done();
+    if (queues.get(lockPath) === tail) queues.delete(lockPath);
+  }
+}
+
+async function acquire(lockPath: string, options: FileLockOptions): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
+  const staleMs = options.staleMs ?? LOCK_STALE_MS;
+  const token = randomBytes(8).toString('hex');
+  const started = Date.now();
+  let delay = 5;
+  for (;;) {
+    if (await tryCreate(lockPath, { pid: process.pid, ts: Date.now(), token })) return token;
+    const { raw, holder } = await readHolder(lockPath);
+    if (raw === undefined) continue; // released between our create and our read: try again now
+    if (isStale(holder, Date.now(), staleMs)) {
+      await breakLock(lockPath, raw);
+      continue;
+    }
+    if (Date.now() - started >= timeoutMs) {
+      const who = holder ? `process ${holder.pid}` : 'an unknown process (unreadable lock file)';
+      throw new AoError(
+        'LOCK_TIMEOUT',
+        `Timed out after ${timeoutMs} ms waiting for lock ${lockPath}, held by ${who}. ` +
+          `If that process is gone, delete the lock file and retry.`,
+        { details: { lockPath, holderPid: holder?.pid ?? null } },
+      );
+    }
+    await sleep(delay + Math.floor(Math.random() * delay));
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/**
+ * Writes the record to a temp file and hard-links it into place: `link` fails with EEXIST like an
+ * exclusive create, but a reader never sees the lock file empty (which it would judge abandoned).
+ */
+async function tryCreate(lockPath: string, record: LockRecord): Promise<boolean> {
+  const temp = `${lockPath}.${record.token}.tmp`;
+  await writeFile(temp, JSON.stringify(record), { flag: 'wx' });
+  try {
+    await link(temp, lockPath);
+    return true;
+  } catch (error) {
+    if (hasCode(error, 'EEXIST')) return false;
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+async function readHolder(lockPath: string): Promise<{ raw?: string; holder?: LockRecord }> {
+  let raw: string;
+  try {
+    raw = await readFile(lockPath, 'utf8');
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return {};
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(raw) as Partial<LockRecord>;
+    if (typeof parsed.pid === 'number' && typeof parsed.ts === 'number') return { raw, holder: parsed as LockRecord };
+  } catch {
+    // fall through: unreadable content
+  }
+  return { raw };
+}
+
+/**
+ * Dead pid or too old. Lock files are linked into place complete, so one we cannot parse was
+ * damaged by something else; nobody can be holding it meaningfully, so it is stale too.
+ */
+function isStale(holder: LockRecord | undefined, now: number, staleMs: number): boolean {
+  if (!holder) return true;
+  if (now - holder.ts > staleMs) return true;
+  return !pidAlive(holder.pid);
+}
+
+
+/**
+ * Two waiters may judge the same lock stale at once. Renaming it aside (atomic) and checking we
+ * moved the very content we judged means only one of them breaks it; the other, finding it moved
+ * a fresh lock, puts that back with `link` (which fails rather than clobbering a newer one).
+ */
+async function breakLock(lockPath: string, judged: string): Promise<void> {
+  const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(lockPath, aside);
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return;
+    throw error;
+  }
+  try {
+    const moved = await readFile(aside, 'utf8');
+    if (moved !== judged) {
+      await link(aside, lockPath).catch((error: unknown) => {
+        if (!hasCode(error, 'EEXIST')) throw error;
+      });
+    }
+  } finally {
+    await unlink(aside).catch(() => {});
+  }
+}
+
+async function release(lockPath: string, token: string): Promise<void> {
+  const { holder } = await readHolder(lockPath);
+  // Not ours any more (broken as stale after a very long hold): leave the new holder alone.
+  if (holder?.token !== token) return;
+  await unlink(lockPath).catch((error: unknown) => {
+    if (!hasCode(error, 'ENOENT')) throw error;
+  });
+}

@@ -1,0 +1,497 @@
+import { join } from 'node:path';
+import type { Agent, AgentLaunch } from '../contracts/agent.js';
+import type { AttachPlan } from '../contracts/terminal.js';
+import type { Issue, Tracker } from '../contracts/tracker.js';
+import type { AoPaths, Clock, Exec, Logger, PluginContext, PluginSlot, ProjectInfo, SlotInstances } from '../contracts/plugin.js';
+import type { Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import type { Workspace, WorkspaceInfo, WorkspaceState } from '../contracts/workspace.js';
+import { pickProject, type ResolvedConfig, type ResolvedProject, type SlotSelection } from '../config/resolve.js';
+import { AoError, describeError, isAoError } from '../errors.js';
+import { installHint, isExecutableFile, whichSync } from '../exec.js';
+import { gitBranchExists, gitDefaultBranch } from '../git.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import { DEFAULT_PROMPTS, listTemplateVariables, renderTemplate } from '../templates.js';
+import { branchNameForIssue, sessionBranch } from './naming.js';
+import { TERMINAL_STATUSES, type Session } from './schema.js';
+import type { SessionList, SessionStore } from './store.js';
+import { waitForScreen } from './ready.js';
+
+export interface SessionManagerDeps {
+  config: ResolvedConfig;
+  registry: PluginRegistry;
+  store: SessionStore;
+  paths: AoPaths;
+  logger: Logger;
+  clock: Clock;
+  exec: Exec;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface SpawnOptions {
+  project?: string;
+  /** Tracker issue id; the prompt is built from the issue template. */
+  issue?: string;
+  /** A free prompt (alone, or added to the issue prompt). */
+  prompt?: string;
+  /** Agent name: a built-in agent plugin or a key of `agents:`. */
+  agent?: string;
+  /** Where the command was run, to pick the project. */
+  cwd?: string;
+  /** Progress callback for terminals ("creating workspace…"). */
+  onProgress?: (step: string) => void;
+  /** `orchestrator` sessions get `prompt` verbatim (no task template); default `worker`. */
+  role?: 'worker' | 'orchestrator';
+}
+
+export interface CleanupResult {
+  removed: { id: string; workspacePath: string }[];
+  kept: { id: string; reason: string }[];
+}
+
+export interface KillResult {
+  session: Session;
+  workspace: WorkspaceState | undefined;
+}
+
+/**
+ * The one path into sessions for the CLI, the daemon and the dashboard. Composes the tracker,
+ * workspace, agent and runtime plugins; every state change is written as an event to the store.
+ */
+export interface SessionManager {
+  spawn(options: SpawnOptions): Promise<Session>;
+  /** All sessions, with liveness refreshed from the runtimes (one call per runtime plugin). */
+  list(options?: { project?: string; refresh?: boolean; activity?: boolean }): Promise<SessionList>;
+  get(id: string): Promise<Session>;
+  /** Delivers `message` literally, as one submission. Throws if the agent is not running. */
+  send(id: string, message: string): Promise<Session>;
+  /** Stops the agent; the workspace and branch are kept, whatever their state. */
+  kill(id: string): Promise<KillResult>;
+  /** Relaunches the agent in the same workspace and branch, resuming its conversation when it can. */
+  restore(id: string): Promise<Session>;
+  /** Removes workspaces of finished sessions that are clean and merged; reports the rest with why. */
+  cleanup(options?: { dryRun?: boolean; project?: string }): Promise<CleanupResult>;
+  attach(id: string): Promise<AttachPlan>;
+  /** Plugin instance for a project (cached), for the lifecycle and commands like `ao issue`. */
+  plugin<S extends PluginSlot>(project: ResolvedProject, slot: S, selection?: SlotSelection): Promise<SlotInstances[S]>;
+  projectInfo(project: ResolvedProject): Promise<ProjectInfo>;
+}
+
+const iso = (clock: Clock): string => new Date(clock.now()).toISOString();
+
+export function createSessionManager(deps: SessionManagerDeps): SessionManager {
+  const { config, registry, store, logger, clock } = deps;
+  const instances = new Map<string, Promise<unknown>>();
+  const projectInfos = new Map<string, Promise<ProjectInfo>>();
+
+  const projectOf = (session: Session): ResolvedProject => {
+    const p = config.projects[session.project];
+    if (!p) {
+      throw new AoError('PROJECT_NOT_FOUND', `Session ${session.id} belongs to project "${session.project}", which is not in ${config.file}`);
+    }
+    return p;
+  };
+
+  const manager: SessionManager = {
+    projectInfo(project) {
+      let info = projectInfos.get(project.name);
+      if (!info) {
+        info = (async () => ({
+          name: project.name,
+          path: project.path,
+          defaultBranch: project.defaultBranch ?? (await gitDefaultBranch(deps.exec, project.path)),
+        }))();
+        projectInfos.set(project.name, info);
+      }
+      return info;
+    },
+
+    async plugin(project, slot, selection) {
+      const sel = selection ?? (project[slot as keyof ResolvedProject] as SlotSelection);
+      const key = `${project.name}\0${slot}\0${sel.plugin}\0${JSON.stringify(sel.config)}`;
+      let instance = instances.get(key);
+      if (!instance) {
+        instance = (async () => {
+          const ctx: PluginContext = {
+            logger: logger.child({ plugin: `${slot}:${sel.plugin}`, project: project.name }),
+            paths: deps.paths,
+            exec: deps.exec,
+            clock,
+            env: deps.env,
+            configDir: config.dir,
+            project: await manager.projectInfo(project),
+          };
+          return registry.create(slot, sel.plugin, sel.config, ctx);
+        })();
+        instances.set(key, instance);
+        instance.catch(() => instances.delete(key));
+      }
+      return instance as Promise<SlotInstances[typeof slot]>;
+    },
+
+    async spawn(options) {
+      const started = clock.now();
+      const progress = options.onProgress ?? (() => {});
+      const project = pickProject(config, options.project, options.cwd);
+      const agentName = options.agent ?? project.agentName;
+      const agentSel = config.agents[agentName];
+      if (!agentSel) {
+        throw new AoError('PLUGIN_NOT_FOUND', `Unknown agent "${agentName}" (available: ${Object.keys(config.agents).join(', ')}; define your own under agents: in ${config.file})`, { exitCode: 2 });
+      }
+      if (!options.issue && !options.prompt?.trim()) {
+        throw new AoError('USAGE', 'Nothing to do: give an issue id (`ao spawn 3`) or a prompt (`ao spawn --prompt "…"`)');
+      }
+
+      // Everything that can be wrong with the input is checked before anything is created.
+      const info = await manager.projectInfo(project);
+      let issue: Issue | undefined;
+      if (options.issue) {
+        progress(`reading issue ${options.issue}`);
+        const tracker: Tracker = await manager.plugin(project, 'tracker');
+        issue = await tracker.getIssue(options.issue);
+      }
+      const templateName = issue ? 'prompts.issue' : 'prompts.task';
+      const template = (issue ? project.prompts.issue : project.prompts.task) ?? (issue ? DEFAULT_PROMPTS.issue : DEFAULT_PROMPTS.task);
+      const roots = new Set(['issue', 'session', 'project', 'prompt']);
+      for (const v of listTemplateVariables(template, { name: templateName })) {
+        const root = v.split('.')[0] ?? v;
+        if (!roots.has(root) || (root === 'issue' && !issue) || (root === 'prompt' && !options.prompt)) {
+          throw new AoError('TEMPLATE_INVALID', `Template ${templateName} uses {{${v}}}, which is not available here (available: ${[...roots].filter((r) => (r !== 'issue' || issue) && (r !== 'prompt' || options.prompt)).join(', ')})`);
+        }
+      }
+      const [workspace, agent, runtime]: [Workspace, Agent, Runtime] = await Promise.all([
+        manager.plugin(project, 'workspace'),
+        manager.plugin(project, 'agent', agentSel),
+        manager.plugin(project, 'runtime'),
+      ]);
+
+      const id = await store.reserveId(project.name, project.sessionPrefix);
+      let branch = issue ? branchNameForIssue(issue) : sessionBranch(id);
+      if (issue && (await gitBranchExists(deps.exec, project.path, branch))) branch = `${branch}-${id}`;
+      const workspacePath = join(deps.paths.worktrees(project.name), id);
+      const vars = {
+        issue,
+        prompt: options.prompt,
+        session: { id, branch },
+        project: { name: project.name, path: project.path, defaultBranch: info.defaultBranch },
+      };
+      let prompt = renderTemplate(template, vars, { name: templateName });
+      if (issue && options.prompt) prompt = `${prompt}\n${options.prompt}\n`;
+      if (options.role === 'orchestrator' && options.prompt) prompt = options.prompt;
+      const now = iso(clock);
+      let session = await store.create(project.name, {
+        id,
+        project: project.name,
+        issue: issue?.id ?? null,
+        title: issue?.title ?? options.prompt?.split('\n')[0]?.slice(0, 80) ?? null,
+        branch,
+        baseBranch: info.defaultBranch,
+        workspacePath,
+        agent: agentName,
+        runtimeName: project.runtime.plugin,
+        workspaceName: project.workspace.plugin,
+        runtime: null,
+        status: 'spawning',
+        activity: null,
+        activityDetail: null,
+        nativeSessionId: null,
+        pr: null,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: null,
+        lastEvent: null,
+        spawnMs: null,
+        role: options.role ?? 'worker',
+      });
+
+      let ws: WorkspaceInfo | undefined;
+      let handle: RuntimeHandle | undefined;
+      try {
+        const launch = await agent.launch({ sessionId: id, workspacePath, prompt });
+        assertProgramExists(launch.argv[0], agentName, deps.env);
+        progress(`creating workspace on branch ${branch}`);
+        ws = await workspace.create({
+          sessionId: id,
+          project: project.name,
+          repoPath: project.path,
+          baseBranch: info.defaultBranch,
+          branch,
+          path: workspacePath,
+          postCreate: project.postCreate,
+          copyFiles: project.copyFiles,
+        });
+        session = await store.update(project.name, id, 'workspace.created', { workspacePath: ws.path, branch: ws.branch }, { kind: project.workspace.plugin });
+        progress(`starting ${agentName}`);
+        handle = await startRuntime(runtime, id, ws.path, launch, project);
+        session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launch.argv[0] });
+        if (launch.initialInput !== undefined) {
+          progress('sending the prompt');
+          await deliverInitialInput(runtime, handle, launch.initialInput);
+          session = await store.update(project.name, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
+        }
+        const spawnMs = clock.now() - started;
+        session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
+        logger.info({ session: id, spawnMs, branch }, 'session spawned');
+        return session;
+      } catch (error) {
+        // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
+        logger.error({ session: id, err: describeError(error) }, 'spawn failed');
+        if (handle) await runtime.stop(handle).catch(() => {});
+        if (ws) await workspace.remove(ws).catch((e: unknown) => logger.warn({ session: id, err: describeError(e) }, 'could not remove workspace after failed spawn'));
+        await store.update(project.name, id, 'spawn.failed', { status: 'errored' }, { error: describeError(error) }).catch(() => {});
+        await store.archive(project.name, id).catch(() => {});
+        throw error;
+      }
+    },
+
+    async list(options = {}) {
+      const listed = await store.list(options.project);
+      if (options.refresh === false) return listed;
+      const byRuntime = new Map<string, Session[]>();
+      for (const s of listed.sessions) {
+        if (!s.runtime || s.activity === 'exited') continue;
+        const group = byRuntime.get(s.runtime.runtime) ?? [];
+        group.push(s);
+        byRuntime.set(s.runtime.runtime, group);
+      }
+      const updates = new Map<string, Session>();
+      for (const [runtimeName, sessions] of byRuntime) {
+        const project = config.projects[sessions[0]?.project ?? ''];
+        if (!project) continue;
+        let alive: Map<string, boolean>;
+        try {
+          const runtime = await manager.plugin(project, 'runtime', { plugin: runtimeName, config: project.runtime.plugin === runtimeName ? project.runtime.config : {}, at: 'session' });
+          alive = await runtime.aliveMany(sessions.map((s) => s.runtime as RuntimeHandle));
+        } catch (error) {
+          logger.warn({ runtime: runtimeName, err: describeError(error) }, 'liveness check failed');
+          continue;
+        }
+        for (const s of sessions) {
+          if (alive.get((s.runtime as RuntimeHandle).id)) continue;
+          // The terminal died: say so on this very listing, and record it.
+          const updated = await store
+            .update(s.project, s.id, 'runtime.exited', { activity: 'exited', activityDetail: 'the agent process is gone' })
+            .catch(() => ({ ...s, activity: 'exited' as const }));
+          updates.set(s.id, updated);
+        }
+      }
+      if (options.activity) {
+        const live = listed.sessions.filter((s) => !updates.has(s.id) && s.runtime && s.activity !== 'exited' && !TERMINAL_STATUSES.includes(s.status));
+        const screens = await captureScreens(live);
+        for (const s of live) {
+          const refreshed = await refreshActivity(s, screens.get(s.id)).catch(() => undefined);
+          if (refreshed) updates.set(s.id, refreshed);
+        }
+      }
+      return { ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) };
+    },
+
+    get: (id) => store.find(id),
+
+    async send(id, message) {
+      const session = await store.find(id);
+      const { runtime, handle } = await liveRuntime(session);
+      await runtime.sendText(handle, message, { submit: true, bracketedPaste: true });
+      return store.update(session.project, id, 'message.sent', {}, { chars: message.length, preview: preview(message) });
+    },
+
+    async kill(id) {
+      const session = await store.find(id);
+      const project = projectOf(session);
+      if (session.runtime) {
+        const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+        await runtime.stop(session.runtime);
+      }
+      const killed = await store.update(session.project, id, 'session.killed', { status: 'killed', activity: 'exited', activityDetail: 'killed' });
+      const workspace = await workspaceState(session).catch(() => undefined);
+      return { session: killed, workspace };
+    },
+
+    async restore(id) {
+      const session = await store.find(id);
+      const project = projectOf(session);
+      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+      if (session.runtime && (await runtime.isAlive(session.runtime))) {
+        throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
+      }
+      const state = await workspaceState(session);
+      if (!state.exists) {
+        throw new AoError('SESSION_STATE', `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists`);
+      }
+      const agentSel = config.agents[session.agent];
+      if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
+      const agent: Agent = await manager.plugin(project, 'agent', agentSel);
+      const resumeId = agent.canResume && session.nativeSessionId ? session.nativeSessionId : undefined;
+      const launch = await agent.launch({ sessionId: id, workspacePath: session.workspacePath, ...(resumeId ? { resumeId } : {}) });
+      assertProgramExists(launch.argv[0], session.agent, deps.env);
+      const handle = await startRuntime(runtime, id, session.workspacePath, launch, project);
+      const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
+      let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
+      if (launch.initialInput !== undefined && !resumeId) {
+        await deliverInitialInput(runtime, handle, launch.initialInput);
+        restored = await store.update(session.project, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
+      }
+      return restored;
+    },
+
+    async cleanup(options = {}) {
+      const { sessions } = await manager.list({ project: options.project });
+      const result: CleanupResult = { removed: [], kept: [] };
+      for (const s of sessions) {
+        const finished = TERMINAL_STATUSES.includes(s.status) || s.activity === 'exited';
+        if (!finished) {
+          result.kept.push({ id: s.id, reason: `still ${s.status}${s.activity ? ` (${s.activity})` : ''}` });
+          continue;
+        }
+        let state: WorkspaceState;
+        try {
+          state = await workspaceState(s);
+        } catch (error) {
+          result.kept.push({ id: s.id, reason: `could not inspect workspace: ${describeError(error)}` });
+          continue;
+        }
+        if (state.exists && state.dirty) {
+          result.kept.push({ id: s.id, reason: `uncommitted changes in ${s.workspacePath} (commit or discard them, then run cleanup again)` });
+          continue;
+        }
+        if (state.exists && state.unmerged) {
+          result.kept.push({ id: s.id, reason: `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)` });
+          continue;
+        }
+        if (options.dryRun) {
+          result.removed.push({ id: s.id, workspacePath: s.workspacePath });
+          continue;
+        }
+        try {
+          if (state.exists) {
+            const project = projectOf(s);
+            const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, s));
+            await workspace.remove({ path: s.workspacePath, branch: s.branch, baseBranch: s.baseBranch, repoPath: project.path });
+          }
+          await store.update(s.project, s.id, 'workspace.removed', {}, { path: s.workspacePath });
+          await store.archive(s.project, s.id);
+          result.removed.push({ id: s.id, workspacePath: s.workspacePath });
+        } catch (error) {
+          result.kept.push({ id: s.id, reason: isAoError(error) ? error.message : describeError(error) });
+        }
+      }
+      return result;
+    },
+
+    async attach(id) {
+      const session = await store.find(id);
+      const project = projectOf(session);
+      if (!session.runtime) throw new AoError('SESSION_STATE', `Session ${id} has no terminal yet`);
+      const terminal = await manager.plugin(project, 'terminal');
+      return terminal.attach(session.runtime);
+    },
+  };
+
+  function runtimeSelection(project: ResolvedProject, session: Session): SlotSelection {
+    return session.runtimeName === project.runtime.plugin ? project.runtime : { plugin: session.runtimeName, config: {}, at: `session ${session.id}` };
+  }
+  function workspaceSelection(project: ResolvedProject, session: Session): SlotSelection {
+    return session.workspaceName === project.workspace.plugin ? project.workspace : { plugin: session.workspaceName, config: {}, at: `session ${session.id}` };
+  }
+
+  async function workspaceState(session: Session): Promise<WorkspaceState> {
+    const project = projectOf(session);
+    const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+    return workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
+  }
+
+  async function liveRuntime(session: Session): Promise<{ runtime: Runtime; handle: RuntimeHandle }> {
+    const project = projectOf(session);
+    const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+    if (!session.runtime || !(await runtime.isAlive(session.runtime))) {
+      if (session.runtime && session.activity !== 'exited') {
+        await store.update(session.project, session.id, 'runtime.exited', { activity: 'exited', activityDetail: 'the agent process is gone' }).catch(() => {});
+      }
+      throw new AoError('SESSION_STATE', `Session ${session.id} is not running (its agent exited): restore it with \`ao session restore ${session.id}\``);
+    }
+    return { runtime, handle: session.runtime };
+  }
+
+  /** Screens of live sessions, one `captureMany` per runtime where the runtime has it. Keys are session ids. */
+  async function captureScreens(sessions: readonly Session[]): Promise<Map<string, string>> {
+    const screens = new Map<string, string>();
+    const byRuntime = new Map<string, Session[]>();
+    for (const s of sessions) byRuntime.set(s.runtimeName, [...(byRuntime.get(s.runtimeName) ?? []), s]);
+    for (const group of byRuntime.values()) {
+      const first = group[0] as Session;
+      const project = config.projects[first.project];
+      if (!project) continue;
+      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, first)).catch(() => undefined as never);
+      if (!runtime?.captureMany) continue;
+      const byHandle = await runtime.captureMany(group.map((s) => s.runtime as RuntimeHandle), { lines: 50 }).catch(() => new Map<string, string>());
+      for (const s of group) {
+        const screen = byHandle.get((s.runtime as RuntimeHandle).id);
+        if (screen !== undefined) screens.set(s.id, screen);
+      }
+    }
+    return screens;
+  }
+
+  async function refreshActivity(session: Session, capturedScreen?: string): Promise<Session | undefined> {
+    const project = projectOf(session);
+    const agentSel = config.agents[session.agent];
+    if (!agentSel || !session.runtime) return undefined;
+    const [agent, runtime]: [Agent, Runtime] = await Promise.all([
+      manager.plugin(project, 'agent', agentSel),
+      manager.plugin(project, 'runtime', runtimeSelection(project, session)),
+    ]);
+    const screen = capturedScreen ?? (await runtime.capture(session.runtime, { lines: 50 }).catch(() => undefined));
+    const report = await agent.detectActivity({
+      workspacePath: session.workspacePath,
+      alive: true,
+      ...(screen !== undefined ? { screen } : {}),
+      startedAt: Date.parse(session.startedAt ?? session.createdAt),
+      now: clock.now(),
+    });
+    const set: Partial<Session> = {};
+    if (report.activity !== session.activity) set.activity = report.activity;
+    if ((report.detail ?? null) !== session.activityDetail) set.activityDetail = report.detail ?? null;
+    if (report.nativeSessionId && report.nativeSessionId !== session.nativeSessionId) set.nativeSessionId = report.nativeSessionId;
+    if (!Object.keys(set).length) return undefined;
+    return store.update(session.project, session.id, 'activity.changed', set, { source: report.source, from: session.activity });
+  }
+
+  async function startRuntime(runtime: Runtime, id: string, cwd: string, launch: AgentLaunch, project: ResolvedProject): Promise<RuntimeHandle> {
+    return runtime.start({
+      sessionId: id,
+      cwd,
+      argv: launch.argv,
+      // The runtime's server may have a different environment than this process: pass what agents need.
+      env: { ...inherited(deps.env), ...launch.env, AO_SESSION_ID: id, AO_PROJECT: project.name },
+    });
+  }
+
+  async function deliverInitialInput(runtime: Runtime, handle: RuntimeHandle, text: string): Promise<void> {
+    // Wait for the agent's first screen (a signal), not a fixed sleep, before typing into it.
+    await waitForScreen(runtime, handle, clock);
+    await runtime.sendText(handle, text, { submit: true, bracketedPaste: true });
+  }
+
+  return manager;
+}
+
+const INHERITED_VARS = ['PATH', 'HOME', 'AO_HOME', 'LANG', 'TERM'];
+function inherited(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of INHERITED_VARS) if (env[k]) out[k] = env[k] as string;
+  return out;
+}
+
+/** A missing agent CLI is the commonest spawn failure: name it and say how to install it, before anything is created. */
+function assertProgramExists(program: string | undefined, agentName: string, env: Readonly<Record<string, string | undefined>>): void {
+  if (!program) throw new AoError('AGENT_FAILED', `Agent "${agentName}" has an empty command`);
+  const found = program.includes('/') ? isExecutableFile(program) : whichSync(program, env) !== undefined;
+  if (!found) {
+    throw new AoError('TOOL_MISSING', `Agent "${agentName}" needs \`${program}\`, which was not found: ${installHint(program)}`, { details: { tool: program } });
+  }
+}
+
+
+function preview(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+}

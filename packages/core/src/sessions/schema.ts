@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ACTIVITIES } from '../contracts/agent.js';
+
+/** Where a session is on its way from issue to merged change. */
+export const SESSION_STATUSES = [
+  'spawning',
+  'working',
+  'pr_open',
+  'ci_failed',
+  'review_pending',
+  'changes_requested',
+  'approved',
+  'mergeable',
+  'merged',
+  'done',
+  'needs_input',
+  'stuck',
+  'errored',
+  'killed',
+] as const;
+export const SessionStatusSchema = z.enum(SESSION_STATUSES);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+/** Statuses after which nothing more happens to a session unless a human restores it. */
+export const TERMINAL_STATUSES: readonly SessionStatus[] = ['merged', 'done', 'killed', 'errored'];
+
+export const RuntimeHandleSchema = z.object({
+  runtime: z.string(),
+  id: z.string(),
+  data: z.record(z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+
+export const SessionPrSchema = z.object({
+  id: z.string(),
+  url: z.string().optional(),
+  state: z.enum(['open', 'merged', 'closed']),
+  ci: z.enum(['none', 'pending', 'passing', 'failing']).optional(),
+  review: z.enum(['none', 'pending', 'approved', 'changes_requested']).optional(),
+});
+
+/**
+ * A session snapshot: the fold of its event log (`<id>.events.jsonl`), cached in `<id>.json`.
+ * This is also the `--json` machine contract of `ao session ls`, so fields are only ever added.
+ */
+export const SessionSchema = z.object({
+  id: z.string(),
+  project: z.string(),
+  /** The tracker issue id, or null for a free prompt. */
+  issue: z.string().nullable(),
+  title: z.string().nullable().default(null),
+  branch: z.string(),
+  baseBranch: z.string(),
+  workspacePath: z.string(),
+  /** Agent name as configured (`claude-code`, or a key of `agents:`). */
+  agent: z.string(),
+  /** Runtime plugin name. */
+  runtimeName: z.string(),
+  workspaceName: z.string(),
+  runtime: RuntimeHandleSchema.nullable(),
+  status: SessionStatusSchema,
+  activity: z.enum(ACTIVITIES).nullable(),
+  activityDetail: z.string().nullable().default(null),
+  /** The agent CLI's own conversation id, for resuming it on restore. */
+  nativeSessionId: z.string().nullable().default(null),
+  pr: SessionPrSchema.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** When the runtime last started (spawn or restore). */
+  startedAt: z.string().nullable().default(null),
+  lastEvent: z.object({ type: z.string(), ts: z.string() }).nullable().default(null),
+  /** Milliseconds the spawn took (workspace + runtime), for metrics. */
+  spawnMs: z.number().nullable().default(null),
+  /**
+   * `orchestrator`: the planning session `ao start` runs, which drives workers through `ao`.
+   * Written on every spawn; absent (older records) means `worker`.
+   */
+  role: z.enum(['worker', 'orchestrator']).optional(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+/**
+ * One line of a session's event log. `set` holds the snapshot fields this event changed; the
+ * snapshot is the fold of every event's `set` in order. `key` makes an event idempotent: an
+ * event whose key is already in the log is not appended again (durable reactions rely on this).
+ */
+export const SessionEventSchema = z.object({
+  ts: z.string(),
+  type: z.string(),
+  data: z.record(z.unknown()).optional(),
+  set: z.record(z.unknown()).optional(),
+  key: z.string().optional(),
+});
+export type SessionEvent = z.infer<typeof SessionEventSchema>;
+export type SessionEventInput = Omit<SessionEvent, 'ts'> & { ts?: string; set?: Partial<Session> };

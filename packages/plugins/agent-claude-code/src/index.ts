@@ -1,0 +1,180 @@
+/**
+ * Agent plugin for Claude Code (`claude`). Activity comes from Claude Code's own JSONL transcript
+ * (`<claude home>/projects/<cwd with non-alphanumerics as '-'>/<session-uuid>.jsonl`), which says
+ * precisely whether a tool is running or the turn is over; the screen adds what the transcript
+ * never records (permission menus, the login prompt) and is the fallback before the file exists.
+ *
+ * The transcript format is undocumented; what this relies on (verified against public parsers and
+ * Claude Code issues, 2025–2026): records `{ type: 'user'|'assistant'|…, sessionId, message:
+ * { content: string | blocks } }`; tool calls are `tool_use` blocks answered by `tool_result`
+ * blocks in the next user record; `stop_reason` is often null even on a finished reply; failed
+ * turns are assistant records with `isApiErrorMessage: true` and an `error` code.
+ */
+import { realpath } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import {
+  AoError,
+  asJsonObject,
+  clipDetail,
+  decideFromTurn,
+  definePlugin,
+  detectScreenActivity,
+  detectWithFallback,
+  findNewestFile,
+  jsonString,
+  readJsonlTail,
+  z,
+  type ActivityProbe,
+  type ActivityReport,
+  type AgentLaunch,
+  type ScreenProfile,
+  type TurnState,
+} from '@ao/core';
+
+const configSchema = z
+  .object({
+    /** Pass `--dangerously-skip-permissions`: the agent never asks before running tools. */
+    skipPermissions: z.boolean().default(false),
+    /** `--model`, e.g. `sonnet` or `opus`. */
+    model: z.string().min(1).optional(),
+    /** More arguments placed before the prompt. */
+    extraArgs: z.array(z.string()).default([]),
+    /** Where Claude Code keeps its data; default `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
+    claudeHome: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type ClaudeCodeConfig = z.infer<typeof configSchema>;
+
+/** Claude Code's TUI: the `>` input box (with a footer below it) and its busy line. */
+export const claudeScreen: ScreenProfile = {
+  idle: [/^\s*[│|]?\s*>(?:\s|$)/m, /\? for shortcuts/],
+  idleLines: 6,
+  busy: [/\(esc to interrupt\)/i, /^\s*[✻✽✶✳✢·*]\s+\w+…/m],
+};
+
+/** The project directory Claude Code uses for a cwd: every non-alphanumeric character becomes '-'. */
+export function claudeProjectDir(claudeHome: string, cwd: string): string {
+  return join(claudeHome, 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-'));
+}
+
+type Block = Record<string, unknown>;
+
+function blocksOf(entry: Record<string, unknown>): Block[] | string | undefined {
+  const content = asJsonObject(entry.message)?.content;
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) return content.map(asJsonObject).filter((b): b is Block => b !== undefined);
+  return undefined;
+}
+
+function textOf(blocks: Block[] | string | undefined): string {
+  if (typeof blocks === 'string') return blocks;
+  return (blocks ?? []).map((b) => jsonString(b, 'text') ?? '').join(' ');
+}
+
+/** What the last conversation record of a Claude Code transcript says about the turn. */
+export function claudeTurnState(entries: readonly unknown[]): TurnState {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = asJsonObject(entries[i]);
+    const type = jsonString(entry, 'type');
+    if (!entry || (type !== 'user' && type !== 'assistant') || entry.isSidechain === true || entry.isMeta === true) continue;
+    const blocks = blocksOf(entry);
+    if (type === 'assistant') {
+      if (entry.isApiErrorMessage === true) {
+        const code = jsonString(entry, 'error');
+        return { kind: 'failed', detail: clipDetail(`${code ? `${code}: ` : ''}${textOf(blocks)}`) };
+      }
+      const list = typeof blocks === 'string' ? [] : (blocks ?? []);
+      const toolUse = [...list].reverse().find((b) => b.type === 'tool_use');
+      if (toolUse) return { kind: 'tool', detail: `running tool ${jsonString(toolUse, 'name') ?? '?'}` };
+      const last = list[list.length - 1];
+      const stop = jsonString(asJsonObject(entry.message), 'stop_reason');
+      if (typeof blocks === 'string' || last?.type === 'text') {
+        return stop === 'end_turn' || stop === 'stop_sequence' || stop === 'max_tokens'
+          ? { kind: 'ended', detail: `turn ended (${stop})` }
+          : { kind: 'replied', detail: 'replied' };
+      }
+      return { kind: 'working', detail: 'thinking' };
+    }
+    const text = textOf(blocks);
+    if (/^\[Request interrupted by user/.test(text.trim())) return { kind: 'ended', detail: 'interrupted by the user' };
+    const isToolResult = Array.isArray(blocks) && blocks.some((b) => b.type === 'tool_result');
+    return { kind: 'working', detail: isToolResult ? 'tool finished' : 'prompt received' };
+  }
+  return { kind: 'unknown' };
+}
+
+function lastSessionId(entries: readonly unknown[]): string | undefined {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const id = jsonString(asJsonObject(entries[i]), 'sessionId');
+    if (id) return id;
+  }
+  return undefined;
+}
+
+export default definePlugin({
+  name: 'claude-code',
+  slot: 'agent',
+  version: '0.1.0',
+  description: 'Claude Code (claude): activity from its JSONL transcripts, resume with --resume',
+  configSchema,
+  create(config, ctx) {
+    const claudeHome = config.claudeHome ?? ctx.env.CLAUDE_CONFIG_DIR ?? join(ctx.env.HOME ?? homedir(), '.claude');
+
+    /** The newest transcript of this workspace written since the session started. */
+    const findTranscript = async (probe: ActivityProbe) => {
+      const dirs = new Set([claudeProjectDir(claudeHome, probe.workspacePath)]);
+      // Claude Code records the real path (e.g. /private/tmp on macOS).
+      const real = await realpath(probe.workspacePath).catch(() => probe.workspacePath);
+      dirs.add(claudeProjectDir(claudeHome, real));
+      const since = probe.startedAt - 2_000; // filesystem timestamps are coarse
+      const found = await Promise.all(
+        [...dirs].map((dir) => findNewestFile(dir, { since, match: (n) => n.endsWith('.jsonl') && !n.startsWith('agent-') })),
+      );
+      return found.filter((f) => f !== undefined).sort((a, b) => b.mtimeMs - a.mtimeMs)[0];
+    };
+
+    const fromTranscript = async (probe: ActivityProbe): Promise<ActivityReport | undefined> => {
+      const file = await findTranscript(probe);
+      if (!file) return undefined;
+      const tail = await readJsonlTail(file.path, { maxEntries: 200 });
+      return decideFromTurn({
+        probe,
+        turn: claudeTurnState(tail.entries),
+        logMtimeMs: tail.mtimeMs,
+        source: 'claude-jsonl',
+        nativeSessionId: lastSessionId(tail.entries) ?? basename(file.path, '.jsonl'),
+        screen: claudeScreen,
+      });
+    };
+
+    return {
+      canResume: true,
+      launch(input): AgentLaunch {
+        const argv = ['claude'];
+        if (config.model) argv.push('--model', config.model);
+        if (config.skipPermissions) argv.push('--dangerously-skip-permissions');
+        if (input.resumeId !== undefined) {
+          if (input.resumeId === '') throw new AoError('AGENT_FAILED', 'claude-code: empty resume id; restore without one to start a new conversation');
+          argv.push('--resume', input.resumeId);
+        }
+        argv.push(...config.extraArgs);
+        if (input.prompt !== undefined && input.prompt !== '') {
+          // A prompt that starts with '-' would be read as an option.
+          if (input.prompt.startsWith('-')) argv.push('--');
+          argv.push(input.prompt);
+        }
+        return { argv };
+      },
+      detectActivity(probe) {
+        return detectWithFallback(
+          probe,
+          () => fromTranscript(probe),
+          () => detectScreenActivity(probe, claudeScreen),
+          ctx.logger,
+        );
+      },
+    };
+  },
+});

@@ -1,0 +1,226 @@
+/**
+ * Agent plugin for OpenAI Codex CLI (`codex`). Activity comes from Codex's rollout logs,
+ * `<codex home>/sessions/YYYY/MM/DD/rollout-*.jsonl`: JSON lines `{ timestamp, type, payload }`
+ * where the first line is `session_meta` (`payload.id`, `payload.cwd`) and later lines are
+ * `response_item` (messages, function calls and their outputs), `event_msg` (`task_started`,
+ * `task_complete`, `turn_aborted`, `error`, `token_count`, …) and `turn_context`. Verified against
+ * codex-rs's protocol and rollout policy (TurnStarted/TurnComplete serialise as `task_started` /
+ * `task_complete`; older versions did not persist them, hence the quiet-reply rule). Approval
+ * prompts are not logged, so the screen decides `waiting_input`.
+ */
+import { realpath } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import {
+  AoError,
+  asJsonObject,
+  clipDetail,
+  decideFromTurn,
+  definePlugin,
+  detectScreenActivity,
+  detectWithFallback,
+  listRecentFiles,
+  jsonString,
+  readFirstJsonLine,
+  readJsonlTail,
+  z,
+  type ActivityProbe,
+  type ActivityReport,
+  type AgentLaunch,
+  type RecentFile,
+  type ScreenProfile,
+  type TurnState,
+} from '@ao/core';
+
+const configSchema = z
+  .object({
+    /**
+     * How much Codex may do unasked: `ask` (its defaults), `full-auto` (`--full-auto`: sandboxed,
+     * asks only on failure) or `bypass` (`--dangerously-bypass-approvals-and-sandbox`).
+     */
+    approvals: z.enum(['ask', 'full-auto', 'bypass']).default('ask'),
+    /** `--model`. */
+    model: z.string().min(1).optional(),
+    /** More arguments placed before the prompt. */
+    extraArgs: z.array(z.string()).default([]),
+    /** Codex's data dir; default `$CODEX_HOME`, else `~/.codex`. */
+    codexHome: z.string().min(1).optional(),
+  })
+  .strict();
+
+export type CodexConfig = z.infer<typeof configSchema>;
+
+/** Codex's TUI: the `›` composer with its footer, `Working (… esc to interrupt)` while busy. */
+export const codexScreen: ScreenProfile = {
+  idle: [/^\s*[▌›>](?:\s|$)/m, /\bcontext left\b/i, /\? for shortcuts/, /⏎ send/],
+  idleLines: 6,
+  waiting: [/\bAllow command\?/i, /\bApprove\b[^\n]*\?/i],
+};
+
+const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output']);
+const CALL_TYPES = new Set(['function_call', 'custom_tool_call', 'local_shell_call', 'tool_search_call', 'web_search_call']);
+
+/** What the last meaningful rollout line says about the current turn. */
+export function codexTurnState(entries: readonly unknown[]): TurnState {
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const line = asJsonObject(entries[i]);
+    const payload = asJsonObject(line?.payload);
+    const kind = jsonString(payload, 'type');
+    if (!line || !payload) continue;
+    if (line.type === 'event_msg') {
+      switch (kind) {
+        case 'task_complete':
+        case 'turn_complete': {
+          const last = jsonString(payload, 'last_agent_message');
+          return { kind: 'ended', detail: last ? `done: ${clipDetail(last, 80)}` : 'turn complete' };
+        }
+        case 'turn_aborted':
+          return { kind: 'ended', detail: `turn aborted${jsonString(payload, 'reason') ? `: ${jsonString(payload, 'reason')}` : ''}` };
+        case 'error':
+          return { kind: 'failed', detail: clipDetail(jsonString(payload, 'message') ?? 'error') };
+        case 'exec_approval_request':
+        case 'apply_patch_approval_request':
+        case 'request_user_input':
+          return { kind: 'asking', detail: `asks: ${kind.replace(/_/g, ' ')}` };
+        case 'task_started':
+        case 'turn_started':
+        case 'user_message':
+          return { kind: 'working', detail: 'working' };
+        case 'agent_message':
+          return { kind: 'replied', detail: 'replied' };
+        default:
+          continue; // token_count, reasoning, plan updates: no news about the turn
+      }
+    }
+    if (line.type === 'response_item') {
+      if (kind && CALL_TYPES.has(kind)) return { kind: 'tool', detail: `running ${jsonString(payload, 'name') ?? kind.replace(/_/g, ' ')}` };
+      if (kind && OUTPUT_TYPES.has(kind)) return { kind: 'working', detail: 'tool finished' };
+      if (kind === 'reasoning') return { kind: 'working', detail: 'thinking' };
+      if (kind === 'message') {
+        const role = jsonString(payload, 'role');
+        if (role === 'assistant') return { kind: 'replied', detail: 'replied' };
+        if (role === 'user') return { kind: 'working', detail: 'prompt received' };
+      }
+    }
+  }
+  return { kind: 'unknown' };
+}
+
+/** `YYYY/MM/DD` directories (local and UTC) for every day from `from` to `to`. */
+function dayDirs(sessionsDir: string, from: number, to: number): string[] {
+  const out = new Set<string>();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  for (let t = from - 86_400_000; t <= to + 86_400_000; t += 86_400_000) {
+    const d = new Date(t);
+    out.add(join(sessionsDir, String(d.getFullYear()), pad(d.getMonth() + 1), pad(d.getDate())));
+    out.add(join(sessionsDir, String(d.getUTCFullYear()), pad(d.getUTCMonth() + 1), pad(d.getUTCDate())));
+  }
+  return [...out];
+}
+
+interface RolloutMeta {
+  id?: string;
+  cwd?: string;
+}
+
+export default definePlugin({
+  name: 'codex',
+  slot: 'agent',
+  version: '0.1.0',
+  description: 'OpenAI Codex CLI (codex): activity from its rollout logs, resume with `codex resume`',
+  configSchema,
+  create(config, ctx) {
+    const codexHome = config.codexHome ?? ctx.env.CODEX_HOME ?? join(ctx.env.HOME ?? homedir(), '.codex');
+    const sessionsDir = join(codexHome, 'sessions');
+    // Rollout headers never change, and a session's rollout rarely does: remember both so a poll
+    // stats a couple of directories instead of reading every rollout's first line.
+    const metaByPath = new Map<string, RolloutMeta>();
+    const rolloutByWorkspace = new Map<string, string>();
+
+    const metaOf = async (path: string): Promise<RolloutMeta> => {
+      let meta = metaByPath.get(path);
+      if (!meta) {
+        const first = asJsonObject(await readFirstJsonLine(path).catch(() => undefined));
+        const payload = first?.type === 'session_meta' ? asJsonObject(first.payload) : undefined;
+        meta = {};
+        const id = jsonString(payload, 'id');
+        const cwd = jsonString(payload, 'cwd');
+        if (id) meta.id = id;
+        if (cwd) meta.cwd = cwd;
+        // A header not yet flushed is read again next poll.
+        if (cwd) metaByPath.set(path, meta);
+      }
+      return meta;
+    };
+
+    /** The newest rollout whose `session_meta.cwd` is the workspace, written since the start. */
+    const findRollout = async (probe: ActivityProbe): Promise<{ file: RecentFile; meta: RolloutMeta } | undefined> => {
+      const cwds = new Set([probe.workspacePath, await realpath(probe.workspacePath).catch(() => probe.workspacePath)]);
+      const since = probe.startedAt - 2_000;
+      const known = rolloutByWorkspace.get(probe.workspacePath);
+      // A long-lived session's own rollout sits in its start day's directory; new ones in recent days.
+      const from = known ? Math.max(probe.startedAt, probe.now - 86_400_000) : probe.startedAt;
+      const lists = await Promise.all(
+        dayDirs(sessionsDir, from, probe.now).map((dir) =>
+          listRecentFiles(dir, { since, match: (n) => n.startsWith('rollout-') && n.endsWith('.jsonl') }),
+        ),
+      );
+      const candidates = lists.flat();
+      if (known && !candidates.some((c) => c.path === known)) {
+        const again = await listRecentFiles(dirname(known), { since, match: (n) => n === basename(known) });
+        candidates.push(...again);
+      }
+      candidates.sort((a, b) => b.mtimeMs - a.mtimeMs);
+      for (const file of candidates) {
+        const meta = await metaOf(file.path);
+        if (meta.cwd !== undefined && cwds.has(meta.cwd)) {
+          rolloutByWorkspace.set(probe.workspacePath, file.path);
+          return { file, meta };
+        }
+      }
+      return undefined;
+    };
+
+    const fromRollout = async (probe: ActivityProbe): Promise<ActivityReport | undefined> => {
+      const found = await findRollout(probe);
+      if (!found) return undefined;
+      const tail = await readJsonlTail(found.file.path, { maxEntries: 200 });
+      return decideFromTurn({
+        probe,
+        turn: codexTurnState(tail.entries),
+        logMtimeMs: tail.mtimeMs,
+        source: 'codex-rollout',
+        ...(found.meta.id !== undefined ? { nativeSessionId: found.meta.id } : {}),
+        screen: codexScreen,
+      });
+    };
+
+    return {
+      canResume: true,
+      launch(input): AgentLaunch {
+        const argv = ['codex'];
+        if (input.resumeId !== undefined) {
+          if (input.resumeId === '') throw new AoError('AGENT_FAILED', 'codex: empty resume id; restore without one to start a new conversation');
+          argv.push('resume', input.resumeId);
+        }
+        if (config.model) argv.push('--model', config.model);
+        if (config.approvals === 'full-auto') argv.push('--full-auto');
+        if (config.approvals === 'bypass') argv.push('--dangerously-bypass-approvals-and-sandbox');
+        argv.push(...config.extraArgs);
+        if (input.prompt !== undefined && input.prompt !== '') {
+          if (input.prompt.startsWith('-')) argv.push('--');
+          argv.push(input.prompt);
+        }
+        return { argv };
+      },
+      detectActivity(probe) {
+        return detectWithFallback(
+          probe,
+          () => fromRollout(probe),
+          () => detectScreenActivity(probe, codexScreen),
+          ctx.logger,
+        );
+      },
+    };
+  },
+});

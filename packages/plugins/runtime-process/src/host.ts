@@ -1,0 +1,426 @@
+/**
+ * The pty host: runs agent programs in pseudo-terminals (node-pty) inside the ao daemon, for
+ * machines without tmux. The daemon mounts it under `/api/pty` (see routes.ts) and the `process`
+ * runtime plugin reaches it there, so every ao process sees the same terminals.
+ *
+ * Like tmux with remain-on-exit, a program that exits keeps its last screen readable until it is
+ * stopped. Each pty has a record under `<home>/pty/` so a restarted daemon still knows its ids
+ * (reported not alive, restartable with `start`) and ends agents orphaned by a crashed daemon.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { AoError, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import * as nodePty from 'node-pty';
+import {
+  groupAlive,
+  isRecordedProcess,
+  pidAlive,
+  readPtyRecord,
+  readPtyRecords,
+  removePtyRecord,
+  signalGroup,
+  writePtyRecord,
+  type PtyRecord,
+} from './records.js';
+import { createTerminalScreen, type TerminalScreen } from './screen.js';
+import type { PtyInfo, PtyStartRequest, PtyStartResponse } from './wire.js';
+
+export interface PtyHostOptions {
+  paths: AoPaths;
+  logger: Logger;
+  clock?: Clock;
+  /** Milliseconds between SIGTERM and SIGKILL when stopping. Default 3000. */
+  stopGraceMs?: number;
+  /** Raw output kept per pty (for a terminal that attaches later). Default 256 KiB. */
+  outputBytes?: number;
+  /** Lines of scrollback kept above the screen. Default 2000. */
+  scrollback?: number;
+}
+
+export interface PtySendOptions {
+  submit?: boolean;
+  bracketedPaste?: boolean;
+}
+
+export interface PtyHost {
+  /** Starts `argv` in a new pty. Replaces an exited or previous-daemon pty of the same session; refuses a running one. */
+  start(request: PtyStartRequest): Promise<PtyStartResponse>;
+  /** Raw input to the program, as typed keys (a web terminal's keystrokes). */
+  write(id: string, data: string): void;
+  /**
+   * Delivers `text` as one submission: inside bracketed-paste markers when the program enabled
+   * that mode (newlines as CR, like a terminal's paste), then Enter when `submit`. A program
+   * without bracketed paste gets the text typed, so each newline submits a line of its own.
+   */
+  sendText(id: string, text: string, options?: PtySendOptions): void;
+  resize(id: string, cols: number, rows: number): void;
+  /** The screen as plain text plus up to `lines` lines of scrollback (like `tmux capture-pane -p -J`). */
+  screen(id: string, lines?: number): string;
+  /** The raw output tail (escape sequences included), to replay into a terminal emulator. */
+  output(id: string): string;
+  /** Live output of a running pty; returns the unsubscribe function. */
+  onOutput(id: string, listener: (data: string) => void): () => void;
+  alive(id: string): boolean;
+  info(id: string): PtyInfo | undefined;
+  list(): PtyInfo[];
+  /** SIGTERM to the process group, SIGKILL after the grace period; forgets the pty. Idempotent. */
+  stop(id: string): Promise<void>;
+  /** Ends every program (the daemon stops) but keeps records and last screens for the next daemon. */
+  shutdown(): Promise<void>;
+}
+
+interface Entry {
+  record: PtyRecord;
+  /** Undefined for a pty of a previous daemon: known by id only. */
+  pty?: nodePty.IPty;
+  screen?: TerminalScreen;
+  chunks: string[];
+  size: number;
+  alive: boolean;
+  exitCode: number | null;
+  signal: number | null;
+  exitedAt: string | null;
+  exited: Promise<void>;
+  listeners: Set<(data: string) => void>;
+  stopping?: Promise<void>;
+}
+
+const PASTE_START = '\x1b[200~';
+const PASTE_END = '\x1b[201~';
+
+/** Host-side failures carry the HTTP status the routes answer with. */
+function hostError(status: number, message: string, details: Record<string, unknown> = {}): AoError {
+  return new AoError('RUNTIME_FAILED', message, { details: { ...details, httpStatus: status } });
+}
+
+/** The pty id for a session: the id itself when it is a safe file name, else a sanitised form plus a hash. */
+export function ptyIdFor(sessionId: string): string {
+  const safe = sessionId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.-]+/, '_').slice(0, 80);
+  if (safe === sessionId) return safe;
+  return `${safe}-${createHash('sha1').update(sessionId).digest('hex').slice(0, 6)}`;
+}
+
+/** Absolute path of the program, found the way a shell would (PATH of the program's env). */
+function resolveProgram(program: string, cwd: string, env: Record<string, string | undefined>): string | undefined {
+  const executable = (file: string): boolean => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    const file = isAbsolute(program) ? program : resolve(cwd, program);
+    return executable(file) ? file : undefined;
+  }
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const file = join(resolve(cwd, dir), program);
+    if (executable(file)) return file;
+  }
+  return undefined;
+}
+
+/** The same program run: a record read back from disk against the one in memory. */
+const sameProgram = (a: PtyRecord, b: PtyRecord): boolean => a.hostId === b.hostId && a.pid === b.pid;
+
+const delay = (ms: number): { promise: Promise<false>; cancel(): void } => {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  return { promise, cancel: () => clearTimeout(timer) };
+};
+
+/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = delay(ms);
+  try {
+    return await Promise.race([promise.then(() => true as const), timer.promise]);
+  } finally {
+    timer.cancel();
+  }
+}
+
+export function createPtyHost(options: PtyHostOptions): PtyHost {
+  const { paths } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: 'pty-host' });
+  const graceMs = options.stopGraceMs ?? 3000;
+  const outputBytes = options.outputBytes ?? 256 * 1024;
+  const scrollback = options.scrollback ?? 2000;
+  const hostId = randomBytes(6).toString('hex');
+  const entries = new Map<string, Entry>();
+  /** Orphans of a previous daemon still being ended; `start` of the same id waits for them. */
+  const reaping = new Map<string, Promise<void>>();
+  const writes = new Set<Promise<void>>();
+  let closed = false;
+
+  const iso = (): string => new Date(clock.now()).toISOString();
+
+  /** Record writes run in the background; shutdown waits for them. */
+  const persist = (work: () => Promise<void>): void => {
+    const p = work()
+      .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'could not write a pty record'))
+      .finally(() => writes.delete(p));
+    writes.add(p);
+  };
+
+  const settleWrites = async (): Promise<void> => {
+    while (writes.size > 0) await Promise.all([...writes]);
+  };
+
+  /** Saves how the program ended and its last screen, unless another host owns the record now. */
+  const persistEnd = (entry: Entry): void => {
+    persist(async () => {
+      const current = readPtyRecord(paths, entry.record.id);
+      if (current && !sameProgram(current, entry.record)) return;
+      await writePtyRecord(paths, {
+        ...entry.record,
+        exitCode: entry.exitCode,
+        signal: entry.signal,
+        exitedAt: entry.exitedAt,
+        ...(entry.screen ? { lastScreen: entry.screen.render(500) } : {}),
+      });
+    });
+  };
+
+  /** Ends a program a previous daemon left running: an agent nobody can see or type into. */
+  const reapOrphan = async (record: PtyRecord): Promise<void> => {
+    if (!isRecordedProcess(record)) return;
+    log.warn({ id: record.id, pid: record.pid }, 'ending a pty program orphaned by a previous daemon');
+    signalGroup(record.pid, 'SIGTERM');
+    const deadline = clock.now() + graceMs;
+    while (groupAlive(record.pid) && clock.now() < deadline) await clock.sleep(50);
+    if (groupAlive(record.pid)) signalGroup(record.pid, 'SIGKILL');
+  };
+
+  for (const record of readPtyRecords(paths, log)) {
+    if (record.hostId === hostId) continue;
+    entries.set(record.id, {
+      record,
+      chunks: [],
+      size: 0,
+      alive: false,
+      exitCode: record.exitCode ?? null,
+      signal: record.signal ?? null,
+      exitedAt: record.exitedAt ?? null,
+      exited: Promise.resolve(),
+      listeners: new Set(),
+    });
+    // The old daemon still runs (another process): its ptys are its own business.
+    const oldHostLives = record.hostPid !== process.pid && pidAlive(record.hostPid);
+    if (!oldHostLives) {
+      const p = reapOrphan(record).finally(() => reaping.delete(record.id));
+      reaping.set(record.id, p);
+    }
+  }
+
+  const find = (id: string): Entry => {
+    const entry = entries.get(id);
+    if (!entry) throw hostError(404, `no pty "${id}" in the ao daemon (it was stopped or never started)`, { id });
+    return entry;
+  };
+  const running = (id: string, action: string): Entry & { pty: nodePty.IPty } => {
+    const entry = find(id);
+    if (!entry.alive || !entry.pty) {
+      throw hostError(409, `cannot ${action}: the program in pty "${id}" is not running (exit code ${entry.exitCode ?? 'unknown'})`, {
+        id,
+      });
+    }
+    return entry as Entry & { pty: nodePty.IPty };
+  };
+
+  const info = (entry: Entry): PtyInfo => ({
+    id: entry.record.id,
+    sessionId: entry.record.sessionId,
+    pid: entry.record.pid,
+    alive: entry.alive,
+    exitCode: entry.exitCode,
+    signal: entry.signal,
+    bracketedPaste: entry.screen?.bracketedPaste ?? false,
+    startedAt: entry.record.startedAt,
+    exitedAt: entry.exitedAt,
+  });
+
+  /** SIGTERM, then SIGKILL after the grace period, then whatever is left of the group. */
+  const terminate = async (entry: Entry): Promise<void> => {
+    const pid = entry.record.pid;
+    const deadline = clock.now() + graceMs;
+    if (entry.alive) {
+      signalGroup(pid, 'SIGTERM');
+      if (!(await within(entry.exited, graceMs))) {
+        signalGroup(pid, 'SIGKILL');
+        if (!(await within(entry.exited, 2000))) {
+          log.warn({ id: entry.record.id, pid }, 'pty did not report its exit after SIGKILL');
+        }
+        entry.alive = false;
+        return;
+      }
+    }
+    // The leader exited on SIGTERM; members of its group that did not get the rest of the grace period.
+    while (groupAlive(pid) && clock.now() < deadline) await clock.sleep(50);
+    if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    entry.alive = false;
+  };
+
+  const start = async (request: PtyStartRequest): Promise<PtyStartResponse> => {
+    if (closed) throw hostError(503, 'the ao daemon is shutting down; start the session again once it runs (`ao start`)');
+    const id = ptyIdFor(request.sessionId);
+    await reaping.get(id);
+    const existing = entries.get(id);
+    if (existing?.alive || existing?.stopping) {
+      throw hostError(409, `pty "${id}" is already running (pid ${existing.record.pid}); stop it before starting it again`, { id });
+    }
+    try {
+      if (!statSync(request.cwd).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw hostError(400, `cannot start ${request.argv[0]}: working directory ${request.cwd} does not exist`, { cwd: request.cwd });
+    }
+    const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...request.env };
+    // The daemon may itself run inside tmux; the agent must not believe it does.
+    delete env.TMUX;
+    delete env.TMUX_PANE;
+    const program = resolveProgram(request.argv[0] as string, request.cwd, env);
+    if (!program) {
+      throw hostError(400, `cannot start ${request.argv[0]}: not found or not executable (PATH=${env.PATH ?? ''})`, {
+        program: request.argv[0],
+      });
+    }
+    const cols = request.cols ?? 200;
+    const rows = request.rows ?? 50;
+    let pty: nodePty.IPty;
+    try {
+      pty = nodePty.spawn(program, request.argv.slice(1), { name: env.TERM ?? 'xterm-256color', cwd: request.cwd, env, cols, rows });
+    } catch (error) {
+      throw hostError(500, `cannot start ${request.argv[0]} in a pty: ${(error as Error).message}`);
+    }
+    let resolveExited: () => void = () => undefined;
+    const entry: Entry = {
+      record: {
+        id,
+        sessionId: request.sessionId,
+        pid: pty.pid,
+        hostPid: process.pid,
+        hostId,
+        argv: [...request.argv],
+        cwd: request.cwd,
+        startedAt: iso(),
+      },
+      pty,
+      screen: createTerminalScreen({ cols, rows, scrollback }),
+      chunks: [],
+      size: 0,
+      alive: true,
+      exitCode: null,
+      signal: null,
+      exitedAt: null,
+      exited: new Promise<void>((r) => (resolveExited = r)),
+      listeners: new Set(),
+    };
+    pty.onData((data) => {
+      entry.screen?.feed(data);
+      entry.chunks.push(data);
+      entry.size += data.length;
+      while (entry.size > outputBytes && entry.chunks.length > 1) entry.size -= (entry.chunks.shift() as string).length;
+      for (const listener of entry.listeners) listener(data);
+    });
+    pty.onExit(({ exitCode, signal }) => {
+      entry.alive = false;
+      entry.exitCode = signal ? null : exitCode;
+      entry.signal = signal ? signal : null;
+      entry.exitedAt = iso();
+      entry.listeners.clear();
+      resolveExited();
+      log.info({ id, pid: entry.record.pid, exitCode, signal }, 'pty program exited');
+      // A stopped pty's record is removed, not updated.
+      if (entries.get(id) === entry && !entry.stopping) persistEnd(entry);
+    });
+    entries.set(id, entry);
+    // A write about the pty this one replaces must not land after (and over) the new record.
+    await settleWrites();
+    await writePtyRecord(paths, entry.record);
+    log.info({ id, pid: pty.pid, cwd: request.cwd, program: request.argv[0] }, 'pty started');
+    return { id, pid: pty.pid };
+  };
+
+  const stop = async (id: string): Promise<void> => {
+    const entry = entries.get(id);
+    if (!entry) {
+      await removePtyRecord(paths, id);
+      return;
+    }
+    entry.stopping ??= (async () => {
+      await (reaping.get(id) ?? terminate(entry));
+      if (entries.get(id) === entry) entries.delete(id);
+      await settleWrites();
+      const current = readPtyRecord(paths, id);
+      if (current && sameProgram(current, entry.record)) await removePtyRecord(paths, id);
+      log.info({ id, pid: entry.record.pid }, 'pty stopped');
+    })();
+    await entry.stopping;
+  };
+
+  return {
+    start,
+    stop,
+
+    write(id, data) {
+      running(id, 'write').pty.write(data);
+    },
+
+    sendText(id, text, sendOptions = {}) {
+      const entry = running(id, 'send text');
+      // A paste-end marker inside the text would end the paste early and submit the rest as keys.
+      const body = text.split(PASTE_END).join('').replace(/\r?\n/g, '\r');
+      const paste = sendOptions.bracketedPaste !== false && entry.screen?.bracketedPaste === true;
+      entry.pty.write(paste ? `${PASTE_START}${body}${PASTE_END}` : body);
+      if (sendOptions.submit !== false) entry.pty.write('\r');
+    },
+
+    resize(id, cols, rows) {
+      const entry = running(id, 'resize');
+      entry.pty.resize(cols, rows);
+      entry.screen?.resize(cols, rows);
+    },
+
+    screen(id, lines = 0) {
+      const entry = find(id);
+      if (entry.screen) return entry.screen.render(Math.max(0, Math.floor(lines)));
+      if (entry.record.lastScreen !== undefined) return entry.record.lastScreen;
+      throw hostError(404, `pty "${id}" belonged to a previous ao daemon and its screen was not saved`, { id });
+    },
+
+    output(id) {
+      return find(id).chunks.join('');
+    },
+
+    onOutput(id, listener) {
+      const entry = running(id, 'follow output');
+      entry.listeners.add(listener);
+      return () => entry.listeners.delete(listener);
+    },
+
+    alive(id) {
+      return entries.get(id)?.alive === true;
+    },
+
+    info(id) {
+      const entry = entries.get(id);
+      return entry ? info(entry) : undefined;
+    },
+
+    list() {
+      return [...entries.values()].map(info);
+    },
+
+    async shutdown() {
+      closed = true;
+      const live = [...entries.values()].filter((e) => e.alive);
+      await Promise.all([...live.map((e) => terminate(e)), ...reaping.values()]);
+      // Exit handlers queued their record writes (last screens); let them land.
+      await settleWrites();
+      log.info({ count: live.length }, 'pty host shut down');
+    },
+  };
+}

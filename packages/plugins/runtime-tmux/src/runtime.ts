@@ -1,0 +1,132 @@
+/**
+ * The tmux runtime: each ao session is one detached tmux session, so agents survive the `ao`
+ * process that started them and a human can attach at any time.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { AoError, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
+import {
+  capturePane,
+  capturePanes,
+  deleteBuffer,
+  killSession,
+  listSessions,
+  loadBuffer,
+  newSession,
+  pasteBuffer,
+  sanitizeSessionName,
+  sendKeys,
+  sessionAlive,
+} from './tmux.js';
+
+export const RUNTIME_NAME = 'tmux';
+
+export interface TmuxRuntimeConfig {
+  cols: number;
+  rows: number;
+  remainOnExit: boolean;
+}
+
+/**
+ * `ao-<6 hex of sha1(data dir)>-<session id>`: tmux names are global per user, so two data dirs
+ * (two `AO_HOME`s, e.g. tests next to a real install) must never produce the same name.
+ */
+export function tmuxSessionName(home: string, sessionId: string): string {
+  const tag = createHash('sha1').update(home).digest('hex').slice(0, 6);
+  return sanitizeSessionName(`ao-${tag}-${sessionId}`);
+}
+
+function goneError(handle: RuntimeHandle, action: string): AoError {
+  return new AoError(
+    'RUNTIME_FAILED',
+    `cannot ${action}: tmux session ${handle.id} is not running; restore it with \`ao session restore\``,
+    { details: { handle } },
+  );
+}
+
+function checkHandle(handle: RuntimeHandle): void {
+  if (handle.runtime !== RUNTIME_NAME) {
+    throw new AoError('RUNTIME_FAILED', `the tmux runtime cannot use a handle of runtime "${handle.runtime}" (${handle.id})`, {
+      details: { handle },
+    });
+  }
+}
+
+export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext): Runtime {
+  const { exec } = ctx;
+  const log = ctx.logger.child({ plugin: 'runtime-tmux' });
+
+  return {
+    async start(options) {
+      const name = tmuxSessionName(ctx.paths.home, options.sessionId);
+      const existing = await sessionAlive(exec, name);
+      if (existing === true) {
+        throw new AoError('RUNTIME_FAILED', `tmux session ${name} is already running; kill it before starting it again`, {
+          details: { name },
+        });
+      }
+      // A session kept by remain-on-exit after its agent died: replace it (restore).
+      if (existing === false) await killSession(exec, name);
+      await newSession(exec, {
+        name,
+        cwd: options.cwd,
+        argv: options.argv,
+        ...(options.env ? { env: options.env } : {}),
+        cols: options.cols ?? config.cols,
+        rows: options.rows ?? config.rows,
+        remainOnExit: config.remainOnExit,
+      });
+      log.info({ name, cwd: options.cwd, program: options.argv[0] }, 'tmux session started');
+      return { runtime: RUNTIME_NAME, id: name };
+    },
+
+    async stop(handle) {
+      checkHandle(handle);
+      await killSession(exec, handle.id);
+    },
+
+    async isAlive(handle) {
+      checkHandle(handle);
+      return (await sessionAlive(exec, handle.id)) === true;
+    },
+
+    async aliveMany(handles) {
+      const result = new Map<string, boolean>();
+      if (handles.length === 0) return result;
+      const sessions = await listSessions(exec);
+      for (const handle of handles) {
+        result.set(handle.id, handle.runtime === RUNTIME_NAME && sessions.get(handle.id)?.alive === true);
+      }
+      return result;
+    },
+
+    async sendText(handle: RuntimeHandle, text: string, options: SendTextOptions = {}) {
+      checkHandle(handle);
+      if ((await sessionAlive(exec, handle.id)) !== true) throw goneError(handle, 'send text');
+      // A buffer per call: concurrent sends never paste each other's text.
+      const buffer = `ao-send-${randomBytes(6).toString('hex')}`;
+      try {
+        await loadBuffer(exec, buffer, text);
+        await pasteBuffer(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true });
+      } catch (error) {
+        await deleteBuffer(exec, buffer);
+        throw error;
+      }
+      if (options.submit !== false) await sendKeys(exec, handle.id, ['Enter']);
+    },
+
+    /**
+     * Works while the tmux session exists, including a dead pane kept by remain-on-exit, so the
+     * agent's last screen (its error, its summary) stays readable after it exited.
+     */
+    async capture(handle, options = {}) {
+      checkHandle(handle);
+      if ((await sessionAlive(exec, handle.id)) === undefined) throw goneError(handle, 'capture the screen');
+      return capturePane(exec, handle.id, options);
+    },
+
+    async captureMany(handles, options = {}) {
+      handles.forEach(checkHandle);
+      return capturePanes(exec, handles.map((h) => h.id), options);
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * scm-github: pull requests, CI, reviews and merge on GitHub, through the one shared GitHub client.
+ * A lifecycle poll costs one GraphQL request per 50 open PRs, plus one request per failing job log
+ * the first time a head sha fails.
+ */
+import { definePlugin, z } from '@ao/core';
+import { RepoSchema } from '@ao/github';
+import { createGitHubScm } from './scm.js';
+
+export { createGitHubScm, MAX_LOGS_PER_SHA, type GitHubScm, type GitHubScmConfig, type MergeMethod } from './scm.js';
+export { ciOf, isFailing, logTail, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
+
+const configSchema = z
+  .object({
+    /** The repository pull requests are opened in: `owner/name`. */
+    repo: RepoSchema,
+    /** How `merge` merges: `squash` (default), `merge` or `rebase`; the repository must allow it. */
+    mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
+    /** Lines of a failing job's log handed to the agent. */
+    logTailLines: z.number().int().positive().max(10_000).default(40),
+  })
+  .strict();
+
+export default definePlugin({
+  name: 'github',
+  slot: 'scm',
+  version: '0.1.0',
+  description: 'GitHub pull requests, checks, reviews and merge (batched GraphQL, ETag-cached REST)',
+  configSchema,
+  create: (config, ctx) => createGitHubScm(config, ctx),
+});

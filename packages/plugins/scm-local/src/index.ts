@@ -1,0 +1,34 @@
+import { definePlugin, z } from '@ao/core';
+import { createLocalScm } from './scm.js';
+
+export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig, type ReviewInput } from './scm.js';
+export { ciArgv } from './ci.js';
+export { reviewStateOf } from './review.js';
+export { LocalPullRequestSchema, type LocalPullRequest, type LocalReview, type LocalCiRun } from './records.js';
+export type { MergeMethod } from './merge.js';
+
+const configSchema = z
+  .object({
+    /**
+     * The project's test command, run for every new PR head in a temporary checkout of it. The
+     * argv form (`["npm", "test"]`) is preferred; the string form is split on whitespace and run
+     * without a shell, so quoting, `$VARS`, pipes and `&&` are NOT supported in it. Unset: no CI.
+     */
+    ci: z.union([z.tuple([z.string().min(1)]).rest(z.string()), z.string().trim().min(1)]).optional(),
+    /** A CI run still going after this long is killed and counts as failing. */
+    ciTimeoutMs: z.number().int().positive().default(10 * 60_000),
+    /** How many lines of the run's output (stdout then stderr) are kept for the agent. */
+    logTailLines: z.number().int().positive().max(10_000).default(40),
+    /** `merge` makes a merge commit (always, also when a fast-forward was possible); `squash` one commit. */
+    mergeMethod: z.enum(['merge', 'squash']).default('merge'),
+  })
+  .strict();
+
+export default definePlugin({
+  name: 'local',
+  slot: 'scm',
+  version: '0.1.0',
+  description: 'Pull requests as local records, CI as a local command, reviews via `ao review`, merge as a real git merge',
+  configSchema,
+  create: (config, ctx) => createLocalScm(config, ctx),
+});

@@ -1,0 +1,207 @@
+/**
+ * The local pull request store: one JSON file per PR under `<project dir>/prs/<id>.json`.
+ *
+ * Ids are reserved by hard-linking a fully written temp file to `<id>.json` (`link` fails when the
+ * name exists), so two processes opening PRs at once never share an id and a reader never sees a
+ * half-written record. Updates are read-modify-write under a short lock file, re-reading the record
+ * inside the lock, so a review added by `ao review` is not lost when the daemon's CI run finishes.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AoError, describeError, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
+
+const ReviewSchema = z
+  .object({
+    decision: z.enum(['approved', 'changes_requested', 'commented']),
+    author: z.string(),
+    body: z.string(),
+    ts: z.string(),
+    /** The PR head the reviewer looked at. */
+    sha: z.string().optional(),
+  })
+  .passthrough();
+
+const CiRunSchema = z
+  .object({
+    state: z.enum(['pending', 'passing', 'failing']),
+    startedAt: z.string(),
+    finishedAt: z.string().optional(),
+    /** Null when the command never exited on its own (timed out, could not start). */
+    exitCode: z.number().nullable().optional(),
+    logTail: z.string().optional(),
+    /** The ao process running a pending run; a dead pid means the run was interrupted. */
+    pid: z.number().optional(),
+  })
+  .passthrough();
+
+const RecordShape = z.object({
+  id: z.string(),
+  title: z.string(),
+  body: z.string(),
+  branch: z.string(),
+  baseBranch: z.string(),
+  state: z.enum(['open', 'merged', 'closed']),
+  headSha: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  reviews: z.array(ReviewSchema),
+  /** CI results keyed by the head sha they ran on. */
+  ci: z.record(CiRunSchema),
+  mergedSha: z.string().optional(),
+});
+
+/** Unknown fields are kept, so a newer ao's additions survive an older one's rewrite. */
+export const LocalPullRequestSchema = RecordShape.passthrough();
+
+export type LocalReview = z.infer<typeof ReviewSchema>;
+export type LocalCiRun = z.infer<typeof CiRunSchema>;
+/** A local pull request as stored on disk. */
+export type LocalPullRequest = z.infer<typeof RecordShape>;
+
+/** The contract's view of a record. */
+export function toPullRequest(record: LocalPullRequest): PullRequest {
+  return {
+    id: record.id,
+    title: record.title,
+    branch: record.branch,
+    baseBranch: record.baseBranch,
+    state: record.state,
+    headSha: record.headSha,
+  };
+}
+
+export interface PrStore {
+  dir: string;
+  /** Every readable record, lowest id first. Corrupt files are logged and skipped. */
+  list(): Promise<LocalPullRequest[]>;
+  /** The record, or null when there is none. Throws `PR_CORRUPT` for an unreadable file. */
+  get(id: string): Promise<LocalPullRequest | null>;
+  /** Like `get` but throws `PR_NOT_FOUND`. */
+  require(id: string): Promise<LocalPullRequest>;
+  /**
+   * Stores a new record under the next free id and returns it — unless `existing` finds a record
+   * first (checked under the lock, so two concurrent opens for one branch make one PR).
+   */
+  create(fields: Omit<LocalPullRequest, 'id'>, existing?: (records: LocalPullRequest[]) => LocalPullRequest | undefined): Promise<LocalPullRequest>;
+  /** Re-reads the record under the lock, applies `mutate` and writes it back atomically. */
+  update(id: string, mutate: (record: LocalPullRequest) => LocalPullRequest | void): Promise<LocalPullRequest>;
+}
+
+const RECORD_NAME = /^(\d+)\.json$/;
+const LOCK_WAIT_MS = 5_000;
+/** A lock file this old belongs to a process that died inside the (millisecond) critical section. */
+const LOCK_STALE_MS = 10_000;
+
+export function createPrStore(dir: string, logger: Logger): PrStore {
+  const pathOf = (id: string) => join(dir, `${id}.json`);
+
+  async function readRecord(id: string): Promise<LocalPullRequest | null> {
+    let text: string;
+    try {
+      text = await readFile(pathOf(id), 'utf8');
+    } catch (error) {
+      if (hasCode(error, 'ENOENT')) return null;
+      throw error;
+    }
+    try {
+      return LocalPullRequestSchema.parse(JSON.parse(text));
+    } catch (error) {
+      throw new AoError('PR_CORRUPT', `Local pull request record ${pathOf(id)} is unreadable (${describeError(error)}): fix or delete the file`, {
+        cause: error,
+        details: { path: pathOf(id) },
+      });
+    }
+  }
+
+  async function withLock<T>(fn: () => Promise<T>): Promise<T> {
+    await mkdir(dir, { recursive: true });
+    return withFileLock(join(dir, '.lock'), fn, { timeoutMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS });
+  }
+
+  async function createRecord(fields: Omit<LocalPullRequest, 'id'>): Promise<LocalPullRequest> {
+    const names = await readdir(dir);
+    let next = Math.max(0, ...names.map((name) => Number(RECORD_NAME.exec(name)?.[1] ?? 0))) + 1;
+    for (;;) {
+      const record: LocalPullRequest = { id: String(next), ...fields };
+      const temp = await writeTemp(dir, `${next}.json`, record);
+      try {
+        // link() fails when the name exists: an exclusive create of a complete file.
+        await link(temp, pathOf(record.id));
+        return record;
+      } catch (error) {
+        if (!hasCode(error, 'EEXIST')) throw error;
+        next += 1;
+      } finally {
+        await unlink(temp).catch(() => {});
+      }
+    }
+  }
+
+  const store: PrStore = {
+    dir,
+    async list() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if (hasCode(error, 'ENOENT')) return [];
+        throw error;
+      }
+      const ids = names.flatMap((name) => RECORD_NAME.exec(name)?.[1] ?? []).sort((a, b) => Number(a) - Number(b));
+      const records: LocalPullRequest[] = [];
+      for (const id of ids) {
+        try {
+          const record = await readRecord(id);
+          if (record) records.push(record);
+        } catch (error) {
+          logger.warn({ err: describeError(error), id }, 'skipping unreadable local pull request');
+        }
+      }
+      return records;
+    },
+    get: readRecord,
+    async require(id) {
+      const record = await readRecord(id);
+      if (!record) {
+        throw new AoError('PR_NOT_FOUND', `No local pull request #${id} (looked for ${pathOf(id)})`, { details: { id, path: pathOf(id) } });
+      }
+      return record;
+    },
+    create(fields, existing) {
+      return withLock(async () => {
+        const found = existing?.(await store.list());
+        return found ?? createRecord(fields);
+      });
+    },
+    update(id, mutate) {
+      return withLock(async () => {
+        const current = await store.require(id);
+        const next = mutate(current) ?? current;
+        await writeFileAtomic(pathOf(id), `${JSON.stringify(next, null, 2)}\n`);
+        return next;
+      });
+    },
+  };
+  return store;
+}
+
+/** Writes `value` as JSON to a fsynced dot-temp file beside `name` (never matched as a record). */
+async function writeTemp(dir: string, name: string, value: unknown): Promise<string> {
+  const temp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o644);
+  try {
+    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await unlink(temp).catch(() => {});
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

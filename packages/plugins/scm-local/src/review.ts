@@ -1,0 +1,32 @@
+/**
+ * Review state of a local pull request, derived from its review log (pure).
+ *
+ * The decision is the latest `approved` or `changes_requested` review; `commented` reviews never
+ * change it. With no such review an open PR is `pending` (waiting for a reviewer) and a closed or
+ * merged one `none`. A commit pushed after an approval does NOT reset it — like GitHub's default
+ * (no "dismiss stale approvals"); CI still runs on the new head, so an unreviewed broken commit is
+ * caught there, and a reviewer who wants another look requests changes.
+ *
+ * `comments` are the feedback the agent still has to address: the non-empty bodies of
+ * `changes_requested` and `commented` reviews made after the last approval, oldest first.
+ */
+import type { ReviewComment, ReviewState } from '@ao/core';
+import type { LocalPullRequest } from './records.js';
+
+export function reviewStateOf(record: LocalPullRequest): ReviewState {
+  let decision: ReviewState['decision'] = record.state === 'open' ? 'pending' : 'none';
+  let lastApproval = -1;
+  record.reviews.forEach((review, index) => {
+    if (review.decision === 'approved') {
+      decision = 'approved';
+      lastApproval = index;
+    } else if (review.decision === 'changes_requested') {
+      decision = 'changes_requested';
+    }
+  });
+  const comments: ReviewComment[] = record.reviews
+    .slice(lastApproval + 1)
+    .filter((review) => review.decision !== 'approved' && review.body.trim() !== '')
+    .map((review) => ({ author: review.author, body: review.body }));
+  return { decision, comments };
+}

@@ -1,0 +1,215 @@
+/**
+ * The conformance suite every runtime plugin runs (ours and third-party): it drives the runtime
+ * with the real fake agent CLI and checks what a user would notice — output on screen, liveness,
+ * idempotent stop, batched liveness, literal one-submission delivery, self-exit.
+ *
+ *   runtimeConformance('tmux', async () => ({ runtime, cwd, cleanup }));
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAoError, type Runtime, type RuntimeHandle } from '@ao/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFakeAgentBuilt, fakeAgentArgv, type FakeAgentLogEntry } from './fake-agent.js';
+
+export interface RuntimeConformanceSetup {
+  runtime: Runtime;
+  /** Working directory for the started processes (files are written into it). */
+  cwd: string;
+  /** Removes whatever setup created; every started process is stopped before this runs. */
+  cleanup(): Promise<void>;
+}
+
+/** The message `sendText` must deliver untouched: newline, quotes, `$(…)`, `;`, backticks, `-`. */
+export const TRICKY_TEXT = 'line one\nline "two" $(echo x) ; `y` -dash';
+
+const WAIT_MS = 15_000;
+
+/** Polls `probe` until it returns a value other than undefined/false; fails naming `what`. */
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function readLog(path: string): Promise<FakeAgentLogEntry[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as FakeAgentLogEntry);
+}
+
+async function expectRuntimeFailed(promise: Promise<unknown>): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'expected the call to reject').toBeDefined();
+  expect(isAoError(error) ? error.code : error).toBe('RUNTIME_FAILED');
+}
+
+export function runtimeConformance(label: string, setup: () => Promise<RuntimeConformanceSetup>): void {
+  describe(`runtime conformance: ${label}`, () => {
+    let env: RuntimeConformanceSetup | undefined;
+    let scratch = '';
+    const started: RuntimeHandle[] = [];
+
+    const runtime = (): Runtime => {
+      if (!env) throw new Error('runtime conformance setup did not complete');
+      return env.runtime;
+    };
+
+    beforeAll(async () => {
+      await ensureFakeAgentBuilt();
+      scratch = await mkdtemp(join(tmpdir(), 'ao-runtime-conformance-'));
+      env = await setup();
+    }, 120_000);
+
+    afterEach(async () => {
+      for (const handle of started.splice(0)) await runtime().stop(handle).catch(() => undefined);
+    });
+
+    afterAll(async () => {
+      for (const handle of started.splice(0)) await env?.runtime.stop(handle).catch(() => undefined);
+      await env?.cleanup();
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    });
+
+    /** Starts the fake agent; `steps` as a scenario, none for the interactive echo agent. */
+    const startAgent = async (tag: string, steps?: unknown[]): Promise<{ handle: RuntimeHandle; logFile: string; id: string }> => {
+      const id = `conf-${tag}-${randomBytes(3).toString('hex')}`;
+      const logFile = join(scratch, `${id}.jsonl`);
+      const args = ['--name', id];
+      if (steps) {
+        const scenario = join(scratch, `${id}.json`);
+        await writeFile(scenario, JSON.stringify({ steps }));
+        args.push('--scenario', scenario);
+      }
+      const handle = await runtime().start({
+        sessionId: id,
+        cwd: env!.cwd,
+        argv: fakeAgentArgv(args),
+        env: { AO_FAKE_LOG: logFile },
+        cols: 120,
+        rows: 40,
+      });
+      started.push(handle);
+      return { handle, logFile, id };
+    };
+
+    const waitForLog = (logFile: string, what: string, match: (entries: FakeAgentLogEntry[]) => boolean) =>
+      waitFor(`${what} in ${logFile}`, async () => {
+        const entries = await readLog(logFile);
+        return match(entries) ? entries : undefined;
+      });
+
+    const received = (entries: FakeAgentLogEntry[]): string[] =>
+      entries.filter((e) => e.type === 'received').map((e) => String(e.text));
+
+    it('starts the program in cwd with env, and capture shows its output', async () => {
+      const { handle, logFile, id } = await startAgent('output', [
+        { print: 'hello from {{name}}' },
+        { write: { path: `{{name}}.txt`, content: 'written in cwd' } },
+        { idle: true },
+      ]);
+      expect(handle.runtime).toBeTypeOf('string');
+      expect(handle.id).toBeTypeOf('string');
+      const screen = await waitFor('the greeting on screen', async () => {
+        const text = await runtime().capture(handle, { lines: 200 });
+        return text.includes(`hello from ${id}`) ? text : undefined;
+      });
+      expect(screen).toContain(`hello from ${id}`);
+      // env reached the process (it logs to AO_FAKE_LOG) and cwd was its working directory.
+      await waitForLog(logFile, 'the started event', (entries) => entries.some((e) => e.type === 'started'));
+      expect(await readFile(join(env!.cwd, `${id}.txt`), 'utf8')).toBe('written in cwd');
+    });
+
+    it('isAlive is true while the process runs and false after stop', async () => {
+      const { handle, logFile } = await startAgent('alive');
+      await waitForLog(logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      expect(await runtime().isAlive(handle)).toBe(true);
+      await runtime().stop(handle);
+      expect(await runtime().isAlive(handle)).toBe(false);
+    });
+
+    it('a handle survives a JSON round trip (another ao process can find the process)', async () => {
+      const { handle, logFile } = await startAgent('json');
+      await waitForLog(logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      const copy = JSON.parse(JSON.stringify(handle)) as RuntimeHandle;
+      expect(copy).toEqual(handle);
+      expect(await runtime().isAlive(copy)).toBe(true);
+      await runtime().stop(copy);
+      expect(await runtime().isAlive(handle)).toBe(false);
+    });
+
+    it('stop is idempotent and quiet for a process that is already gone', async () => {
+      const { handle } = await startAgent('stop');
+      await runtime().stop(handle);
+      await runtime().stop(handle);
+      await runtime().stop({ runtime: handle.runtime, id: `${handle.id}-never-started` });
+      expect(await runtime().isAlive(handle)).toBe(false);
+    });
+
+    it('aliveMany answers for alive, stopped and never-started handles, keyed by id', async () => {
+      const a = await startAgent('many-a');
+      const b = await startAgent('many-b');
+      const stopped = await startAgent('many-stopped');
+      await runtime().stop(stopped.handle);
+      const never: RuntimeHandle = { runtime: a.handle.runtime, id: `${a.handle.id}-never-started` };
+      await waitForLog(b.logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      await waitForLog(a.logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      const alive = await runtime().aliveMany([a.handle, b.handle, stopped.handle, never]);
+      expect(alive.get(a.handle.id)).toBe(true);
+      expect(alive.get(b.handle.id)).toBe(true);
+      expect(alive.get(stopped.handle.id)).toBe(false);
+      expect(alive.get(never.id)).toBe(false);
+      expect((await runtime().aliveMany([])).size).toBe(0);
+    });
+
+    it('sendText delivers newlines, quotes, $(…), ;, backticks and a leading dash literally, as ONE submission', async () => {
+      const { handle, logFile } = await startAgent('send');
+      await waitForLog(logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      await runtime().sendText(handle, TRICKY_TEXT);
+      await waitForLog(logFile, 'the first submission', (entries) => received(entries).length >= 1);
+      const second = '-starts with a dash, ünïcødé ✓ and \'single\' quotes';
+      await runtime().sendText(handle, second);
+      const entries = await waitForLog(logFile, 'the second submission', (e) => received(e).length >= 2);
+      expect(received(entries)).toEqual([TRICKY_TEXT, second]);
+      const screen = await waitFor('the echo on screen', async () => {
+        const text = await runtime().capture(handle, { lines: 200 });
+        return text.includes('received: -starts with a dash') ? text : undefined;
+      });
+      expect(screen).toContain('received: line one');
+    });
+
+    it('a process that exits by itself is reported not alive', async () => {
+      const { handle, logFile } = await startAgent('exits', [{ print: 'done' }, { exit: 3 }]);
+      await waitForLog(logFile, 'the exited event', (entries) => entries.some((e) => e.type === 'exited'));
+      await waitFor('isAlive to turn false', async () => (await runtime().isAlive(handle)) === false);
+      const many = await runtime().aliveMany([handle]);
+      expect(many.get(handle.id)).toBe(false);
+    });
+
+    it('sendText and capture throw RUNTIME_FAILED once the process is stopped', async () => {
+      const { handle } = await startAgent('gone');
+      await runtime().stop(handle);
+      await expectRuntimeFailed(runtime().sendText(handle, 'anyone there?'));
+      await expectRuntimeFailed(runtime().capture(handle));
+    });
+  });
+}

@@ -1,0 +1,59 @@
+import { enc, get, type SessionEvent } from '../api.js';
+import { h, replace } from '../dom.js';
+import { time } from '../format.js';
+
+/** What an event says, in one line: the fields it set and the interesting bits of its data. */
+export function describeEvent(event: SessionEvent): string {
+  const parts: string[] = [];
+  const set = event.set ?? {};
+  if (event.type === 'session.created') return `created on ${String(set.branch ?? '?')}`;
+  if (typeof set.status === 'string') parts.push(`status → ${set.status.replace(/_/g, ' ')}`);
+  if (typeof set.activity === 'string') parts.push(`activity → ${set.activity.replace(/_/g, ' ')}`);
+  if (set.pr && typeof set.pr === 'object') {
+    const pr = set.pr as { id?: string; state?: string; ci?: string; review?: string };
+    parts.push(`PR #${pr.id ?? '?'} ${pr.state ?? ''}${pr.ci ? `, CI ${pr.ci}` : ''}${pr.review && pr.review !== 'none' ? `, review ${pr.review.replace(/_/g, ' ')}` : ''}`);
+  }
+  const data = event.data ?? {};
+  for (const key of ['reason', 'preview', 'outcome', 'error', 'reaction', 'activityDetail']) {
+    const v = data[key] ?? (key === 'activityDetail' ? set.activityDetail : undefined);
+    if (typeof v === 'string' && v) parts.push(key === 'preview' ? `“${v}”` : v);
+  }
+  if (typeof data.spawnMs === 'number') parts.push(`${data.spawnMs} ms`);
+  return parts.join(' · ');
+}
+
+/**
+ * The session's event log, newest first: the whole log once, then each live event prepended.
+ * At most `limit` entries stay in the page.
+ */
+export function mountTimeline(container: HTMLElement, sessionId: string, limit = 300): { add(event: SessionEvent): void } {
+  const list = h('ol', { class: 'timeline', reversed: true });
+  const note = h('p', { class: 'muted small' }, 'loading…');
+  replace(container, h('h2', {}, 'Events'), note, list);
+  const item = (e: SessionEvent): HTMLLIElement =>
+    h('li', { 'data-type': e.type }, h('time', { datetime: e.ts, title: e.ts }, time(e.ts)), h('code', { class: 'etype' }, e.type), h('span', { class: 'edesc' }, describeEvent(e)));
+  const trim = (): void => {
+    while (list.children.length > limit) list.lastElementChild?.remove();
+  };
+  const early: SessionEvent[] = [];
+  let loaded = false;
+  get<{ events: SessionEvent[] }>(`/api/sessions/${enc(sessionId)}/events`)
+    .then(({ events }) => {
+      const seen = new Set(events.map((e) => `${e.ts}|${e.type}|${e.key ?? ''}`));
+      const all = [...events, ...early.filter((e) => !seen.has(`${e.ts}|${e.type}|${e.key ?? ''}`))];
+      list.replaceChildren(...all.slice(-limit).reverse().map(item));
+      note.hidden = true;
+      loaded = true;
+    })
+    .catch((error: unknown) => replace(note, `Could not load events: ${(error as Error).message}`));
+  return {
+    add(event) {
+      if (!loaded) {
+        early.push(event);
+        return;
+      }
+      list.prepend(item(event));
+      trim();
+    },
+  };
+}

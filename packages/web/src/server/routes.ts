@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeError, exec, gitTry, SESSION_STATUSES, type PullRequest, type ResolvedConfig, type Session, type SessionManager, sessionPullRequest } from '@ao/core';
+import { createMetrics, prometheusText } from './metrics.js';
+import type { SessionStore } from '@ao/core';
+
+/** `GET /api/sessions/:id/diffstat`: what the session changed against the merge base of its base branch. */
+export interface DiffStat {
+  base: string;
+  files: { path: string; added: number | null; removed: number | null }[];
+  added: number;
+  removed: number;
+  /** Uncommitted changes are included; this says whether there are any. */
+  dirty: boolean;
+  error?: string;
+}
+
+/** `GET /api/sessions/:id/pr`: the SCM's live view of the PR, with the failing CI log tail. */
+export interface PrDetail {
+  pr: Session['pr'];
+  ci?: { state: string; failing: string[]; logTail?: string };
+  review?: { decision: string; comments: { author: string; body: string; path?: string; line?: number }[] };
+  mergeability?: { mergeable: boolean | 'unknown'; conflicts: boolean };
+  error?: string;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+export async function diffStat(session: Session): Promise<DiffStat> {
+  const dir = session.workspacePath;
+  const empty: DiffStat = { base: session.baseBranch, files: [], added: 0, removed: 0, dirty: false };
+  const mergeBase = await gitTry(exec, dir, ['merge-base', session.baseBranch, 'HEAD']);
+  if (mergeBase.exitCode !== 0) return { ...empty, error: `no merge base with ${session.baseBranch}: ${mergeBase.stderr.trim() || 'workspace missing?'}` };
+  // Against the working tree: committed and uncommitted work together, as the reviewer will see it.
+  const numstat = await gitTry(exec, dir, ['diff', '--numstat', mergeBase.stdout.trim()]);
+  const status = await gitTry(exec, dir, ['status', '--porcelain']);
+  const files = numstat.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [a, r, ...path] = line.split('\t');
+      return { path: path.join('\t'), added: a === '-' ? null : Number(a), removed: r === '-' ? null : Number(r) };
+    });
+  return {
+    ...empty,
+    files,
+    added: files.reduce((n, f) => n + (f.added ?? 0), 0),
+    removed: files.reduce((n, f) => n + (f.removed ?? 0), 0),
+    dirty: status.stdout.trim() !== '',
+  };
+}
+
+async function prDetail(manager: SessionManager, config: ResolvedConfig, session: Session): Promise<PrDetail> {
+  if (!session.pr) return { pr: null };
+  const project = config.projects[session.project];
+  if (!project) return { pr: session.pr, error: `project ${session.project} is not in the config` };
+  try {
+    const scm = await manager.plugin(project, 'scm');
+    const pr = sessionPullRequest(session) as PullRequest;
+    const status = (await scm.pollPullRequests([pr])).get(pr.id);
+    if (!status) return { pr: session.pr, error: 'the SCM no longer knows this PR' };
+    return { pr: session.pr, ci: status.ci, review: status.review, mergeability: status.mergeability };
+  } catch (error) {
+    return { pr: session.pr, error: describeError(error) };
+  }
+}
+
+/**
+ * Read-only routes the dashboard needs beyond the daemon API: diff stats, live PR detail, the
+ * config's projects and agents (for the spawn form) and metrics (JSON, and Prometheus at /metrics).
+ */
+export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+  const { manager, config } = deps;
+  const metrics = createMetrics(deps.store);
+  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|pr)\/?$/;
+  return async (req, res, url) => {
+    if (req.method !== 'GET') return false;
+    const path = url.pathname;
+    if (path === '/metrics') {
+      json(res, 200, prometheusText(await metrics.compute(), SESSION_STATUSES), 'text/plain; version=0.0.4; charset=utf-8');
+      return true;
+    }
+    if (path === '/api/metrics') {
+      json(res, 200, await metrics.compute());
+      return true;
+    }
+    if (path === '/api/dashboard') {
+      json(res, 200, {
+        projects: Object.keys(config.projects),
+        agents: Object.keys(config.agents),
+        defaultAgent: Object.values(config.projects)[0]?.agentName ?? null,
+      });
+      return true;
+    }
+    const m = sessionRoute.exec(path);
+    if (!m) return false;
+    const session = await manager.get(m[1] as string);
+    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : await prDetail(manager, config, session));
+    return true;
+  };
+}
