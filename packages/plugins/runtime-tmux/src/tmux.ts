@@ -136,7 +136,9 @@ export async function listSessions(exec: Exec): Promise<Map<string, TmuxSessionI
  * One tmux call.
  */
 export async function sessionAlive(exec: Exec, name: string): Promise<boolean | undefined> {
-  const result = await tmux(exec, ['list-panes', '-s', '-t', sessionTarget(name), '-F', '#{pane_dead}']);
+  // list-panes takes a *window* target even with -s, and tmux 3.3 resolves a bare `=name` window
+  // target by session-name prefix (`=ao-app-2` finds `ao-app-20`); `=name:` is matched exactly.
+  const result = await tmux(exec, ['list-panes', '-s', '-t', paneTarget(name), '-F', '#{pane_dead}']);
   if (result.exitCode !== 0) {
     if (isMissingTargetError(result.stderr)) return undefined;
     throw failed(`list-panes -t ${name}`, result);

@@ -136,6 +136,18 @@ describe('tmux runtime', () => {
     expect(String((error as Error).message)).toContain('already running');
   });
 
+  it('never mistakes a session for another whose name it prefixes (app-2 is not app-20)', async () => {
+    const env = await newRuntime();
+    const twenty = await start(env, fakeAgentArgv([]), 'app-20');
+    await waitFor('app-20', async () => env.runtime.isAlive(twenty));
+    const shortId = tmuxSessionName(env.home, 'app-2');
+    expect(await env.runtime.isAlive({ runtime: 'tmux', id: shortId })).toBe(false);
+    // start checks for a live session of its own name first: app-20 must not block app-2.
+    const two = await start(env, fakeAgentArgv([]), 'app-2');
+    expect(two.id).toBe(shortId);
+    await waitFor('app-2', async () => env.runtime.isAlive(two));
+  });
+
   it('submit: false pastes without submitting; the next Enter submits both parts as one', async () => {
     const env = await newRuntime();
     const log = join(scratch, `submit-${randomBytes(3).toString('hex')}.jsonl`);
