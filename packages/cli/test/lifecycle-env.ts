@@ -21,8 +21,8 @@ process.exit(1);
 
 export interface LifecycleEnv extends SessionEnv {
   notifications(): { event: string; title: string; body: string; sessionId?: string; level: string }[];
-  /** Writes the config: scenarios by agent name, plus extra top-level YAML. */
-  configure(agents: Record<string, unknown>, extra?: string): void;
+  /** Writes the config: scenarios by agent name, plus extra top-level YAML and agents' own autonomy levels. */
+  configure(agents: Record<string, unknown>, extra?: string, agentAutonomy?: Record<string, string>): void;
   poll(): AoResult;
   json<T>(...args: string[]): T;
   session(id: string): { status: string; activity: string | null; pr: { id: string; state: string; ci?: string; review?: string } | null; workspacePath: string };
@@ -46,11 +46,12 @@ export async function createLifecycleEnv(): Promise<LifecycleEnv> {
       : [];
   const lenv: LifecycleEnv = {
     ...env,
-    configure(agents, extra = '') {
+    configure(agents, extra = '', agentAutonomy = {}) {
       const lines = Object.entries(agents).map(([name, scenario]) => {
         const file = join(env.home, '..', `${name}.json`);
         writeFileSync(file, JSON.stringify(scenario));
-        return `  ${name}: { command: ${JSON.stringify(fakeAgentArgv(['--log', env.log, '--scenario', file, '--name', name]))}, prompt: arg }`;
+        const level = agentAutonomy[name] ? `, autonomy: ${agentAutonomy[name]}` : '';
+        return `  ${name}: { command: ${JSON.stringify(fakeAgentArgv(['--log', env.log, '--scenario', file, '--name', name]))}, prompt: arg${level} }`;
       });
       writeFileSync(
         configFile,

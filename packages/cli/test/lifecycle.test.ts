@@ -1,6 +1,6 @@
 // The lifecycle end to end with the built CLI: real repos, real tmux, the scripted fake agent,
 // scm-local with a real CI command, and the example file notifier to observe notifications.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -145,6 +145,35 @@ describe('lifecycle', () => {
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.workspacePath, 'notes.txt'), 'utf8')).toBe('scratch\n');
     expect(env.notifications().some((n) => n.event === 'workspace-kept' && n.sessionId === id)).toBe(true);
+  });
+
+  it("an agent's own autonomy applies to its sessions; a project's level bounds it", async () => {
+    const approveAndPoll = (id: string) => {
+      env.poll();
+      env.poll();
+      expect(env.ao('review', id, 'approve').code).toBe(0);
+      return env.poll();
+    };
+    // Top level copilot, the agent autopilot: its approved, green PR merges without asking.
+    env.configure({ good: GOOD_THEN_IDLE }, 'autonomy: copilot', { good: 'autopilot' });
+    const id = spawn('--prompt', 'make f.txt good');
+    await env.waitForLog('committed');
+    await env.waitForLog('waiting');
+    expect(approveAndPoll(id).stdout).toContain('merged PR #1');
+    expect(env.json<unknown[]>('approvals', 'ls', '--json')).toEqual([]);
+
+    // The project says copilot itself: the more careful level wins, the merge waits.
+    const more = { steps: [{ write: { path: 'g.txt', content: 'more\n' } }, { commit: 'g: more' }, { idle: true }] };
+    env.configure({ good: more }, 'autonomy: copilot', { good: 'autopilot' });
+    const config = join(env.repo, 'agent-orchestrator.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('    defaultBranch: main', '    defaultBranch: main\n    autonomy: copilot'));
+    const second = spawn('--prompt', 'add g.txt');
+    await env.waitForLog('committed', 2);
+    await env.waitForLog('waiting', 2);
+    const held = approveAndPoll(second);
+    expect(held.stdout).not.toContain('merged PR #2');
+    expect(env.session(second).status).toBe('mergeable');
+    expect(env.json<{ action: { type: string }; sessionId: string }[]>('approvals', 'ls', '--json')).toMatchObject([{ action: { type: 'merge' }, sessionId: second }]);
   });
 
   it('reject: the action never runs', async () => {

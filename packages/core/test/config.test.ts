@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AoError, createPluginRegistry, definePlugin, findConfigFile, parseConfigText, resolveConfig, z } from '../src/index.js';
+import { AoError, autonomyFor, createPluginRegistry, definePlugin, findConfigFile, parseConfigText, resolveConfig, z, type ResolvedProject } from '../src/index.js';
 
 const FILE = '/repo/agent-orchestrator.yaml';
 const catchError = (fn: () => unknown): AoError => {
@@ -97,6 +97,32 @@ describe('resolveConfig', () => {
     expect(app.agent).toMatchObject({ plugin: 'command', config: { command: ['my-cli', '--yes'], prompt: 'arg' } });
     expect(app.scm.config).toEqual({ ci: ['pnpm', 'test'] });
     expect(config.agents['claude-code']).toBeDefined();
+  });
+
+  it('agents: an entry named after a built-in agent configures it; autonomy is kept out of the plugin config', async () => {
+    const loaded = parseConfigText(
+      'defaults: { runtime: tmux }\nprojects:\n  app: {}\n  prod: { autonomy: manual }\nagents:\n  claude-code: { skipPermissions: true, autonomy: autopilot }\n  mine: { command: [my-cli], autonomy: manual }\n',
+      FILE,
+      {},
+    );
+    const config = await resolveConfig(loaded, createPluginRegistry(builtins), { env: {} });
+    expect(config.agents['claude-code']).toMatchObject({ plugin: 'claude-code', config: { skipPermissions: true } });
+    expect(config.agents.mine).toMatchObject({ plugin: 'command', config: { command: ['my-cli'], prompt: 'arg' } });
+    expect(config.agentAutonomy).toEqual({ 'claude-code': 'autopilot', mine: 'manual' });
+    const { app, prod } = config.projects as Record<string, ResolvedProject>;
+    // No project level: the agent's own level applies over the top-level copilot.
+    expect(autonomyFor(app!, config.agentAutonomy['claude-code'])).toBe('autopilot');
+    expect(autonomyFor(app!, undefined)).toBe('copilot');
+    // A project level bounds its agents: the more careful one wins.
+    expect(autonomyFor(prod!, 'autopilot')).toBe('manual');
+    expect(autonomyFor({ autonomy: 'autopilot', autonomySet: true }, 'manual')).toBe('manual');
+    expect(autonomyFor({ autonomy: 'autopilot', autonomySet: true }, 'copilot')).toBe('copilot');
+  });
+
+  it('agents: a mistyped autonomy names the key', async () => {
+    const e = catchError(() => parseConfigText('projects:\n  app: {}\nagents:\n  mine: { command: [x], autonomy: yolo }\n', FILE, {}));
+    expect(e.message).toContain('agents.mine.autonomy');
+    expect(e.message).toContain('manual | copilot | autopilot');
   });
 
   it("reports a plugin's schema error at the key path inside the slot", async () => {

@@ -35,7 +35,7 @@ describe('agent-orchestrator.yaml.example', () => {
   it('validates at the top level, with and without its env var set', () => {
     const unset = loadConfig({ file: EXAMPLE, cwd: ROOT, env: {} });
     expect(unset.config.projects.app?.sessionPrefix).toBe('app');
-    expect(unset.config.agents['my-agent']).toEqual({ command: ['my-cli', '--yes'], prompt: 'arg' });
+    expect(unset.config.agents['my-agent']).toEqual({ command: ['my-cli', '--yes'], prompt: 'arg', autonomy: 'manual' });
 
     const set = parseConfigText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE, { AO_SESSION_PREFIX: 'web' });
     expect(set.config.projects.app?.sessionPrefix).toBe('web');

@@ -22,7 +22,10 @@ export interface ResolvedProject {
   /** Undefined when the config leaves it to detection from the repo. */
   defaultBranch?: string;
   sessionPrefix: string;
+  /** The project's level: its own `autonomy`, else the top-level one. See `autonomyFor`. */
   autonomy: Autonomy;
+  /** True when the project sets `autonomy` itself (it then also bounds its agents' levels). */
+  autonomySet: boolean;
   runtime: SlotSelection;
   workspace: SlotSelection;
   /** The agent name as configured (`claude-code`, or a key of `agents:`). */
@@ -43,6 +46,8 @@ export interface ResolvedConfig {
   projects: Record<string, ResolvedProject>;
   /** Every agent a session may pick with `--agent`: built-in agent plugins and the `agents:` entries. */
   agents: Record<string, SlotSelection>;
+  /** `agents.<name>.autonomy` of the agents that set one. */
+  agentAutonomy: Record<string, Autonomy>;
   plugins: string[];
   limits: ParsedConfig['limits'];
   autonomy: Autonomy;
@@ -98,10 +103,14 @@ export async function resolveConfig(
   };
 
   // Named agents: `agents.<name>` is a `command` agent unless it says `plugin:`.
+  // An entry named after a built-in agent (`agents: { codex: {...} }`) configures that plugin.
   const agents: Record<string, SlotSelection> = {};
-  for (const entry of registry.list('agent')) agents[entry.name] = { plugin: entry.name, config: {}, at: `agent plugin ${entry.name}` };
+  const agentAutonomy: Record<string, Autonomy> = {};
+  const builtinAgents = new Set(registry.list('agent').map((entry) => entry.name));
+  for (const name of builtinAgents) agents[name] = { plugin: name, config: {}, at: `agent plugin ${name}` };
   for (const [name, entry] of Object.entries(config.agents)) {
-    const { plugin = 'command', ...rest } = entry as { plugin?: string } & Record<string, unknown>;
+    const { plugin = builtinAgents.has(name) && !('command' in entry) ? name : 'command', autonomy, ...rest } = entry;
+    if (autonomy) agentAutonomy[name] = autonomy;
     agents[name] = await validate('agent', { plugin, config: rest, path: ['agents', name] });
   }
 
@@ -130,6 +139,7 @@ export async function resolveConfig(
       ...(p.defaultBranch ? { defaultBranch: p.defaultBranch } : {}),
       sessionPrefix: p.sessionPrefix ?? name,
       autonomy: p.autonomy ?? config.autonomy,
+      autonomySet: p.autonomy !== undefined,
       runtime,
       workspace: await validate('workspace', slot('workspace', d.workspace)),
       agentName: agent.name,
@@ -150,6 +160,7 @@ export async function resolveConfig(
     dir: loaded.dir,
     projects,
     agents,
+    agentAutonomy,
     plugins: config.plugins,
     limits: config.limits,
     autonomy: config.autonomy,

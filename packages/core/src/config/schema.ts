@@ -70,8 +70,14 @@ export const DefaultsSchema = z
   })
   .strict();
 
-/** A named agent: any CLI (`command`) or a preset of a built-in agent plugin (`plugin: claude-code`). */
-export const AgentEntrySchema = z.object({ plugin: z.string().min(1).optional() }).passthrough();
+/**
+ * A named agent: any CLI (`command`) or a preset of a built-in agent plugin (`plugin: claude-code`;
+ * an entry named after a built-in agent configures that plugin). `autonomy` is ao's, not the
+ * plugin's: it sets the level for sessions of this agent (see `autonomyFor`).
+ */
+export const AgentEntrySchema = z
+  .object({ plugin: z.string().min(1).optional(), autonomy: AutonomySchema.optional() })
+  .passthrough();
 
 export const ConfigSchema = z
   .object({

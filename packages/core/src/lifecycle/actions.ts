@@ -46,6 +46,20 @@ export function needsApproval(level: Autonomy, type: ApprovalActionType, escalat
   return type === 'merge' || escalated;
 }
 
+const CAREFUL_FIRST: readonly Autonomy[] = ['manual', 'copilot', 'autopilot'];
+
+/**
+ * The autonomy level for a session of `agentName` in `project`. An agent's own level
+ * (`agents.<name>.autonomy`) applies over the top-level one; when the project sets a level too,
+ * the more careful of the two wins, so a project marked `manual` is never merged into by an
+ * `autopilot` agent.
+ */
+export function autonomyFor(project: Pick<ResolvedProject, 'autonomy' | 'autonomySet'>, agentLevel: Autonomy | undefined): Autonomy {
+  if (agentLevel === undefined) return project.autonomy;
+  if (!project.autonomySet) return agentLevel;
+  return CAREFUL_FIRST.indexOf(agentLevel) < CAREFUL_FIRST.indexOf(project.autonomy) ? agentLevel : project.autonomy;
+}
+
 export function describeAction(action: ApprovalAction): string {
   switch (action.type) {
     case 'send':

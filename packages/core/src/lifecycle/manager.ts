@@ -10,7 +10,7 @@ import { gitBranchHeads } from '../git.js';
 import type { SessionManager } from '../sessions/manager.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
-import { createActionExecutor, needsApproval, type LifecycleEvent } from './actions.js';
+import { autonomyFor, createActionExecutor, needsApproval, type LifecycleEvent } from './actions.js';
 import { activitySince, deriveStatus, enteredStatusAt, FINAL_STATUSES, samePr } from './derive.js';
 import { createLedger } from './ledger.js';
 import { idsHash } from './messages.js';
@@ -107,6 +107,10 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
   }
 
   /** Opens a PR for a session whose agent went quiet with commits ahead of its base (or asks to). */
+  function levelFor(project: ResolvedProject, session: Session) {
+    return autonomyFor(project, config.agentAutonomy[session.agent]);
+  }
+
   async function maybeOpenPr(project: ResolvedProject, session: Session, s: PollSummary, branchHeads: () => Promise<Map<string, string>>): Promise<Session> {
     if (!config.lifecycle.autoOpenPr || session.role === 'orchestrator') return session;
     if (session.pr && session.pr.state !== 'closed') return session;
@@ -122,7 +126,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     }
     const ledger = createLedger(await store.events(project.name, session.id));
     const key = `open-pr:${session.id}:${session.pr?.id ?? 'first'}`;
-    const ask = needsApproval(project.autonomy, 'open-pr', false);
+    const ask = needsApproval(levelFor(project, session), 'open-pr', false);
     const result = await runner.run(session, ledger, {
       reaction: 'open-pr',
       key,
@@ -185,7 +189,9 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     }
     if (FINAL_STATUSES.includes(session.status)) return;
     const enteredAt = (session.status !== listed.status ? session.lastEvent?.ts : enteredStatusAt(events, session.status)) ?? session.startedAt ?? session.createdAt;
-    const plan = { session, project, reactions: config.reactions, ledger, exec, now, enteredAt, stuckAfterMs: config.lifecycle.stuckAfterMs };
+    // Reactions see the project at this session's level (its agent may set its own).
+    const level = levelFor(project, session);
+    const plan = { session, project: level === project.autonomy ? project : { ...project, autonomy: level }, reactions: config.reactions, ledger, exec, now, enteredAt, stuckAfterMs: config.lifecycle.stuckAfterMs };
     const record = (result: ReactionResult | undefined): void => {
       if (!result) return;
       s.reactions.push(result);
