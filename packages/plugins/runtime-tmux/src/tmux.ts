@@ -91,8 +91,15 @@ export async function newSession(exec: Exec, options: NewSessionOptions): Promis
   const words = args.map(escapeTmuxArg);
   // The bare `;` is our own command separator, so it is added after escaping.
   if (options.remainOnExit) words.push(';', 'set-option', '-w', '-t', paneTarget(options.name), 'remain-on-exit', 'on');
-  const result = await exec('tmux', words, { reject: false });
-  if (result.exitCode !== 0) throw failed(`new-session -s ${options.name}`, result);
+  // A server that is exiting (its last session just ended) drops clients that connect meanwhile
+  // with "server exited unexpectedly"; nothing was created then, so starting again is safe and
+  // brings up a fresh server.
+  for (let attempt = 1; ; attempt++) {
+    const result = await exec('tmux', words, { reject: false });
+    if (result.exitCode === 0) return;
+    if (attempt >= 3 || !isNoServerError(result.stderr)) throw failed(`new-session -s ${options.name}`, result);
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
 }
 
 /** Kills the session; resolves quietly when it (or the whole server) is already gone. */

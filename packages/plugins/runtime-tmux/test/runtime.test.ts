@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { exec, isAoError, type Exec, type Runtime, type RuntimeHandle } from '@ao/core';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import plugin, { escapeTmuxArg, hasSession, killSession, listSessions, tmuxSessionName } from '../src/index.js';
+import plugin, { escapeTmuxArg, hasSession, killSession, listSessions, newSession, tmuxSessionName } from '../src/index.js';
 import { createTmuxRuntimeForTest } from './helpers.js';
 
 type TestRuntime = Awaited<ReturnType<typeof createTmuxRuntimeForTest>>;
@@ -203,6 +203,23 @@ describe('tmux helpers', () => {
       await rm(socketDir, { recursive: true, force: true });
     }
   });
+
+  it('starts a session while the server is exiting after its last session ended', async () => {
+    // The race: a program that exits at once ends the server's last session; a client that
+    // connects while that server shuts down gets "server exited unexpectedly".
+    const socketDir = await mkdtemp(join(tmpdir(), 'ao-tmux-exiting-'));
+    const own = execWithEnv({ TMUX_TMPDIR: socketDir, TMUX: '' });
+    try {
+      for (let i = 0; i < 60; i++) {
+        await newSession(own, { name: `gone-${i}`, cwd: socketDir, argv: ['true'] });
+        await new Promise((r) => setTimeout(r, i % 3));
+        await newSession(own, { name: `next-${i}`, cwd: socketDir, argv: ['true'] });
+      }
+    } finally {
+      await own('tmux', ['kill-server'], { reject: false });
+      await rm(socketDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('reports a missing tmux as TOOL_MISSING with an install hint', async () => {
     const emptyPath = await mkdtemp(join(tmpdir(), 'ao-empty-path-'));
