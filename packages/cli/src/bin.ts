@@ -146,7 +146,8 @@ program
 
 program
   .command('stop')
-  .description('stop the daemon; sessions, terminals and workspaces keep running')
+  .description('stop the daemon; tmux sessions and all workspaces keep running (process-runtime sessions: see --force)')
+  .option('--force', 'stop even while sessions of the process runtime run in the daemon (they end; workspaces are kept)')
   .action(lazy(() => import('./commands/stop.js')));
 
 const daemon = program.command('daemon').description('the background daemon');

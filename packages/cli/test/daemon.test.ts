@@ -11,7 +11,7 @@ beforeEach(async () => {
   env.writeConfig('dashboard:\n  port: 0\n');
 });
 afterEach(async () => {
-  env.ao('stop');
+  env.ao('stop', '--force');
   await env.cleanup();
 });
 
@@ -277,8 +277,7 @@ describe('ao start / stop / daemon status', () => {
     const argv = fakeAgentArgv(['--log', env.log]);
     writeFileSync(
       join(env.repo, 'agent-orchestrator.yaml'),
-      // terminal: tmux only because no terminal plugin for pty sessions exists yet; attach is not used here.
-      `defaults:\n  runtime: process\n  terminal: tmux\n  agent: fake\nprojects:\n  app:\n    path: .\n    defaultBranch: main\nagents:\n  fake: { command: ${JSON.stringify(argv)}, prompt: arg }\ndashboard:\n  port: 0\n`,
+      `defaults:\n  runtime: process\n  agent: fake\nprojects:\n  app:\n    path: .\n    defaultBranch: main\nagents:\n  fake: { command: ${JSON.stringify(argv)}, prompt: arg }\ndashboard:\n  port: 0\n`,
     );
     expect(env.ao('start', '--no-orchestrator').stderr).toBe('');
     const spawned = env.ao('spawn', '--prompt', 'in a pty');
@@ -290,6 +289,22 @@ describe('ao start / stop / daemon status', () => {
     await until(() => env.received().includes('second'), 10_000, 'the message');
     const ptys = (await (await api('/api/pty')).json()) as { ptys: { sessionId: string; alive: boolean }[] };
     expect(ptys.ptys).toEqual([expect.objectContaining({ sessionId: 'app-1', alive: true })]);
+
+    // Stopping the daemon would end the pty session: refused without --force, nothing stopped.
+    const refused = env.ao('stop');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("1 session(s) run in the daemon's process runtime and would end with it: app-1");
+    expect(refused.stderr).toContain('ao stop --force');
+    expect(env.ao('daemon', 'status').stdout).toContain('running');
+    expect(env.ao('send', 'app-1', 'still here').code).toBe(0);
+    await until(() => env.received().includes('still here'), 10_000, 'a message after the refused stop');
+
+    const forced = env.ao('stop', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('ended app-1 (workspaces kept');
+    const [s] = sessions() as Array<{ workspacePath: string; activity: string }>;
+    expect(existsSync(s!.workspacePath)).toBe(true);
+    expect(s!.activity).toBe('exited');
   });
 });
 

@@ -19,7 +19,7 @@ describe('ao demo', () => {
       const r = runAo(['demo', '--timeout', '120'], { cwd: dir.path, env: { TMPDIR: dir.path } });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/CI failing/);
+      expect(r.stdout).toMatch(/calc-2 ci_failed \(PR #2, CI failing\)/);
       expect(r.stdout).toContain('both changes merged');
       expect(r.stdout).toMatch(/calc-2 ← ao sent the agent: "CI failed/);
       expect(r.stdout).toMatch(/Fix multiply\(\)/);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSessionEnv, type SessionEnv } from '../../cli/test/session-env.js';
 
@@ -17,9 +17,14 @@ export interface DaemonEnv extends SessionEnv {
   stop(): Promise<void>;
 }
 
-export async function startDaemonEnv(): Promise<DaemonEnv> {
+export async function startDaemonEnv(options: { runtime?: 'tmux' | 'process' } = {}): Promise<DaemonEnv> {
   const env = await createSessionEnv();
   env.writeConfig('dashboard:\n  port: 0\n');
+  if (options.runtime === 'process') {
+    // The node-pty runtime the daemon hosts, as on a machine without tmux.
+    const file = join(env.repo, 'agent-orchestrator.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  runtime: tmux\n', '  runtime: process\n'));
+  }
   const r = env.ao('start', '--no-orchestrator');
   if (r.code !== 0) {
     await env.cleanup();
@@ -33,7 +38,7 @@ export async function startDaemonEnv(): Promise<DaemonEnv> {
     token,
     api: (path: string, init: RequestInit = {}) => fetch(new URL(path, info.url), { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } }),
     async stop() {
-      env.ao('stop');
+      env.ao('stop', '--force');
       await env.cleanup();
     },
   });

@@ -51,27 +51,33 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
     step(`spawned ${a} (careful agent, issue #1) and ${b} (hasty agent, issue #2)`);
 
     const store = createSessionStore(paths);
-    const seen = new Map<string, string>();
-    const shownEvents = new Map<string, number>();
+    // Narrated from the event logs, not from snapshots, so no transition is missed however busy
+    // the machine is: every status change, CI result and message ao sent shows, in order.
+    const shown = new Map<string, { events: number; status?: string; pr?: Session['pr'] }>();
     const approved = new Set<string>();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { sessions } = await store.list('calc');
       for (const s of sessions) {
-        const view = `${s.status}|${s.pr?.ci ?? ''}|${s.pr?.review ?? ''}|${s.activity ?? ''}`;
-        if (seen.get(s.id) !== view) {
-          const before = seen.get(s.id)?.split('|');
-          seen.set(s.id, view);
-          if (before?.[0] !== s.status) step(`${s.id} ${color.bold(s.status)}${s.pr ? ` (PR #${s.pr.id}${s.pr.ci ? `, CI ${s.pr.ci}` : ''})` : ''}`);
-          else if (s.pr?.ci && before?.[1] !== s.pr.ci) step(`${s.id} CI ${s.pr.ci === 'failing' ? color.red('failing') : s.pr.ci}`);
-        }
-        // Show what ao itself did: reactions that sent something to an agent.
+        const seen = shown.get(s.id) ?? { events: 0 };
         const events = await store.events('calc', s.id);
-        for (const e of events.slice(shownEvents.get(s.id) ?? 0)) {
+        for (const e of events.slice(seen.events)) {
+          const set = (e.set ?? {}) as Partial<Session>;
+          const ciBefore = seen.pr?.ci;
+          if (set.pr !== undefined) seen.pr = set.pr;
+          const pr = seen.pr;
+          if (set.status !== undefined && set.status !== seen.status) {
+            seen.status = set.status;
+            if (set.status !== 'spawning') step(`${s.id} ${color.bold(set.status)}${pr ? ` (PR #${pr.id}${pr.ci ? `, CI ${pr.ci}` : ''})` : ''}`);
+          } else if (pr?.ci && pr.ci !== ciBefore) {
+            step(`${s.id} CI ${pr.ci === 'failing' ? color.red('failing') : pr.ci}`);
+          }
+          // What ao itself did: reactions, and what they sent to an agent.
           if (e.type === 'message.sent' && !e.data?.initial) step(`${s.id} ← ao sent the agent: "${String(e.data?.preview ?? '').slice(0, 70)}"`);
           if (e.type === 'reaction.done' && typeof e.data?.reaction === 'string') step(color.dim(`${s.id} reaction ${e.data.reaction} done`));
         }
-        shownEvents.set(s.id, events.length);
+        seen.events = events.length;
+        shown.set(s.id, seen);
         // The demo plays the human reviewer: approve once CI is green.
         if (s.pr && s.pr.ci === 'passing' && s.pr.review !== 'approved' && !approved.has(s.id) && !DONE.includes(s.status)) {
           approved.add(s.id);
@@ -102,7 +108,7 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
     // No processes left behind: the agents' terminals and the daemon.
     const { sessions } = await createSessionStore(paths).list().catch(() => ({ sessions: [] as Session[] }));
     for (const s of sessions) spawnSync(process.execPath, [aoBin, 'session', 'kill', s.id], { cwd: fx.repo, env, stdio: 'ignore' });
-    spawnSync(process.execPath, [aoBin, 'stop'], { cwd: fx.repo, env, stdio: 'ignore' });
+    spawnSync(process.execPath, [aoBin, 'stop', '--force'], { cwd: fx.repo, env, stdio: 'ignore' });
     if (flags.keep || !ok) print(color.dim(`kept ${root}`));
     else rmSync(root, { recursive: true, force: true });
   }
