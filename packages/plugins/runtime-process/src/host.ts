@@ -21,6 +21,7 @@ import {
   removePtyRecord,
   signalGroup,
   writePtyRecord,
+  writePtyRecordIf,
   type PtyRecord,
 } from './records.js';
 import { createTerminalScreen, type TerminalScreen } from './screen.js';
@@ -173,15 +174,17 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
   /** Saves how the program ended and its last screen, unless another host owns the record now. */
   const persistEnd = (entry: Entry): void => {
     persist(async () => {
-      const current = readPtyRecord(paths, entry.record.id);
-      if (current && !sameProgram(current, entry.record)) return;
-      await writePtyRecord(paths, {
-        ...entry.record,
-        exitCode: entry.exitCode,
-        signal: entry.signal,
-        exitedAt: entry.exitedAt,
-        ...(entry.screen ? { lastScreen: entry.screen.render(500) } : {}),
-      });
+      writePtyRecordIf(
+        paths,
+        {
+          ...entry.record,
+          exitCode: entry.exitCode,
+          signal: entry.signal,
+          exitedAt: entry.exitedAt,
+          ...(entry.screen ? { lastScreen: entry.screen.render(500) } : {}),
+        },
+        (current) => sameProgram(current, entry.record),
+      );
     });
   };
 

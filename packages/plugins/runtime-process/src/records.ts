@@ -4,7 +4,8 @@
  * their pids, so an orphaned agent can be found and ended; their last screen when it was saved).
  * Never holds the environment: it may carry secrets.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, type AoPaths, type Logger, pidAlive } from '@ao/core';
@@ -75,6 +76,26 @@ export function readPtyRecord(paths: AoPaths, id: string): PtyRecord | undefined
 export async function writePtyRecord(paths: AoPaths, record: PtyRecord): Promise<void> {
   await mkdir(ptyDir(paths), { recursive: true });
   await writeFileAtomic(recordPath(paths, record.id), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/**
+ * Writes `record` unless the file now holds another program's record (`keep(current)` says
+ * false). Check and rename run synchronously, so within this process no other write can land in
+ * between: a host noting how its old program ended never overwrites the record of the program
+ * that replaced it. Not fsynced: it only adds the end of a program that already ended.
+ */
+export function writePtyRecordIf(paths: AoPaths, record: PtyRecord, keep: (current: PtyRecord) => boolean): boolean {
+  mkdirSync(ptyDir(paths), { recursive: true });
+  const path = recordPath(paths, record.id);
+  const temp = join(ptyDir(paths), `.${record.id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  const current = readPtyRecord(paths, record.id);
+  if (current && !keep(current)) {
+    rmSync(temp, { force: true });
+    return false;
+  }
+  renameSync(temp, path);
+  return true;
 }
 
 export async function removePtyRecord(paths: AoPaths, id: string): Promise<void> {
