@@ -24,8 +24,8 @@ const info = (): Info => JSON.parse(readFileSync(join(env.home, 'daemon.json'), 
 const token = (): string => readFileSync(join(env.home, 'daemon.token'), 'utf8').trim();
 const api = (path: string, init: RequestInit = {}): Promise<Response> =>
   fetch(new URL(path, info().url), { ...init, headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json', ...init.headers } });
-const sessions = (): Array<{ id: string; role?: string; status: string; workspacePath: string }> =>
-  JSON.parse(env.ao('session', 'ls', '--json').stdout) as Array<{ id: string; role?: string; status: string; workspacePath: string }>;
+const sessions = (): Array<{ id: string; role?: string; status: string; activity: string | null; workspacePath: string }> =>
+  JSON.parse(env.ao('session', 'ls', '--json').stdout) as Array<{ id: string; role?: string; status: string; activity: string | null; workspacePath: string }>;
 const tmuxAlive = (name: string): boolean => {
   try {
     execFileSync('tmux', ['has-session', '-t', `=${name}`], { stdio: 'ignore' });
@@ -302,7 +302,7 @@ describe('ao start / stop / daemon status', () => {
     const forced = env.ao('stop', '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toContain('ended app-1 (workspaces kept');
-    const [s] = sessions() as Array<{ workspacePath: string; activity: string }>;
+    const [s] = sessions();
     expect(existsSync(s!.workspacePath)).toBe(true);
     expect(s!.activity).toBe('exited');
   });
