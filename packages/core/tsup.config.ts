@@ -6,4 +6,9 @@ export default defineConfig({
   target: 'node20',
   sourcemap: true,
   clean: true,
+  // execa is ~130 ES modules and yaml ~80 CommonJS files: resolving them cost every `ao status` and
+  // `ao spawn` ~80 ms. Bundled, they parse as a few files (execa in a lazily loaded chunk).
+  // CommonJS dependencies (cross-spawn) need `require`.
+  noExternal: ['execa', 'yaml', 'zod'],
+  banner: { js: "import { createRequire as __aoCreateRequire } from 'node:module';\nconst require = __aoCreateRequire(import.meta.url);" },
 });

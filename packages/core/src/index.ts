@@ -11,6 +11,7 @@ export * from './git.js';
 export * from './activity/index.js';
 // zod re-exported so plugins (built-in and external) write `configSchema` with the same copy.
 export { z } from 'zod';
+export * from './yaml.js';
 export * from './config/schema.js';
 export { valueAt, formatPath } from './config/issues.js';
 export * from './config/load.js';

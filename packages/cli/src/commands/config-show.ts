@@ -1,5 +1,4 @@
-import { redact, valueAt } from '@ao/core';
-import { stringify } from 'yaml';
+import { redact, stringify, valueAt } from '@ao/core';
 import { loadCliContext, type GlobalOptions } from '../context.js';
 import { print } from '../render.js';
 
