@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { whichSync } from '@ao/core';
 import { createTempDir, createTempRepo } from '@ao/testkit/temp-repo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAo } from './run-ao.js';
@@ -94,16 +95,46 @@ describe('ao init', () => {
 });
 
 describe('ao doctor', () => {
+  /** A PATH of only git, tmux and, when asked, an executable `claude` that does nothing. */
+  async function barePath(withClaude: boolean) {
+    const d = await tempDir();
+    for (const tool of ['git', 'tmux']) symlinkSync(whichSync(tool)!, join(d.path, tool));
+    if (withClaude) writeFileSync(join(d.path, 'claude'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    return d.path;
+  }
+
   it('passes on a configured repo and says how to fix warnings', async () => {
     const r = await repo();
     const home = await tempDir();
-    expect(runAo(['init', '--auto'], { cwd: r.path, env: { AO_HOME: home.path } }).code).toBe(0);
-    const res = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path } });
+    const PATH = await barePath(true);
+    expect(runAo(['init', '--auto'], { cwd: r.path, env: { AO_HOME: home.path, PATH } }).code).toBe(0);
+    const res = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path, PATH } });
     expect(res.stdout).toMatch(/✓ git/);
     expect(res.stdout).toMatch(/✓ node/);
     expect(res.stdout).toMatch(/✓ config/);
+    expect(res.stdout).toMatch(/✓ agent claude-code/);
     expect(res.stdout).toMatch(/✓ data dir/);
+    // Agents the config does not use are only warnings, each with how to install it.
+    expect(res.stdout).toMatch(/! agent codex +codex not found: install Codex/);
     expect(res.code).toBe(0);
+  });
+
+  it('fails when the agent the config selects is not installed', async () => {
+    const r = await repo();
+    const home = await tempDir();
+    writeFileSync(
+      join(r.path, 'agent-orchestrator.yaml'),
+      'defaults: { agent: mine }\nprojects:\n  app: { path: . }\nagents:\n  mine: { command: ["no-such-agent-cli", "--yes"] }\n  spare: { command: ["no-such-spare-cli"] }\n',
+    );
+    const res = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path } });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/✗ agent mine +no-such-agent-cli not found on PATH: install it or fix agents\.mine\.command/);
+    expect(res.stdout).toMatch(/! agent spare /);
+
+    writeFileSync(join(r.path, 'agent-orchestrator.yaml'), 'defaults: { agent: claude-code }\nprojects:\n  app: { path: . }\n');
+    const claude = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path, PATH: await barePath(false) } });
+    expect(claude.code).toBe(1);
+    expect(claude.stdout).toMatch(/✗ agent claude-code +claude not found \(your config uses it\): install Claude Code/);
   });
 
   it('fails with exit 1 on an invalid config and names the problem', async () => {

@@ -70,13 +70,14 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   if (tmux) add('ok', 'tmux', (await version('tmux', ['-V'])) ?? tmux);
   else add(tmuxNeeded ? 'fail' : 'warn', 'tmux', `not found: ${installHint('tmux')}`);
 
-  const configuredAgents = new Set(projects.map((p) => p.agent.plugin));
+  const configuredAgents = new Set(projects.flatMap((p) => [p.agent.plugin, p.agentName]));
   for (const agent of KNOWN_AGENTS) {
     const path = whichSync(agent.bin);
     if (path) add('ok', `agent ${agent.plugin}`, path);
     else {
+      // An agent the config selects is required: every spawn with it would fail.
       const used = configuredAgents.has(agent.plugin);
-      add('warn', `agent ${agent.plugin}`, `${agent.bin} not found${used ? ' (your config uses it)' : ''}: ${installHint(agent.bin)}`);
+      add(used ? 'fail' : 'warn', `agent ${agent.plugin}`, `${agent.bin} not found${used ? ' (your config uses it)' : ''}: ${installHint(agent.bin)}`);
     }
   }
   for (const name of Object.keys(config?.parsed.agents ?? {})) {
@@ -85,7 +86,7 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     const bin = (sel.config as { command: string[] }).command[0] ?? '';
     const found = bin.includes('/') ? bin : whichSync(bin);
     if (found) add('ok', `agent ${name}`, found);
-    else add('warn', `agent ${name}`, `${bin} not found on PATH: install it or fix agents.${name}.command`);
+    else add(configuredAgents.has(name) ? 'fail' : 'warn', `agent ${name}`, `${bin} not found on PATH: install it or fix agents.${name}.command`);
   }
 
   // GitHub only matters (and only costs a network call) when a project uses a github plugin.
