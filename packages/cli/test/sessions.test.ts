@@ -271,6 +271,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
 
 describe('concurrency', () => {
   it('20 ao spawn processes started at once get 20 distinct ids and worktrees', async () => {
+    env.writeConfig('limits:\n  maxConcurrentSessions: 20\n');
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => env.aoAsync('spawn', '--prompt', `task ${i}`)));
     for (const r of results) expect(r.stderr).toBe('');
     const ids = results.map((r) => r.stdout.trim());
@@ -279,6 +280,32 @@ describe('concurrency', () => {
     expect(listed).toHaveLength(20);
     expect(new Set(listed.map((s) => s.workspacePath)).size).toBe(20);
     expect(new Set(listed.map((s) => s.branch)).size).toBe(20);
+  }, 120_000);
+
+  it('spawns started at once never exceed limits.maxConcurrentSessions; a freed slot is usable again', async () => {
+    env.writeConfig('limits:\n  maxConcurrentSessions: 3\n');
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => env.aoAsync('spawn', '--prompt', `task ${i}`)));
+    const ok = results.filter((r) => r.code === 0);
+    const refused = results.filter((r) => r.code !== 0);
+    expect(ok).toHaveLength(3);
+    expect(refused).toHaveLength(3);
+    for (const r of refused) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/3 sessions are already running and limits\.maxConcurrentSessions is 3 \(.*agent-orchestrator\.yaml\): wait for one to finish, stop one with `ao session kill <id>`, or raise the limit/);
+    }
+    // A refused spawn leaves nothing behind: no record, no worktree, no branch.
+    expect(sessions()).toHaveLength(3);
+    expect(readdirSync(join(env.home, 'worktrees', 'app')).sort()).toEqual(sessions().map((s) => s.id).sort());
+
+    const first = ok[0]!.stdout.trim();
+    expect(env.ao('session', 'kill', first).code).toBe(0);
+    const again = env.ao('spawn', '--prompt', 'after a kill');
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    // The killed session cannot come back while the slot is taken.
+    const restore = env.ao('session', 'restore', first);
+    expect(restore.code).toBe(1);
+    expect(restore.stderr).toContain('limits.maxConcurrentSessions is 3');
   }, 120_000);
 
   it('batch-spawn spawns one session per issue, bounded by the limit', () => {

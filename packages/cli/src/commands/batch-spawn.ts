@@ -1,4 +1,4 @@
-import { AoError, describeError, pickProject, TERMINAL_STATUSES } from '@ao/core';
+import { AoError, countsAgainstLimit, describeError, pickProject, TERMINAL_STATUSES } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
 import { loadSessions } from '../sessions.js';
@@ -26,11 +26,11 @@ export async function run([issues, opts]: unknown[], globals: GlobalOptions): Pr
     }
   }
   if (!ids.length) throw new AoError('USAGE', 'name the issues to spawn (ao batch-spawn 12 13) or a label (ao batch-spawn --label ready)');
-  const running = sessions.filter((s) => s.activity !== 'exited' && !TERMINAL_STATUSES.includes(s.status)).length;
+  const running = sessions.filter(countsAgainstLimit).length;
   const limit = config.limits.maxConcurrentSessions;
   const room = limit - running;
   if (room <= 0) {
-    throw new AoError('USAGE', `${running} sessions are already running (limits.maxConcurrentSessions is ${limit}): wait for some to finish or raise the limit`);
+    throw new AoError('SESSION_LIMIT', `${running} sessions are already running (limits.maxConcurrentSessions is ${limit}): wait for some to finish or raise the limit`);
   }
   const accepted = ids.slice(0, room);
   const skipped = ids.slice(room);

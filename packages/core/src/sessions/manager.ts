@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
@@ -11,8 +12,9 @@ import { installHint, isExecutableFile, whichSync } from '../exec.js';
 import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { DEFAULT_PROMPTS, listTemplateVariables, renderTemplate } from '../templates.js';
+import { withFileLock } from './lock.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
-import { TERMINAL_STATUSES, type Session } from './schema.js';
+import { countsAgainstLimit, TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
 
@@ -91,6 +93,34 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return p;
   };
 
+  /** Throws `SESSION_LIMIT` when `limits.maxConcurrentSessions` workers are already running. */
+  const assertRoom = async (): Promise<void> => {
+    const limit = config.limits.maxConcurrentSessions;
+    const running = (await manager.list()).sessions.filter(countsAgainstLimit).length;
+    if (running >= limit) {
+      throw new AoError(
+        'SESSION_LIMIT',
+        `${running} sessions are already running and limits.maxConcurrentSessions is ${limit} (${config.file}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
+        { details: { running, limit } },
+      );
+    }
+  };
+
+  /** Runs `fn` (which records a new running session) only if there is room, holding the data dir's spawn lock. */
+  const admit = async <T>(exempt: boolean, fn: () => Promise<T>): Promise<T> => {
+    if (exempt) return fn();
+    await mkdir(deps.paths.home, { recursive: true });
+    return withFileLock(
+      join(deps.paths.home, 'spawn.lock'),
+      async () => {
+        await assertRoom();
+        return fn();
+      },
+      // Spawns queue here one short critical section at a time; 20 at once on a busy machine wait seconds.
+      { timeoutMs: 60_000 },
+    );
+  };
+
   const manager: SessionManager = {
     projectInfo(project) {
       let info = projectInfos.get(project.name);
@@ -164,44 +194,51 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         manager.plugin(project, 'runtime'),
       ]);
 
-      const id = await store.reserveId(project.name, project.sessionPrefix);
-      let branch = issue ? branchNameForIssue(issue) : sessionBranch(id);
-      if (issue && (await gitBranchExists(deps.exec, project.path, branch))) branch = `${branch}-${id}`;
-      const workspacePath = join(deps.paths.worktrees(project.name), id);
-      const vars = {
-        issue,
-        prompt: options.prompt,
-        session: { id, branch },
-        project: { name: project.name, path: project.path, defaultBranch: info.defaultBranch },
-      };
-      let prompt = renderTemplate(template, vars, { name: templateName });
-      if (issue && options.prompt) prompt = `${prompt}\n${options.prompt}\n`;
-      if (options.role === 'orchestrator' && options.prompt) prompt = options.prompt;
-      const now = iso(clock);
-      let session = await store.create(project.name, {
-        id,
-        project: project.name,
-        issue: issue?.id ?? null,
-        title: issue?.title ?? options.prompt?.split('\n')[0]?.slice(0, 80) ?? null,
-        branch,
-        baseBranch: info.defaultBranch,
-        workspacePath,
-        agent: agentName,
-        runtimeName: project.runtime.plugin,
-        workspaceName: project.workspace.plugin,
-        runtime: null,
-        status: 'spawning',
-        activity: null,
-        activityDetail: null,
-        nativeSessionId: null,
-        pr: null,
-        createdAt: now,
-        updatedAt: now,
-        startedAt: null,
-        lastEvent: null,
-        spawnMs: null,
-        role: options.role ?? 'worker',
+      // From the slot check to the record, under one lock: processes spawning at once never together
+      // exceed limits.maxConcurrentSessions (the new record counts as running from this moment).
+      const reserved = await admit(options.role === 'orchestrator', async () => {
+        const id = await store.reserveId(project.name, project.sessionPrefix);
+        let branch = issue ? branchNameForIssue(issue) : sessionBranch(id);
+        if (issue && (await gitBranchExists(deps.exec, project.path, branch))) branch = `${branch}-${id}`;
+        const vars = {
+          issue,
+          prompt: options.prompt,
+          session: { id, branch },
+          project: { name: project.name, path: project.path, defaultBranch: info.defaultBranch },
+        };
+        let prompt = renderTemplate(template, vars, { name: templateName });
+        if (issue && options.prompt) prompt = `${prompt}\n${options.prompt}\n`;
+        if (options.role === 'orchestrator' && options.prompt) prompt = options.prompt;
+        const now = iso(clock);
+        const created = await store.create(project.name, {
+          id,
+          project: project.name,
+          issue: issue?.id ?? null,
+          title: issue?.title ?? options.prompt?.split('\n')[0]?.slice(0, 80) ?? null,
+          branch,
+          baseBranch: info.defaultBranch,
+          workspacePath: join(deps.paths.worktrees(project.name), id),
+          agent: agentName,
+          runtimeName: project.runtime.plugin,
+          workspaceName: project.workspace.plugin,
+          runtime: null,
+          status: 'spawning',
+          activity: null,
+          activityDetail: null,
+          nativeSessionId: null,
+          pr: null,
+          createdAt: now,
+          updatedAt: now,
+          startedAt: null,
+          lastEvent: null,
+          spawnMs: null,
+          role: options.role ?? 'worker',
+        });
+        return { session: created, prompt };
       });
+      let session = reserved.session;
+      const { prompt } = reserved;
+      const { id, branch, workspacePath } = session;
 
       let ws: WorkspaceInfo | undefined;
       let handle: RuntimeHandle | undefined;
@@ -317,6 +354,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       if (!state.exists) {
         throw new AoError('SESSION_STATE', `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists`);
       }
+      if (session.role !== 'orchestrator') await assertRoom();
       const agentSel = config.agents[session.agent];
       if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
       const agent: Agent = await manager.plugin(project, 'agent', agentSel);

@@ -79,6 +79,14 @@ export const SessionSchema = z.object({
 export type Session = z.infer<typeof SessionSchema>;
 
 /**
+ * True for a worker whose agent is (or is about to be) running: what `limits.maxConcurrentSessions`
+ * counts. The orchestrator session is not counted; it exists to spawn the workers.
+ */
+export function countsAgainstLimit(session: Session): boolean {
+  return session.role !== 'orchestrator' && session.activity !== 'exited' && !TERMINAL_STATUSES.includes(session.status);
+}
+
+/**
  * One line of a session's event log. `set` holds the snapshot fields this event changed; the
  * snapshot is the fold of every event's `set` in order. `key` makes an event idempotent: an
  * event whose key is already in the log is not appended again (durable reactions rely on this).
