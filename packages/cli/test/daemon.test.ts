@@ -322,7 +322,7 @@ describe('the orchestrator session', () => {
     expect(r.stdout).toMatch(/orchestrator: app-1/);
     const [orch] = sessions();
     expect(orch).toMatchObject({ id: 'app-1', role: 'orchestrator', status: 'working' });
-    await until(() => env.received().some((t) => t.includes('You are the orchestrator') && t.includes('spawn <issue>')), 10_000, 'the orchestrator prompt');
+    await until(() => env.received().some((t) => t.includes('You are the orchestrator') && t.includes('spawn <issue>') && t.includes('8 workers run at once')), 10_000, 'the orchestrator prompt');
     expect(env.ao('stop').code).toBe(0);
     expect(tmuxAlive(env.tmuxName('app-1'))).toBe(true);
 

@@ -16,7 +16,7 @@ export function isLiveOrchestrator(s: Session): boolean {
  * The orchestrator's instructions. It plans and delegates; workers change code. `ao` is the one
  * interface it has, so everything it does is visible in `ao status` and the event logs.
  */
-export function orchestratorPrompt(options: { ao: string; project: ResolvedProject; projects: string[] }): string {
+export function orchestratorPrompt(options: { ao: string; project: ResolvedProject; projects: string[]; limit: number }): string {
   const { ao, project } = options;
   return [
     `You are the orchestrator of ao (Agent Orchestrator) for the project "${project.name}" (${project.path}).`,
@@ -41,7 +41,8 @@ export function orchestratorPrompt(options: { ao: string; project: ResolvedProje
     '',
     'How to work:',
     '1. Read the open issues and decide what can run in parallel and what depends on what.',
-    '2. Spawn one worker per independent issue; do not start two workers on the same issue.',
+    `2. Spawn one worker per independent issue; do not start two workers on the same issue. At most`,
+    `   ${options.limit} workers run at once: beyond that, spawn refuses (SESSION_LIMIT) until one finishes.`,
     '3. Check `status --json` regularly. Answer workers that are waiting for input or stuck with `send`;',
     '   forward CI failures and review comments to the worker that owns the branch.',
     '4. When a worker\'s change is ready, review it, then request changes or approve it.',
@@ -76,7 +77,7 @@ export async function ensureOrchestrator(options: EnsureOrchestratorOptions): Pr
   }
   const session = await manager.spawn({
     project: project.name,
-    prompt: orchestratorPrompt({ ao: options.ao, project, projects: Object.keys(config.projects) }),
+    prompt: orchestratorPrompt({ ao: options.ao, project, projects: Object.keys(config.projects), limit: config.limits.maxConcurrentSessions }),
     ...(config.orchestrator.agent ? { agent: config.orchestrator.agent } : {}),
     role: 'orchestrator',
     cwd: options.cwd,
