@@ -30,7 +30,7 @@ export async function run([issues, opts]: unknown[], globals: GlobalOptions): Pr
   const limit = config.limits.maxConcurrentSessions;
   const room = limit - running;
   if (room <= 0) {
-    throw new AoError('SESSION_LIMIT', `${running} sessions are already running (limits.maxConcurrentSessions is ${limit}): wait for some to finish or raise the limit`);
+    throw new AoError('SESSION_LIMIT', `${running} session${running === 1 ? ' is' : 's are'} already running (limits.maxConcurrentSessions is ${limit}): wait for some to finish or raise the limit`);
   }
   const accepted = ids.slice(0, room);
   const skipped = ids.slice(room);

@@ -100,7 +100,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (running >= limit) {
       throw new AoError(
         'SESSION_LIMIT',
-        `${running} sessions are already running and limits.maxConcurrentSessions is ${limit} (${config.file}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
+        `${running} session${running === 1 ? ' is' : 's are'} already running and limits.maxConcurrentSessions is ${limit} (${config.file}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
         { details: { running, limit } },
       );
     }
