@@ -1,3 +1,3 @@
 // yaml re-exported so the CLI and plugins read and write YAML with the copy bundled into core
 // (one parse of the library per `ao` run instead of two module graphs).
-export { Document, isMap, isScalar, isSeq, parseDocument, stringify } from 'yaml';
+export { Document, isSeq, parseDocument, stringify } from 'yaml';

@@ -1,4 +1,4 @@
-import { AoError, countsAgainstLimit, describeError, pickProject, TERMINAL_STATUSES } from '@ao/core';
+import { AoError, countsAgainstLimit, describeError, pickProject, sessionLimitError, TERMINAL_STATUSES } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
 import { loadSessions } from '../sessions.js';
@@ -29,9 +29,7 @@ export async function run([issues, opts]: unknown[], globals: GlobalOptions): Pr
   const running = sessions.filter(countsAgainstLimit).length;
   const limit = config.limits.maxConcurrentSessions;
   const room = limit - running;
-  if (room <= 0) {
-    throw new AoError('SESSION_LIMIT', `${running} session${running === 1 ? ' is' : 's are'} already running (limits.maxConcurrentSessions is ${limit}): wait for some to finish or raise the limit`);
-  }
+  if (room <= 0) throw sessionLimitError(running, limit, config.file);
   const accepted = ids.slice(0, room);
   const skipped = ids.slice(room);
   const results: { issue: string; id?: string; error?: string }[] = [];

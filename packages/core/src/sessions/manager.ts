@@ -80,6 +80,15 @@ export interface SessionManager {
 
 const iso = (clock: Clock): string => new Date(clock.now()).toISOString();
 
+/** `SESSION_LIMIT`: `running` workers already fill `limits.maxConcurrentSessions` (`limit`) of `configFile`. */
+export function sessionLimitError(running: number, limit: number, configFile: string): AoError {
+  return new AoError(
+    'SESSION_LIMIT',
+    `${running} session${running === 1 ? ' is' : 's are'} already running and limits.maxConcurrentSessions is ${limit} (${configFile}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
+    { details: { running, limit } },
+  );
+}
+
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const { config, registry, store, logger, clock } = deps;
   const instances = new Map<string, Promise<unknown>>();
@@ -97,13 +106,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   const assertRoom = async (): Promise<void> => {
     const limit = config.limits.maxConcurrentSessions;
     const running = (await manager.list()).sessions.filter(countsAgainstLimit).length;
-    if (running >= limit) {
-      throw new AoError(
-        'SESSION_LIMIT',
-        `${running} session${running === 1 ? ' is' : 's are'} already running and limits.maxConcurrentSessions is ${limit} (${config.file}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
-        { details: { running, limit } },
-      );
-    }
+    if (running >= limit) throw sessionLimitError(running, limit, config.file);
   };
 
   /** Runs `fn` (which records a new running session) only if there is room, holding the data dir's spawn lock. */
@@ -194,12 +197,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         manager.plugin(project, 'runtime'),
       ]);
 
+      const issueBranch = issue ? branchNameForIssue(issue) : undefined;
+      const issueBranchTaken = issueBranch !== undefined && (await gitBranchExists(deps.exec, project.path, issueBranch));
       // From the slot check to the record, under one lock: processes spawning at once never together
       // exceed limits.maxConcurrentSessions (the new record counts as running from this moment).
       const reserved = await admit(options.role === 'orchestrator', async () => {
         const id = await store.reserveId(project.name, project.sessionPrefix);
-        let branch = issue ? branchNameForIssue(issue) : sessionBranch(id);
-        if (issue && (await gitBranchExists(deps.exec, project.path, branch))) branch = `${branch}-${id}`;
+        const branch = issueBranch === undefined ? sessionBranch(id) : issueBranchTaken ? `${issueBranch}-${id}` : issueBranch;
         const vars = {
           issue,
           prompt: options.prompt,
