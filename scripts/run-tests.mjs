@@ -27,7 +27,11 @@ try {
   passed = r.numPassedTests;
   failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
   skipped = r.numPendingTests + r.numTodoTests;
-  failed += r.testResults.filter((t) => t.status === 'failed' && t.assertionResults.length === 0).length;
+  // A file that failed outside its tests (an import error, a failing beforeAll) has no failed
+  // assertion of its own: its tests read as skipped. Count each such file as a failure.
+  failed += r.testResults.filter(
+    (t) => t.status === 'failed' && !t.assertionResults.some((a) => a.status === 'failed'),
+  ).length;
 } catch {
   failed = Math.max(failed, 1);
 }
