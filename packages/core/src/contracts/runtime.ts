@@ -37,6 +37,17 @@ export interface SendTextOptions {
   bracketedPaste?: boolean;
 }
 
+const PASTE_MARKER = /\x1b\[20[01]~/g;
+
+/**
+ * `text` with the ESC removed from every bracketed-paste marker (`ESC[200~`, `ESC[201~`), so a
+ * message cannot end the paste it travels in and have its remainder typed as keystrokes (Enter
+ * included). What is left (`[201~`) is plain text. Runtimes call this on every text they paste.
+ */
+export function neutralizePasteMarkers(text: string): string {
+  return text.replace(PASTE_MARKER, (marker) => marker.slice(1));
+}
+
 export interface Runtime {
   /**
    * Called by spawn and restore to start the agent process.
@@ -61,7 +72,9 @@ export interface Runtime {
 
   /**
    * Called by `ao send` and reactions. Delivers `text` literally — newlines, quotes, `$(…)`,
-   * backticks, a leading `-` — as one submission. Throws `RUNTIME_FAILED` if the process is gone.
+   * backticks, a leading `-` — as one submission. Bracketed-paste markers inside `text` are
+   * neutralised first (`neutralizePasteMarkers`): the rest of a message is never typed as keys.
+   * Throws `RUNTIME_FAILED` if the process is gone.
    */
   sendText(handle: RuntimeHandle, text: string, options?: SendTextOptions): Promise<void>;
 
