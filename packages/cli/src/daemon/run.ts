@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, withFileLock, type DaemonInfo } from '@ao/core';
+import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
@@ -85,7 +85,8 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
         throw new AoError('DAEMON_FAILED', `The ao daemon could not listen on ${host}:${config.dashboard.port}: ${describeError(error)} (set dashboard.port in ${config.file}, or 0 for any free port)`, { cause: error });
       }
       const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION };
+      const startTime = processStartTime(process.pid);
+      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION, ...(startTime ? { startTime } : {}) };
       await writeDaemonInfo(paths, published);
       return published;
     },
