@@ -100,14 +100,23 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   }
 
   const paths = resolvePaths();
+  const probe = join(paths.home, `.doctor-${process.pid}`);
   try {
     mkdirSync(paths.home, { recursive: true });
-    const probe = join(paths.home, `.doctor-${process.pid}`);
     writeFileSync(probe, 'ok');
-    rmSync(probe);
     add('ok', 'data dir', `${paths.home} is writable`);
   } catch (error) {
-    add('fail', 'data dir', `${paths.home} is not writable (${(error as Error).message}): fix its permissions or set AO_HOME to a writable directory`);
+    const full = ['ENOSPC', 'EDQUOT'].includes(String((error as { code?: unknown }).code));
+    add(
+      'fail',
+      'data dir',
+      full
+        ? `${paths.home} is full (${(error as { code?: string }).code}): nothing can be recorded; free space there (df -h ${paths.home})`
+        : `${paths.home} is not writable (${(error as Error).message}): fix its permissions or set AO_HOME to a writable directory`,
+    );
+  } finally {
+    // A full disk creates the file and then refuses its bytes: never leave the probe behind.
+    rmSync(probe, { force: true });
   }
 
   const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };

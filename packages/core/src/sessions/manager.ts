@@ -308,10 +308,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         }
         for (const s of sessions) {
           if (alive.get((s.runtime as RuntimeHandle).id)) continue;
-          // The terminal died: say so on this very listing, and record it.
-          const updated = await store
-            .update(s.project, s.id, 'runtime.exited', { activity: 'exited', activityDetail: 'the agent process is gone' })
-            .catch(() => ({ ...s, activity: 'exited' as const }));
+          // The terminal died: say so on this very listing, and record it. A kill interrupted
+          // between its stop and its record (a crash, a full disk) is finished here.
+          const [type, set] = s.lastEvent?.type === KILLING ? ['session.killed', KILLED] : ['runtime.exited', EXITED];
+          const updated = await store.update(s.project, s.id, type, set).catch(() => ({ ...s, ...set }));
           updates.set(s.id, updated);
         }
       }
@@ -329,10 +329,21 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     get: (id) => store.find(id),
 
     async send(id, message) {
-      const session = await store.find(id);
-      const { runtime, handle } = await liveRuntime(session);
-      await runtime.sendText(handle, message, { submit: true, bracketedPaste: true });
-      return store.update(session.project, id, 'message.sent', {}, { chars: message.length, preview: preview(message) });
+      let delivered = false;
+      try {
+        const session = await store.find(id);
+        const { runtime, handle } = await liveRuntime(session);
+        await runtime.sendText(handle, message, { submit: true, bracketedPaste: true });
+        delivered = true;
+        return await store.update(session.project, id, 'message.sent', {}, { chars: message.length, preview: preview(message) });
+      } catch (error) {
+        throw withOutcome(
+          error,
+          delivered
+            ? `The message WAS delivered to ${id}, but it could not be recorded: do not send it again.`
+            : `The message was NOT delivered to ${id}.`,
+        );
+      }
     },
 
     async kill(id) {
@@ -340,9 +351,19 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const project = projectOf(session);
       if (session.runtime) {
         const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+        // Intent first: a kill that cannot be recorded does not happen, and one interrupted after
+        // the stop is finished by the next listing (see `list`), so the record never says working.
+        await store.update(session.project, id, KILLING, {}, { from: session.status }).catch((error: unknown) => {
+          throw withOutcome(error, `Session ${id} was NOT killed: its agent is still running and nothing was recorded.`);
+        });
         await runtime.stop(session.runtime);
       }
-      const killed = await store.update(session.project, id, 'session.killed', { status: 'killed', activity: 'exited', activityDetail: 'killed' });
+      const killed = await store.update(session.project, id, 'session.killed', KILLED).catch((error: unknown) => {
+        throw withOutcome(
+          error,
+          `The agent of ${id} WAS stopped, but the kill could not be recorded; \`ao status\` shows it killed, and \`ao session kill ${id}\` once there is space records it.`,
+        );
+      });
       const workspace = await workspaceState(session).catch(() => undefined);
       return { session: killed, workspace };
     },
@@ -514,6 +535,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   return manager;
+}
+
+/** Recorded before a kill stops the agent: the intent a later listing completes if the kill is cut short. */
+const KILLING = 'session.killing';
+const KILLED: Partial<Session> = { status: 'killed', activity: 'exited', activityDetail: 'killed' };
+const EXITED: Partial<Session> = { activity: 'exited', activityDetail: 'the agent process is gone' };
+
+/** A `DISK_FULL` error with what was (or was not) done put first; any other error as it is. */
+function withOutcome(error: unknown, outcome: string): unknown {
+  if (!isAoError(error) || error.code !== 'DISK_FULL') return error;
+  return new AoError('DISK_FULL', `${outcome} ${error.message}`, { cause: error, details: { ...error.details, outcome } });
 }
 
 const INHERITED_VARS = ['PATH', 'HOME', 'AO_HOME', 'LANG', 'TERM'];

@@ -1,10 +1,10 @@
-import { mkdir, open, readdir, rename } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { AoPaths, Clock } from '../contracts/plugin.js';
-import { AoError } from '../errors.js';
+import { AoError, isAoError } from '../errors.js';
 import { followEventLog, formatIssues, readEventLog, type FollowOptions, type StoreProblem } from './event-log.js';
-import { appendDurable, exists, hasCode, nonEmpty, writeFileAtomic } from './fs-atomic.js';
+import { appendDurable, asDiskFull, exists, hasCode, nonEmpty, writeFileAtomic } from './fs-atomic.js';
 import { withFileLock } from './lock.js';
 import { readSnapshot, readSnapshotSync } from './snapshot-file.js';
 import { SessionSchema, type Session, type SessionEvent, type SessionEventInput } from './schema.js';
@@ -154,6 +154,22 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     return { session: foldLog(project, id, parsedLog.events, why), events: parsedLog.events };
   };
 
+  /**
+   * The snapshot is a cache of the log. Once the log holds the events, a snapshot that cannot be
+   * rewritten (a full disk) is removed instead, so every reader rebuilds from the log rather than
+   * trusting a stale one; the write itself has succeeded.
+   */
+  const writeSnapshot = async (snapshot: string, session: Session): Promise<void> => {
+    try {
+      await writeFileAtomic(snapshot, JSON.stringify(session, null, 2) + '\n');
+    } catch (error) {
+      if (!isAoError(error) || error.code !== 'DISK_FULL') throw error;
+      await unlink(snapshot).catch((gone: unknown) => {
+        if (!hasCode(gone, 'ENOENT')) throw error;
+      });
+    }
+  };
+
   const corrupt = (project: string, id: string, path: string, reason: string): AoError =>
     new AoError('SESSION_CORRUPT', `Session file ${path} is corrupt (${reason}) and there is no event log to rebuild it from.`, {
       details: { project, id, path, reason },
@@ -193,7 +209,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
       }
       if (appended.length > 0) {
         await appendDurable(log, appended.map((event) => JSON.stringify(event)).join('\n') + '\n');
-        await writeFileAtomic(snapshot, JSON.stringify(parsed.data, null, 2) + '\n');
+        await writeSnapshot(snapshot, parsed.data);
       }
       return { session: parsed.data, appended };
     });
@@ -204,13 +220,19 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     if (stored.session) return stored.session;
     if (stored.missing && !(await nonEmpty(log))) throw notFound(project, id);
     // Corrupt or missing snapshot: the log is the truth, so rebuild and rewrite under the lock.
-    return withLock(project, id, async () => {
-      const again = await readSnapshot(snapshot);
-      if (again.session) return again.session; // someone else repaired it meanwhile
-      const { session } = await current(project, id);
-      await writeFileAtomic(snapshot, JSON.stringify(session, null, 2) + '\n');
-      return session;
-    });
+    try {
+      return await withLock(project, id, async () => {
+        const again = await readSnapshot(snapshot);
+        if (again.session) return again.session; // someone else repaired it meanwhile
+        const { session } = await current(project, id);
+        await writeSnapshot(snapshot, session);
+        return session;
+      });
+    } catch (error) {
+      // A full disk refuses even the lock file: a read still answers, from the log alone.
+      if (!isAoError(error) || error.code !== 'DISK_FULL') throw error;
+      return (await current(project, id)).session;
+    }
   };
 
   const listProject = async (project: string): Promise<SessionList> => {
@@ -300,7 +322,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
           await (await open(files(project, id).log, 'wx')).close();
           return id;
         } catch (error) {
-          if (!hasCode(error, 'EEXIST')) throw error;
+          if (!hasCode(error, 'EEXIST')) throw asDiskFull(error, files(project, id).log);
           n++;
         }
       }
@@ -328,7 +350,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         const event = toEvent({ type: 'session.created', set: parsed.data }, nowIso);
         const created = SessionSchema.parse(applyEvents(parsed.data, [event]));
         await appendDurable(log, JSON.stringify(event) + '\n');
-        await writeFileAtomic(snapshot, JSON.stringify(created, null, 2) + '\n');
+        await writeSnapshot(snapshot, created);
         return created;
       });
     },
