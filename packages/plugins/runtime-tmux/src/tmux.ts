@@ -17,9 +17,13 @@ export interface TmuxSessionInfo {
 export interface NewSessionOptions {
   name: string;
   cwd: string;
-  /** Program and arguments, passed to tmux as separate words (never a shell string). */
+  /**
+   * Program and arguments, passed to tmux as separate words (never a shell string). They become
+   * the tmux server's own argv when this call starts the server, readable by every local user:
+   * never put a secret or user text here (the runtime passes `/bin/sh <launch file>`, launch.ts).
+   * There is deliberately no `env` option: `-e KEY=VALUE` would be just as public.
+   */
   argv: readonly string[];
-  env?: Record<string, string>;
   cols?: number;
   rows?: number;
   /** Keep the pane (and its final screen) after the process exits. */
@@ -85,7 +89,6 @@ export async function newSession(exec: Exec, options: NewSessionOptions): Promis
   const args = ['new-session', '-d', '-s', options.name, '-c', options.cwd];
   if (options.cols !== undefined) args.push('-x', String(options.cols));
   if (options.rows !== undefined) args.push('-y', String(options.rows));
-  for (const [key, value] of Object.entries(options.env ?? {})) args.push('-e', `${key}=${value}`);
   const argv = options.argv.length === 1 ? ['env', '--', ...options.argv] : options.argv;
   args.push('--', ...argv);
   const words = args.map(escapeTmuxArg);
