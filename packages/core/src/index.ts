@@ -30,3 +30,4 @@ export { writeFileAtomic } from './sessions/fs-atomic.js';
 export * from './lifecycle/index.js';
 export * from './approvals/index.js';
 export * from './process.js';
+export * from './ci/failures.js';
