@@ -63,6 +63,14 @@ export interface ResolvedConfig {
 
 type PathParts = (string | number)[];
 
+/**
+ * A map from names users type (`--agent`, `--project`, a session's agent) to config entries, with
+ * no prototype: `toString`, `constructor` or `__proto__` find nothing instead of Object's methods.
+ */
+function lookupTable<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function selectionFromRef(ref: SlotRef, path: PathParts): { plugin: string; config: unknown; path: PathParts } {
   if (typeof ref === 'string') return { plugin: ref, config: {}, path };
   const { plugin, ...config } = ref;
@@ -104,8 +112,8 @@ export async function resolveConfig(
 
   // Named agents: `agents.<name>` is a `command` agent unless it says `plugin:`.
   // An entry named after a built-in agent (`agents: { codex: {...} }`) configures that plugin.
-  const agents: Record<string, SlotSelection> = {};
-  const agentAutonomy: Record<string, Autonomy> = {};
+  const agents = lookupTable<SlotSelection>();
+  const agentAutonomy = lookupTable<Autonomy>();
   const builtinAgents = new Set(registry.list('agent').map((entry) => entry.name));
   for (const name of builtinAgents) agents[name] = { plugin: name, config: {}, at: `agent plugin ${name}` };
   for (const [name, entry] of Object.entries(config.agents)) {
@@ -115,7 +123,7 @@ export async function resolveConfig(
   }
 
   const pickAgent = async (ref: SlotRef, path: PathParts): Promise<{ name: string; selection: SlotSelection }> => {
-    if (typeof ref === 'string' && config.agents[ref]) return { name: ref, selection: agents[ref] as SlotSelection };
+    if (typeof ref === 'string' && Object.hasOwn(config.agents, ref)) return { name: ref, selection: agents[ref] as SlotSelection };
     const sel = selectionFromRef(ref, path);
     return { name: sel.plugin, selection: await validate('agent', sel) };
   };
@@ -123,7 +131,7 @@ export async function resolveConfig(
   const d = config.defaults;
   const defaultRuntime: SlotRef = d.runtime ?? (isOnPath('tmux', env) ? 'tmux' : 'process');
 
-  const projects: Record<string, ResolvedProject> = {};
+  const projects = lookupTable<ResolvedProject>();
   for (const [name, p] of Object.entries(config.projects)) {
     const base = ['projects', name];
     const slot = (key: 'runtime' | 'workspace' | 'tracker' | 'scm' | 'terminal', fallback: SlotRef) =>
