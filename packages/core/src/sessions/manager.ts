@@ -17,6 +17,7 @@ import { branchNameForIssue, sessionBranch } from './naming.js';
 import { countsAgainstLimit, TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
+import { deliver } from './delivery.js';
 
 export interface SessionManagerDeps {
   config: ResolvedConfig;
@@ -266,8 +267,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launch.argv[0] });
         if (launch.initialInput !== undefined) {
           progress('sending the prompt');
-          await deliverInitialInput(runtime, handle, launch.initialInput);
-          session = await store.update(project.name, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
+          session = await deliverInitialInput(session, runtime, handle, launch.initialInput);
         }
         const spawnMs = clock.now() - started;
         session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
@@ -333,9 +333,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       try {
         const session = await store.find(id);
         const { runtime, handle } = await liveRuntime(session);
-        await runtime.sendText(handle, message, { submit: true, bracketedPaste: true });
-        delivered = true;
-        return await store.update(session.project, id, 'message.sent', {}, { chars: message.length, preview: preview(message) });
+        return await deliver(store, session, runtime, handle, message, { onDelivered: () => (delivered = true) });
       } catch (error) {
         throw withOutcome(
           error,
@@ -390,8 +388,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
       let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
       if (launch.initialInput !== undefined && !resumeId) {
-        await deliverInitialInput(runtime, handle, launch.initialInput);
-        restored = await store.update(session.project, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
+        restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
       }
       return restored;
     },
@@ -528,10 +525,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     });
   }
 
-  async function deliverInitialInput(runtime: Runtime, handle: RuntimeHandle, text: string): Promise<void> {
+  async function deliverInitialInput(session: Session, runtime: Runtime, handle: RuntimeHandle, text: string): Promise<Session> {
     // Wait for the agent's first screen (a signal), not a fixed sleep, before typing into it.
     await waitForScreen(runtime, handle, clock);
-    await runtime.sendText(handle, text, { submit: true, bracketedPaste: true });
+    return deliver(store, session, runtime, handle, text, { data: { initial: true } });
   }
 
   return manager;
@@ -564,8 +561,3 @@ function assertProgramExists(program: string | undefined, agentName: string, env
   }
 }
 
-
-function preview(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
-}

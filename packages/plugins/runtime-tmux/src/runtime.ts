@@ -14,9 +14,8 @@ import {
   listSessions,
   loadBuffer,
   newSession,
-  pasteBuffer,
+  pasteAndSubmit,
   sanitizeSessionName,
-  sendKeys,
   sessionAlive,
 } from './tmux.js';
 
@@ -114,7 +113,7 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
       const buffer = `ao-send-${randomBytes(6).toString('hex')}`;
       try {
         await loadBuffer(exec, buffer, neutralizePasteMarkers(text));
-        await pasteBuffer(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true });
+        await pasteAndSubmit(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true, submit: options.submit !== false });
       } catch (error) {
         await deleteBuffer(exec, buffer);
         throw error;

@@ -178,6 +178,27 @@ export async function pasteBuffer(exec: Exec, name: string, buffer: string, opti
   if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
 }
 
+export interface PasteAndSubmitOptions extends PasteBufferOptions {
+  /** Press Enter after the paste. Default true. */
+  submit?: boolean;
+}
+
+/**
+ * Pastes a buffer and presses Enter in ONE tmux invocation. The server runs a command list
+ * without running another client's commands in between, so the paste and its Enter reach the pane
+ * together; and the ao process dying mid-way cannot leave a paste without its Enter.
+ */
+export async function pasteAndSubmit(exec: Exec, name: string, buffer: string, options: PasteAndSubmitOptions = {}): Promise<void> {
+  const paste = ['paste-buffer', '-b', buffer, '-t', paneTarget(name)];
+  if (options.bracketed !== false) paste.push('-p');
+  if (options.deleteAfter !== false) paste.push('-d');
+  const words = paste.map(escapeTmuxArg);
+  // The bare `;` is our own command separator, so it is added after escaping.
+  if (options.submit !== false) words.push(';', ...['send-keys', '-t', paneTarget(name), 'Enter'].map(escapeTmuxArg));
+  const result = await exec('tmux', words, { reject: false });
+  if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
+}
+
 /** Deletes a paste buffer; quiet when it is already gone. */
 export async function deleteBuffer(exec: Exec, buffer: string): Promise<void> {
   await tmux(exec, ['delete-buffer', '-b', buffer]);
