@@ -35,7 +35,7 @@ import type {
 export type * from './fake-github/types.js';
 
 export interface FakeGitHub {
-  /** API base, e.g. `http://127.0.0.1:PORT` (what `GITHUB_API_URL` is set to). */
+  /** API base, e.g. `http://127.0.0.1:PORT`, or `http://127.0.0.1:PORT/api/v3` with `enterprise` (what `GITHUB_API_URL` is set to). */
   readonly url: string;
   readonly token: string;
   /** Every request in arrival order, with the status it got. The array is cleared in place by `resetRequests`. */
@@ -104,6 +104,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const rate = { limit: options.rateLimit ?? 5000, remaining: options.rateLimit ?? 5000, resetAt: nowS() + HOUR_S };
   const shapes: ShapeContext = { apiUrl: '', login: store.login };
   let requestCounter = 0;
+  let origin = '';
 
   /** GitHub refills the whole budget once the reset time passes. */
   const refill = (): void => {
@@ -139,11 +140,23 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', shapes.apiUrl);
+    const url = new URL(req.url ?? '/', origin);
     const method = req.method ?? 'GET';
     const record: FakeGitHubRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: await readBody(req), status: 0 };
     requests.push(record);
-    const resource = url.pathname === '/graphql' ? 'graphql' : 'core';
+    // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql (and nothing at /api/v3/graphql).
+    const graphqlPath = options.enterprise ? '/api/graphql' : '/graphql';
+    const isGraphql = url.pathname === graphqlPath;
+    if (options.enterprise && !isGraphql) {
+      if (url.pathname !== '/api/v3' && !url.pathname.startsWith('/api/v3/')) {
+        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/enterprise-server/rest' }));
+        record.status = 404;
+        return;
+      }
+      url.pathname = url.pathname.slice('/api/v3'.length) || '/';
+    }
+    const resource = isGraphql ? 'graphql' : 'core';
 
     const send = (response: RestResponse): void => {
       record.status = response.status;
@@ -190,7 +203,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       return send({ status: 403, json: { message: 'API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.', documentation_url: RATE_DOCS, status: '403' } });
     }
 
-    if (url.pathname === '/graphql' && method === 'POST') {
+    if (isGraphql && method === 'POST') {
       const body = (record.body ?? {}) as { query?: unknown; variables?: unknown };
       if (typeof body.query !== 'string') return send({ status: 400, json: { message: 'A query attribute must be specified and must be a string.', documentation_url: 'https://docs.github.com/graphql' } });
       charge();
@@ -224,7 +237,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  shapes.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  shapes.apiUrl = options.enterprise ? `${origin}/api/v3` : origin;
   let closing: Promise<void> | undefined;
 
   return {

@@ -11,6 +11,11 @@ export interface FakeGitHubOptions {
   scopes?: string[];
   /** The primary rate limit (requests per hour). Default 5000. */
   rateLimit?: number;
+  /**
+   * Lay the API out like GitHub Enterprise Server: REST under `/api/v3`, GraphQL at `/api/graphql`,
+   * and 404 at `/graphql` and `/api/v3/graphql`. `url` then ends in `/api/v3`.
+   */
+  enterprise?: boolean;
   /** The login `GET /user` answers with, also the author of everything created through the API. Default `ao-test-user`. */
   login?: string;
 }
