@@ -96,10 +96,14 @@ export async function daemonRequest<T = unknown>(paths: AoPaths, path: string, o
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 10_000);
   try {
+    // The daemon refuses a mutation without `Content-Type: application/json` (cross-site guard):
+    // send it, with `{}` when there is no body, on anything but GET/HEAD.
+    const method = (options.method ?? (options.body === undefined ? 'GET' : 'POST')).toUpperCase();
+    const withBody = method !== 'GET' && method !== 'HEAD';
     const res = await fetch(new URL(path, info.url), {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: { authorization: `Bearer ${info.token}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      method,
+      headers: { authorization: `Bearer ${info.token}`, ...(withBody ? { 'content-type': 'application/json' } : {}) },
+      ...(withBody ? { body: JSON.stringify(options.body ?? {}) } : {}),
       signal: controller.signal,
     });
     const text = await res.text();

@@ -69,7 +69,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
   const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
-  const server = createDaemonServer({ token, logger, handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
+  const server = createDaemonServer({ token, logger, host, handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
     join(paths.home, 'daemon.lock'),
