@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from './contracts/plugin.js';
+import { mkdirPrivateSync, PRIVATE_FILE_MODE } from './sessions/fs-atomic.js';
 
 /**
  * Log fields whose name says they hold a credential. Only string values are replaced: a count
@@ -95,8 +96,11 @@ export function createFileLogger(logsDir: string, options: { level?: string; bin
     if (pending) return;
     addSecretValues(secretValuesOfEnv(process.env));
     pending = import('pino').then(({ default: pino }) => {
-      mkdirSync(logsDir, { recursive: true });
-      const dest = pino.destination({ dest: join(logsDir, 'ao.log'), sync: true, mkdir: true });
+      mkdirPrivateSync(logsDir);
+      // Created 0600 here: pino would open it with the umask's default mode.
+      const file = join(logsDir, 'ao.log');
+      closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+      const dest = pino.destination({ dest: file, sync: true });
       pinoLogger = pino(
         {
           level: options.level ?? process.env.AO_LOG_LEVEL ?? 'info',

@@ -1,6 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ensureDataDirSync,
   exec,
   findConfigFile,
   installHint,
@@ -102,8 +103,8 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   const paths = resolvePaths();
   const probe = join(paths.home, `.doctor-${process.pid}`);
   try {
-    mkdirSync(paths.home, { recursive: true });
-    writeFileSync(probe, 'ok');
+    ensureDataDirSync(paths.home);
+    writeFileSync(probe, 'ok', { mode: 0o600 });
     add('ok', 'data dir', `${paths.home} is writable`);
   } catch (error) {
     const full = ['ENOSPC', 'EDQUOT'].includes(String((error as { code?: unknown }).code));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, closeSync, writeSync, rmSync } from 'node:fs';
-import { daemonFiles, inspectDaemonRecord, readDaemonRecord, writeFileAtomic, type AoPaths, type DaemonInfo } from '@ao/core';
+import { chmodSync, existsSync, openSync, readFileSync, closeSync, writeSync, rmSync } from 'node:fs';
+import { daemonFiles, ensureDataDirSync, inspectDaemonRecord, mkdirPrivateSync, readDaemonRecord, writeFileAtomic, type AoPaths, type DaemonInfo } from '@ao/core';
 
 /**
  * The daemon's files under `$AO_HOME` (their names and format belong to `@ao/core`'s
@@ -10,7 +10,7 @@ import { daemonFiles, inspectDaemonRecord, readDaemonRecord, writeFileAtomic, ty
 /** The API token: created once (32 random bytes, hex) with mode 0600 and reused across restarts. */
 export function ensureToken(paths: AoPaths): string {
   const file = daemonFiles(paths).token;
-  mkdirSync(paths.home, { recursive: true });
+  ensureDataDirSync(paths.home);
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (/^[0-9a-f]{64}$/.test(token)) {
@@ -36,7 +36,7 @@ export function ensureToken(paths: AoPaths): string {
  */
 export async function writeDaemonInfo(paths: AoPaths, info: DaemonInfo): Promise<void> {
   const files = daemonFiles(paths);
-  mkdirSync(paths.home, { recursive: true });
+  mkdirPrivateSync(paths.home);
   await writeFileAtomic(files.info, `${JSON.stringify(info, null, 2)}\n`);
   await writeFileAtomic(files.pid, `${info.pid}\n`);
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { AoError, daemonFiles, sameProcess, type AoPaths, type DaemonInfo } from '@ao/core';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { AoError, daemonFiles, mkdirPrivateSync, PRIVATE_FILE_MODE, sameProcess, type AoPaths, type DaemonInfo } from '@ao/core';
 import { daemonState, removeDaemonInfo, removeStaleDaemonInfo } from './files.js';
 
 /**
@@ -54,9 +54,9 @@ export interface SpawnDaemonOptions {
 export async function spawnDaemon(options: SpawnDaemonOptions): Promise<{ info: DaemonInfo; token: string }> {
   const { paths } = options;
   const files = daemonFiles(paths);
-  mkdirSync(paths.logs, { recursive: true });
+  mkdirPrivateSync(paths.logs);
   const logStart = existsSync(files.log) ? statSync(files.log).size : 0;
-  const fd = openSync(files.log, 'a');
+  const fd = openSync(files.log, 'a', PRIVATE_FILE_MODE);
   const bin = realpathSync(process.argv[1] ?? '');
   const child = spawn(process.execPath, [bin, ...options.globalArgs, 'start', '--foreground', ...options.startArgs], {
     cwd: options.cwd,

@@ -9,7 +9,7 @@ import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './f
 import { createLifecycleHost } from './lifecycle-host.js';
 import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
 import { createApiRoutes } from './routes.js';
-import { closeServer, createDaemonServer, isLoopback, listen } from './server.js';
+import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv } from './server.js';
 
 const VERSION = typeof __AO_VERSION__ === 'string' ? __AO_VERSION__ : '0.0.0-dev';
 
@@ -69,7 +69,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
   const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
-  const server = createDaemonServer({ token, logger, host, handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
+  const server = createDaemonServer({ token, logger, host, limits: serverLimitsFromEnv(process.env), handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
     join(paths.home, 'daemon.lock'),

@@ -1,16 +1,54 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { describeError, type Logger } from '@ao/core';
+import { AoError, describeError, type Logger } from '@ao/core';
 import { authorize, BadRequest, sendError, sendThrown } from './http.js';
 import { allowedHostnames, createRequestGuard } from './request-guard.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+/**
+ * Bounds on slow and idle clients, so a few trickling sockets cannot hold the server: a request
+ * must send its headers within `headersTimeoutMs` and all of itself within `requestTimeoutMs`
+ * (a response, e.g. the event stream, may last), an idle keep-alive connection is closed after
+ * `keepAliveTimeoutMs`, and beyond `maxConnections` open sockets new ones are closed at once.
+ */
+export interface ServerLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 256 };
+
+const LIMIT_ENV: Record<keyof ServerLimits, string> = {
+  headersTimeoutMs: 'AO_DAEMON_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'AO_DAEMON_REQUEST_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'AO_DAEMON_KEEPALIVE_TIMEOUT_MS',
+  maxConnections: 'AO_DAEMON_MAX_CONNECTIONS',
+};
+
+/** The limits, each overridable by its `AO_DAEMON_*` variable (see docs/daemon.md). */
+export function serverLimitsFromEnv(env: NodeJS.ProcessEnv): ServerLimits {
+  const limits = { ...DEFAULT_SERVER_LIMITS };
+  for (const key of Object.keys(LIMIT_ENV) as (keyof ServerLimits)[]) {
+    const raw = env[LIMIT_ENV[key]];
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new AoError('CONFIG_INVALID', `${LIMIT_ENV[key]}=${raw} is not a positive integer: unset it, or give one (default ${DEFAULT_SERVER_LIMITS[key]})`);
+    limits[key] = value;
+  }
+  // node:http refuses a headers timeout longer than the request timeout.
+  limits.requestTimeoutMs = Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs);
+  return limits;
+}
 
 export interface DaemonServerOptions {
   token: string;
   logger: Logger;
   /** `dashboard.host` as configured: with the loopback names, the only Host the server answers to. */
   host: string;
+  limits?: ServerLimits;
   /** Tried in order after the token check; the first that returns true handled the request. */
   handlers: RouteHandler[];
   /** HTTP upgrades (the dashboard's terminal WebSocket), after the same checks; false → 404. */
@@ -33,6 +71,7 @@ const UNAUTHORIZED = 'Missing or wrong token: send `Authorization: Bearer <token
  */
 export function createDaemonServer(options: DaemonServerOptions): Server {
   const { token, logger, handlers } = options;
+  const limits = options.limits ?? DEFAULT_SERVER_LIMITS;
   const guard = createRequestGuard({
     hostnames: allowedHostnames(options.host),
     port: () => {
@@ -41,6 +80,14 @@ export function createDaemonServer(options: DaemonServerOptions): Server {
     },
   });
   const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // How often expired requests are looked for (node's default, 30 s, would let a slow socket
+      // outlive its timeout by that much).
+      connectionsCheckingInterval: Math.min(1_000, Math.max(25, Math.floor(limits.headersTimeoutMs / 4))),
+    },
     (req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
@@ -77,6 +124,7 @@ export function createDaemonServer(options: DaemonServerOptions): Server {
       })();
     },
   );
+  server.maxConnections = limits.maxConnections;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');

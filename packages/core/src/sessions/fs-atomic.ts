@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AoError } from '../errors.js';
 
@@ -23,16 +24,47 @@ export function asDiskFull(error: unknown, path: string): unknown {
 }
 
 /**
+ * What ao writes under the data dir (prompts, messages, CI logs, session records) is for its user
+ * only: files 0600, directories 0700. Set at creation, so no umask widens them.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** `mkdir -p` that creates every missing directory 0700 (existing ones are left as they are). */
+export async function mkdirPrivate(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+export function mkdirPrivateSync(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+/**
+ * Creates the data dir 0700, or tightens an existing one to 0700 (older versions made it 0755):
+ * the root alone keeps other local users out of everything below it, whatever its modes.
+ */
+export async function ensureDataDir(home: string): Promise<void> {
+  await mkdirPrivate(home);
+  await chmod(home, PRIVATE_DIR_MODE);
+}
+
+export function ensureDataDirSync(home: string): void {
+  mkdirPrivateSync(home);
+  chmodSync(home, PRIVATE_DIR_MODE);
+}
+
+/**
  * Replaces `path` with `data` so that a reader (or a crash) sees either the old file or the new
  * one, never a half-written one: the temp file lives in the same directory (rename is only atomic
  * within one file system), is fsynced before the rename, and the directory is fsynced after it so
  * the rename itself survives a power loss.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   // Leading dot + `.tmp` suffix: listings that look for `*.json` never pick a temp file up.
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o644).catch((error: unknown) => {
+  // The mode is set at creation and kept by the rename: a reader never sees a wider file.
+  const handle = await open(temp, 'wx', options.mode ?? PRIVATE_FILE_MODE).catch((error: unknown) => {
     throw asDiskFull(error, path);
   });
   try {
@@ -60,7 +92,7 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
  * takes what fits, then refuses the rest) is cut off again: the file keeps its old content.
  */
 export async function appendDurable(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'a+').catch((error: unknown) => {
+  const handle = await open(path, 'a+', PRIVATE_FILE_MODE).catch((error: unknown) => {
     throw asDiskFull(error, path);
   });
   try {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AoError } from '../errors.js';
-import { asDiskFull, hasCode } from './fs-atomic.js';
+import { asDiskFull, hasCode, PRIVATE_FILE_MODE } from './fs-atomic.js';
 import { pidAlive } from '../process.js';
 
 /**
@@ -101,7 +101,7 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<stri
 async function tryCreate(lockPath: string, record: LockRecord): Promise<boolean> {
   const temp = `${lockPath}.${record.token}.tmp`;
   try {
-    await writeFile(temp, JSON.stringify(record), { flag: 'wx' });
+    await writeFile(temp, JSON.stringify(record), { flag: 'wx', mode: PRIVATE_FILE_MODE });
   } catch (error) {
     // A full disk lets the file be created and then refuses its bytes: never leave it behind.
     await unlink(temp).catch(() => {});

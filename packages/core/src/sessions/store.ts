@@ -1,10 +1,10 @@
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { AoPaths, Clock } from '../contracts/plugin.js';
 import { AoError, isAoError } from '../errors.js';
 import { followEventLog, formatIssues, readEventLog, type FollowOptions, type StoreProblem } from './event-log.js';
-import { appendDurable, asDiskFull, exists, hasCode, nonEmpty, writeFileAtomic } from './fs-atomic.js';
+import { appendDurable, asDiskFull, exists, hasCode, mkdirPrivate, nonEmpty, PRIVATE_FILE_MODE, writeFileAtomic } from './fs-atomic.js';
 import { withFileLock } from './lock.js';
 import { readSnapshot, readSnapshotSync } from './snapshot-file.js';
 import { SessionSchema, type Session, type SessionEvent, type SessionEventInput } from './schema.js';
@@ -309,7 +309,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     async reserveId(project, prefix) {
       checkName('id prefix', prefix);
       const dir = paths.sessions(project);
-      await mkdir(join(dir, 'archive'), { recursive: true });
+      await mkdirPrivate(join(dir, 'archive'));
       // The live dir is read before archive/: a session archived meanwhile is then seen in one
       // of them (rename is atomic), so its number is never handed out again.
       const used = [...(await readdir(dir)), ...(await readdir(join(dir, 'archive')))];
@@ -319,7 +319,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         const id = `${prefix}-${n}`;
         try {
           // Exclusive creation is the reservation: of many processes racing for n, one wins.
-          await (await open(files(project, id).log, 'wx')).close();
+          await (await open(files(project, id).log, 'wx', PRIVATE_FILE_MODE)).close();
           return id;
         } catch (error) {
           if (!hasCode(error, 'EEXIST')) throw asDiskFull(error, files(project, id).log);
@@ -340,7 +340,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         throw new AoError('SESSION_STATE', `Session "${id}" says project "${parsed.data.project}" but is being created in "${project}".`);
       }
       const { snapshot, log } = files(project, id);
-      await mkdir(join(dirname(log), 'archive'), { recursive: true });
+      await mkdirPrivate(join(dirname(log), 'archive'));
       return withLock(project, id, async () => {
         if ((await nonEmpty(log)) || (await exists(snapshot)) || (await exists(join(dirname(log), 'archive', `${id}.events.jsonl`)))) {
           throw new AoError('SESSION_STATE', `Session "${id}" already exists in project "${project}"; ids are never reused.`, {
@@ -400,7 +400,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     async archive(project, id) {
       const { snapshot, log } = files(project, id);
       const archiveDir = join(dirname(log), 'archive');
-      await mkdir(archiveDir, { recursive: true });
+      await mkdirPrivate(archiveDir);
       await withLock(project, id, async () => {
         if ((await exists(log)) && !(await nonEmpty(log)) && !(await exists(snapshot))) {
           // Reserved but never created (a spawn failed early): archive the reservation itself.

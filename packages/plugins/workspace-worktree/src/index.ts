@@ -5,10 +5,12 @@ import { createHash } from 'node:crypto';
  * branch lives in the user's repo, so merging it there is an ordinary `git merge`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   withFileLock,
+  mkdirPrivate,
+  PRIVATE_DIR_MODE,
   AoError,
   assertNothingLost,
   assertWorkspaceCreatable,
@@ -43,7 +45,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
   /** One lock per repository (under the data dir) around git's worktree bookkeeping. */
   const withRepoLock = async <T>(repoPath: string, fn: () => Promise<T>): Promise<T> => {
     const dir = join(ctx.paths.home, 'locks');
-    await mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
     const name = `worktrees-${createHash('sha1').update(repoPath).digest('hex').slice(0, 12)}.lock`;
     return withFileLock(join(dir, name), fn, { timeoutMs: 120_000 });
   };
@@ -72,7 +74,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
     async create(options) {
       const { repoPath, path, branch, baseBranch } = options;
       await assertWorkspaceCreatable(exec, options);
-      await mkdir(dirname(path), { recursive: true });
+      await mkdirPrivate(dirname(path));
       try {
         // git's worktree bookkeeping is not safe against concurrent `worktree add` in one repo
         // (20 parallel spawns fail reading each other's half-written .git/worktrees entries).
@@ -94,6 +96,8 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
         });
       }
       try {
+        // Its files keep git's (and later the agent's) modes; the 0700 root keeps other users out.
+        await chmod(path, PRIVATE_DIR_MODE);
         await prepareWorkspace(exec, options);
       } catch (error) {
         await discard(options, true);
