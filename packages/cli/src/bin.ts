@@ -1,7 +1,8 @@
-// The `ao` entry point. Only commander is imported eagerly; every command's code (and @ao/core,
+// The `ao` entry point. Only commander (and the tiny render helpers) is imported eagerly; every command's code (and @ao/core,
 // yaml, zod, plugins) loads when that command runs, which keeps `ao --help` fast.
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { handleBrokenPipes } from './render.js';
 
 const program = new Command();
 program
@@ -228,6 +229,7 @@ plugin
   .action(lazy(() => import('./commands/plugin-create.js')));
 
 async function main(): Promise<void> {
+  handleBrokenPipes();
   try {
     await program.parseAsync(process.argv);
   } catch (error) {

@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { print, printErr } from '../render.js';
+import { outliveBrokenPipes, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
 import { createEventHub } from './events.js';
 import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
@@ -24,6 +24,7 @@ export interface RunDaemonOptions {
  * SIGINT stops the loop, closes the server and removes its files. Sessions are never touched.
  */
 export async function runDaemon(globals: GlobalOptions, options: RunDaemonOptions): Promise<number> {
+  outliveBrokenPipes();
   const cli = await loadSessions(globals);
   const { config, paths, manager, store } = cli;
   const logger = createFileLogger(paths.logs).child({ cmd: 'daemon', daemon: process.pid });
