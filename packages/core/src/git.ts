@@ -236,6 +236,11 @@ export async function gitWorktreeAdd(exec: Exec, repoPath: string, options: { pa
   await git(exec, repoPath, ['worktree', 'add', '--quiet', '-b', options.branch, options.path, options.base]);
 }
 
+/** `git worktree add <path> <branch>`: an existing branch checked out at `path` again. */
+export async function gitWorktreeCheckout(exec: Exec, repoPath: string, options: { path: string; branch: string }): Promise<void> {
+  await git(exec, repoPath, ['worktree', 'add', '--quiet', options.path, options.branch]);
+}
+
 /** `git worktree remove`; `force` also drops untracked files — only after the caller checked them. */
 export async function gitWorktreeRemove(exec: Exec, repoPath: string, path: string, options: { force?: boolean } = {}): Promise<void> {
   await git(exec, repoPath, ['worktree', 'remove', ...(options.force ? ['--force'] : []), path]);

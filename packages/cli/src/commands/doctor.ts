@@ -129,3 +129,17 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   print(failed ? color.red(`${failed} problem(s) must be fixed`) : color.green(`ready${warned ? ` (${warned} warning(s))` : ''}`));
   return failed ? 1 : 0;
 }
+  // Agents still running after their session record was lost: nothing else would ever show them.
+  if (config) {
+    try {
+      const { loadSessions } = await import('../sessions.js');
+      const { manager } = await loadSessions(globals);
+      const { orphans = [] } = await manager.list({ refresh: false, orphans: true });
+      const { orphanLines } = await import('./status.js');
+      for (const line of orphanLines(orphans)) add('warn', 'sessions', line);
+      if (orphans.length === 0) add('ok', 'sessions', 'no orphan terminals');
+    } catch (error) {
+      add('warn', 'sessions', `could not look for orphan terminals: ${isAoError(error) ? error.message : String(error)}`);
+    }
+  }
+

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { AoError, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
@@ -38,9 +39,10 @@ export async function kill([id]: unknown[], globals: GlobalOptions): Promise<num
 /** `ao session restore <id>`: relaunches the agent in the same workspace and branch. */
 export async function restore([id]: unknown[], globals: GlobalOptions): Promise<number> {
   const { manager, paths } = await loadSessions(globals);
+  const recreate = !existsSync((await manager.get(String(id))).workspacePath);
   const s = await manager.restore(String(id));
   await notifyDaemon(paths, `restore ${s.id}`);
-  print(`restored ${s.id} on branch ${s.branch}`);
+  print(`restored ${s.id} on branch ${s.branch}${recreate ? `, in its workspace recreated from that branch at ${s.workspacePath}` : ''}`);
   return 0;
 }
 

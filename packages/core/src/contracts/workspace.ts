@@ -37,6 +37,12 @@ export interface WorkspaceState {
   unmerged: boolean;
 }
 
+/** What `recreate` needs: where the workspace was and the branch it had checked out. */
+export interface WorkspaceRecreateOptions extends WorkspaceInfo {
+  postCreate?: readonly (readonly string[])[];
+  copyFiles?: readonly string[];
+}
+
 export interface Workspace {
   /**
    * Called by spawn. Creates the branch from `baseBranch` and the checkout at `path`, then runs
@@ -47,6 +53,13 @@ export interface Workspace {
 
   /** Called by kill, cleanup and status: what would be lost if the workspace were removed. */
   state(info: WorkspaceInfo): Promise<WorkspaceState>;
+
+  /**
+   * Optional. Called by restore when the workspace directory is gone (deleted by hand): checks the
+   * session's existing branch out at `path` again, then runs `postCreate` and copies `copyFiles`.
+   * Throws `WORKSPACE_FAILED` saying so when the branch no longer exists either.
+   */
+  recreate?(options: WorkspaceRecreateOptions): Promise<WorkspaceInfo>;
 
   /**
    * Called by cleanup for finished sessions. Removes the checkout (and the branch when it is

@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
 import type { Issue, Tracker } from '../contracts/tracker.js';
 import type { AoPaths, Clock, Exec, Logger, PluginContext, PluginSlot, ProjectInfo, SlotInstances } from '../contracts/plugin.js';
-import type { Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import type { OwnedTerminal, Runtime, RuntimeHandle } from '../contracts/runtime.js';
 import type { Workspace, WorkspaceInfo, WorkspaceState } from '../contracts/workspace.js';
 import { pickProject, type ResolvedConfig, type ResolvedProject, type SlotSelection } from '../config/resolve.js';
 import { AoError, describeError, isAoError } from '../errors.js';
@@ -51,6 +52,11 @@ export interface CleanupResult {
   kept: { id: string; reason: string }[];
 }
 
+export interface SessionListing extends SessionList {
+  /** With `orphans: true`: terminals ao started (by their names) whose session has no record. */
+  orphans?: OwnedTerminal[];
+}
+
 export interface KillResult {
   session: Session;
   workspace: WorkspaceState | undefined;
@@ -62,8 +68,12 @@ export interface KillResult {
  */
 export interface SessionManager {
   spawn(options: SpawnOptions): Promise<Session>;
-  /** All sessions, with liveness refreshed from the runtimes (one call per runtime plugin). */
-  list(options?: { project?: string; refresh?: boolean; activity?: boolean }): Promise<SessionList>;
+  /**
+   * All sessions, with liveness refreshed from the runtimes (one call per runtime plugin) and a
+   * session whose workspace directory is gone marked `errored` (one stat per session).
+   * `orphans`: also the terminals ao started that no record points at (one more call per runtime).
+   */
+  list(options?: { project?: string; refresh?: boolean; activity?: boolean; orphans?: boolean }): Promise<SessionListing>;
   get(id: string): Promise<Session>;
   /** Delivers `message` literally, as one submission. Throws if the agent is not running. */
   send(id: string, message: string): Promise<Session>;
@@ -285,8 +295,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
 
     async list(options = {}) {
+      // Terminals before records: spawn writes the record before it starts the terminal, so a
+      // terminal seen here whose record is not read next really has none.
+      const owned = options.orphans ? await ownedTerminals() : undefined;
       const listed = await store.list(options.project);
-      if (options.refresh === false) return listed;
+      const orphans = owned && findOrphans(owned, options.project === undefined ? listed : await store.list());
+      const withOrphans = (result: SessionList): SessionListing => (orphans ? { ...result, orphans } : result);
+      if (options.refresh === false) return withOrphans(listed);
       const byRuntime = new Map<string, Session[]>();
       for (const s of listed.sessions) {
         if (!s.runtime || s.activity === 'exited') continue;
@@ -315,6 +330,17 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           updates.set(s.id, updated);
         }
       }
+      // A workspace deleted behind ao's back: the session needs a human, who is told how to recover.
+      for (const listedSession of listed.sessions) {
+        const s = updates.get(listedSession.id) ?? listedSession;
+        if (s.status === 'spawning' || TERMINAL_STATUSES.includes(s.status) || existsSync(s.workspacePath)) continue;
+        const set: Partial<Session> = {
+          status: 'errored',
+          activityDetail: `workspace ${s.workspacePath} is missing: \`ao session restore ${s.id}\` recreates it from branch ${s.branch} if that branch still exists`,
+        };
+        const updated = await store.update(s.project, s.id, 'workspace.missing', set, { path: s.workspacePath }).catch(() => ({ ...s, ...set }));
+        updates.set(s.id, updated);
+      }
       if (options.activity) {
         const live = listed.sessions.filter((s) => !updates.has(s.id) && s.runtime && s.activity !== 'exited' && !TERMINAL_STATUSES.includes(s.status));
         const screens = await captureScreens(live);
@@ -323,7 +349,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           if (refreshed) updates.set(s.id, refreshed);
         }
       }
-      return { ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) };
+      return withOrphans({ ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) });
     },
 
     get: (id) => store.find(id),
@@ -370,14 +396,33 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
-      if (session.runtime && (await runtime.isAlive(session.runtime))) {
+      const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
+      const missing = !existsSync(session.workspacePath);
+      if (alive && !missing) {
         throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
       }
-      const state = await workspaceState(session);
-      if (!state.exists) {
-        throw new AoError('SESSION_STATE', `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists`);
+      const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+      if (missing && !workspace.recreate) {
+        throw new AoError(
+          'SESSION_STATE',
+          `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists and the ${session.workspaceName} workspace cannot recreate it. Drop the session with \`ao session kill ${id}\` and \`ao session cleanup\`.`,
+        );
       }
       if (session.role !== 'orchestrator') await assertRoom();
+      if (missing && workspace.recreate) {
+        // Deleted by hand: check the session's branch out again where it was.
+        const { path, branch } = await workspace.recreate({
+          path: session.workspacePath,
+          branch: session.branch,
+          baseBranch: session.baseBranch,
+          repoPath: project.path,
+          postCreate: project.postCreate,
+          copyFiles: project.copyFiles,
+        });
+        await store.update(session.project, id, 'workspace.recreated', {}, { path, branch });
+        // An agent left running in the deleted directory cannot work there: it is replaced.
+        if (alive && session.runtime) await runtime.stop(session.runtime);
+      }
       const agentSel = config.agents[session.agent];
       if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
       const agent: Agent = await manager.plugin(project, 'agent', agentSel);
@@ -409,6 +454,14 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           result.kept.push({ id: s.id, reason: `could not inspect workspace: ${describeError(error)}` });
           continue;
         }
+        const running = s.runtime !== null && s.activity !== 'exited';
+        if (!state.exists && running) {
+          result.kept.push({
+            id: s.id,
+            reason: `its workspace ${s.workspacePath} is missing while its agent still runs: \`ao session restore ${s.id}\` recreates it from branch ${s.branch}, or \`ao session kill ${s.id}\` and cleanup again drops the session`,
+          });
+          continue;
+        }
         if (state.exists && state.dirty) {
           result.kept.push({ id: s.id, reason: `uncommitted changes in ${s.workspacePath} (commit or discard them, then run cleanup again)` });
           continue;
@@ -422,6 +475,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         try {
+          if (running && s.runtime) {
+            // Finished (merged, done) with its agent still at its prompt: end it, or it would
+            // run on in a deleted directory with no record left.
+            const runtime: Runtime = await manager.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s));
+            await runtime.stop(s.runtime);
+          }
           if (state.exists) {
             const project = projectOf(s);
             const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, s));
@@ -451,6 +510,24 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
   function workspaceSelection(project: ResolvedProject, session: Session): SlotSelection {
     return session.workspaceName === project.workspace.plugin ? project.workspace : { plugin: session.workspaceName, config: {}, at: `session ${session.id}` };
+  }
+
+  /** Every terminal the configured runtimes started for this data dir (one call per distinct runtime). */
+  async function ownedTerminals(): Promise<OwnedTerminal[]> {
+    const asked = new Set<string>();
+    const found = new Map<string, OwnedTerminal>();
+    for (const project of Object.values(config.projects)) {
+      const key = `${project.runtime.plugin}\0${JSON.stringify(project.runtime.config)}`;
+      if (asked.has(key)) continue;
+      asked.add(key);
+      try {
+        const runtime: Runtime = await manager.plugin(project, 'runtime');
+        for (const terminal of (await runtime.listOwned?.()) ?? []) found.set(handleKey(terminal.handle), terminal);
+      } catch (error) {
+        logger.warn({ runtime: project.runtime.plugin, err: describeError(error) }, 'could not list terminals');
+      }
+    }
+    return [...found.values()];
   }
 
   async function workspaceState(session: Session): Promise<WorkspaceState> {
@@ -532,6 +609,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   return manager;
+}
+
+function handleKey(handle: RuntimeHandle): string {
+  return `${handle.runtime}\0${handle.id}`;
+}
+
+/** The terminals no record claims, by session id or by handle. An unreadable record still claims its id. */
+function findOrphans(owned: readonly OwnedTerminal[], records: SessionList): OwnedTerminal[] {
+  const ids = new Set(records.sessions.map((s) => s.id));
+  for (const problem of records.problems) ids.add(basename(problem.path).replace(/\.(events\.jsonl|json)$/, ''));
+  const handles = new Set(records.sessions.flatMap((s) => (s.runtime ? [handleKey(s.runtime)] : [])));
+  return owned.filter((terminal) => !ids.has(terminal.sessionId) && !handles.has(handleKey(terminal.handle)));
 }
 
 /** Recorded before a kill stops the agent: the intent a later listing completes if the kill is cut short. */

@@ -37,6 +37,15 @@ export interface SessionList {
   sessions: Session[];
   /** Files that could not be read; each was skipped and every other session still listed. */
   problems: StoreProblem[];
+  /** Snapshots that were corrupt or missing and have been rebuilt from their logs (only when any were). */
+  rebuilt?: RebuiltSnapshot[];
+}
+
+/** A snapshot `list` rewrote from its event log: `path` was `reason`, `log` is where it came from. */
+export interface RebuiltSnapshot {
+  path: string;
+  log: string;
+  reason: string;
 }
 
 /**
@@ -247,6 +256,17 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     const present = new Set(names);
     const sessions: Session[] = [];
     const problems: StoreProblem[] = [];
+    const rebuilt: RebuiltSnapshot[] = [];
+    /** The log is the truth: `get` folds it and rewrites the snapshot; say so, by path. */
+    const rebuild = async (id: string, reason: string): Promise<void> => {
+      const { snapshot, log } = files(project, id);
+      try {
+        sessions.push(await get(project, id));
+        rebuilt.push({ path: snapshot, log, reason });
+      } catch (error) {
+        problems.push({ path: reason === 'missing' ? log : snapshot, reason: (error as Error).message });
+      }
+    };
     await Promise.all(
       names.map(async (name) => {
         if (name.startsWith('.')) return;
@@ -254,21 +274,22 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
           const path = join(dir, name);
           const result = readSnapshotSync(path);
           if (result.session) sessions.push(result.session);
-          else if (result.reason) problems.push({ path, reason: result.reason });
+          if (!result.reason) return;
+          // Corrupt next to a log: rebuilt from it (the docs promise this); alone: reported.
+          const id = name.slice(0, -'.json'.length);
+          const log = `${id}.events.jsonl`;
+          if (present.has(log) && (await nonEmpty(join(dir, log)))) await rebuild(id, result.reason);
+          else problems.push({ path, reason: result.reason });
         } else if (name.endsWith('.events.jsonl')) {
-          // A log without a snapshot: a reserved id (empty log, spawn under way) or a crash
-          // before the first snapshot write, which `get` repairs.
+          // A log without a snapshot: a reserved id (empty log, spawn under way), a crash before
+          // the first snapshot write, or a snapshot removed because a full disk refused it.
           const id = name.slice(0, -'.events.jsonl'.length);
           if (present.has(`${id}.json`) || !(await nonEmpty(join(dir, name)))) return;
-          try {
-            sessions.push(await get(project, id));
-          } catch (error) {
-            problems.push({ path: join(dir, name), reason: (error as Error).message });
-          }
+          await rebuild(id, 'missing');
         }
       }),
     );
-    return { sessions, problems };
+    return rebuilt.length > 0 ? { sessions, problems, rebuilt } : { sessions, problems };
   };
 
   const listProjects = async (): Promise<string[]> => {
@@ -286,7 +307,8 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     const parts = await Promise.all(projects.map(listProject));
     const sessions = parts.flatMap((part) => part.sessions);
     sessions.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : compareIds(a.id, b.id)));
-    return { sessions, problems: parts.flatMap((part) => part.problems) };
+    const rebuilt = parts.flatMap((part) => part.rebuilt ?? []);
+    return { sessions, problems: parts.flatMap((part) => part.problems), ...(rebuilt.length > 0 ? { rebuilt } : {}) };
   };
 
   const readLog = async (project: string, id: string, opts: { since?: number } = {}) => {

@@ -135,5 +135,18 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
       handles.forEach(checkHandle);
       return capturePanes(exec, handles.map((h) => h.id), options);
     },
+
+    async listOwned() {
+      const prefix = tmuxSessionName(ctx.paths.home, '');
+      return [...(await listSessions(exec)).values()]
+        .filter((info) => info.name.startsWith(prefix) && info.name.length > prefix.length)
+        .map((info) => ({
+          handle: { runtime: RUNTIME_NAME, id: info.name },
+          sessionId: info.name.slice(prefix.length),
+          alive: info.alive,
+          attach: ['tmux', 'attach', '-t', info.name],
+          end: ['tmux', 'kill-session', '-t', info.name],
+        }));
+    },
   };
 }

@@ -24,6 +24,7 @@ import {
   gitTry,
   gitUnmergedCount,
   gitWorktreeAdd,
+  gitWorktreeCheckout,
   gitWorktreePrune,
   gitWorktreeRemove,
   prepareWorkspace,
@@ -116,6 +117,40 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
         unmergedCount(info, hasCheckout),
       ]);
       return { exists, dirty: changes.length > 0, ahead, unmerged: unmerged > 0 };
+    },
+
+    async recreate(options) {
+      const { repoPath, path, branch } = options;
+      if (existsSync(path)) {
+        throw new AoError('WORKSPACE_FAILED', `Cannot recreate workspace ${path}: it exists. Move it aside first.`, { details: { path } });
+      }
+      if (!(await gitBranchExists(exec, repoPath, branch))) {
+        throw new AoError(
+          'WORKSPACE_FAILED',
+          `Cannot recreate workspace ${path}: its branch ${branch} no longer exists in ${repoPath}, so there is nothing to restore it from.`,
+          { details: { path, branch, repoPath } },
+        );
+      }
+      await mkdirPrivate(dirname(path));
+      try {
+        // The deleted directory is still registered (and holds the branch) until pruned.
+        await withRepoLock(repoPath, async () => {
+          await gitWorktreePrune(exec, repoPath);
+          await gitWorktreeCheckout(exec, repoPath, { path, branch });
+        });
+      } catch (error) {
+        throw new AoError('WORKSPACE_FAILED', `Could not recreate worktree ${path} from branch ${branch}: ${describeError(error)}`, {
+          cause: error,
+          details: { repoPath, path, branch },
+        });
+      }
+      try {
+        await prepareWorkspace(exec, { repoPath, path, ...(options.copyFiles ? { copyFiles: options.copyFiles } : {}), ...(options.postCreate ? { postCreate: options.postCreate } : {}) });
+      } catch (error) {
+        throw asWorkspaceError(error, `Recreated ${path} from branch ${branch}, but could not prepare it`);
+      }
+      logger.debug({ path, branch }, 'worktree recreated');
+      return { path, branch, baseBranch: options.baseBranch, repoPath };
     },
 
     async remove(info) {
