@@ -105,6 +105,7 @@ session
   .option('--json', 'print the result as JSON')
   .action(lazy(() => import('./commands/session.js'), (m) => m.cleanup));
 session
+  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .command('events')
   .description("print a session's event log")
   .argument('<session>', 'session id')

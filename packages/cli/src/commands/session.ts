@@ -48,9 +48,13 @@ export async function restore([id]: unknown[], globals: GlobalOptions): Promise<
 
 /** `ao session cleanup [--dry-run]`: removes clean, finished workspaces; lists the rest with why. */
 export async function cleanup([opts]: unknown[], globals: GlobalOptions): Promise<number> {
-  const flags = (opts ?? {}) as { dryRun?: boolean; project?: string; json?: boolean };
+  const flags = (opts ?? {}) as { dryRun?: boolean; forceIgnored?: boolean; project?: string; json?: boolean };
   const { manager } = await loadSessions(globals);
-  const result = await manager.cleanup({ dryRun: Boolean(flags.dryRun), ...(flags.project ? { project: flags.project } : {}) });
+  const result = await manager.cleanup({
+    dryRun: Boolean(flags.dryRun),
+    forceIgnored: Boolean(flags.forceIgnored),
+    ...(flags.project ? { project: flags.project } : {}),
+  });
   if (flags.json) {
     print(JSON.stringify(result, null, 2));
     return 0;

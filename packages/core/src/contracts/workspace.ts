@@ -35,6 +35,12 @@ export interface WorkspaceState {
   ahead: number;
   /** Commits on the branch reachable from no other branch or remote: lost if the branch goes. */
   unmerged: boolean;
+  /**
+   * Gitignored files and directories that removing the workspace would delete and that cannot be
+   * regenerated or found elsewhere (up to 10, relative paths); omitted when there are none or the
+   * plugin cannot tell.
+   */
+  ignored?: string[];
 }
 
 /** What `recreate` needs: where the workspace was and the branch it had checked out. */

@@ -81,8 +81,11 @@ export interface SessionManager {
   kill(id: string): Promise<KillResult>;
   /** Relaunches the agent in the same workspace and branch, resuming its conversation when it can. */
   restore(id: string): Promise<Session>;
-  /** Removes workspaces of finished sessions that are clean and merged; reports the rest with why. */
-  cleanup(options?: { dryRun?: boolean; project?: string }): Promise<CleanupResult>;
+  /**
+   * Removes workspaces of finished sessions that are clean and merged; reports the rest with why.
+   * A workspace holding gitignored files that cannot be regenerated is kept unless `forceIgnored`.
+   */
+  cleanup(options?: { dryRun?: boolean; project?: string; forceIgnored?: boolean }): Promise<CleanupResult>;
   attach(id: string): Promise<AttachPlan>;
   /** Plugin instance for a project (cached), for the lifecycle and commands like `ao issue`. */
   plugin<S extends PluginSlot>(project: ResolvedProject, slot: S, selection?: SlotSelection): Promise<SlotInstances[S]>;
@@ -467,7 +470,20 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         if (state.exists && state.unmerged) {
-          result.kept.push({ id: s.id, reason: `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)` });
+          // Nothing ahead on the branch, yet commits would be lost: they sit on a detached HEAD.
+          const reason =
+            state.ahead > 0
+              ? `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)`
+              : `${s.workspacePath} has commits that are on no branch (a detached HEAD): keep them with \`git -C ${s.workspacePath} switch -c <new-branch>\` (or merge them), then run cleanup again`;
+          result.kept.push({ id: s.id, reason });
+          continue;
+        }
+        const ignored = state.exists ? (state.ignored ?? []) : [];
+        if (ignored.length > 0 && !options.forceIgnored) {
+          result.kept.push({
+            id: s.id,
+            reason: `gitignored files in ${s.workspacePath} would be deleted with it: ${ignored.slice(0, 10).join(', ')}${ignored.length >= 10 ? ', …' : ''} (move what you need, then run cleanup again, or \`ao session cleanup --force-ignored\` to delete them)`,
+          });
           continue;
         }
         if (options.dryRun) {

@@ -18,7 +18,9 @@ import {
   git,
   gitAheadCount,
   gitDeleteBranchIfMerged,
+  gitIgnoredLosable,
   gitLosableChanges,
+  gitRecordIgnoredBaseline,
   gitTry,
   gitUnmergedCount,
   prepareWorkspace,
@@ -71,6 +73,7 @@ export function createCloneWorkspace(ctx: PluginContext): Workspace {
         // --no-track: the session branch is pushed under its own name, never into the base branch.
         await git(exec, path, ['checkout', '--quiet', '--no-track', '-b', branch, `refs/remotes/origin/${baseBranch}`]);
         await prepareWorkspace(exec, options);
+        await gitRecordIgnoredBaseline(exec, path);
       } catch (error) {
         await removeQuietly(path);
         throw asWorkspaceError(error, `Could not create clone ${path}`);
@@ -81,8 +84,8 @@ export function createCloneWorkspace(ctx: PluginContext): Workspace {
 
     async state(info): Promise<WorkspaceState> {
       if (!existsSync(info.path)) return { exists: false, dirty: false, ahead: 0, unmerged: false };
-      const { uncommitted, ahead, unmergedCommits } = await inspect(info);
-      return { exists: true, dirty: uncommitted.length > 0, ahead, unmerged: unmergedCommits > 0 };
+      const [{ uncommitted, ahead, unmergedCommits }, ignored] = await Promise.all([inspect(info), gitIgnoredLosable(exec, info.path, info.repoPath)]);
+      return { exists: true, dirty: uncommitted.length > 0, ahead, unmerged: unmergedCommits > 0, ...(ignored.length > 0 ? { ignored } : {}) };
     },
 
     async remove(info) {

@@ -20,7 +20,9 @@ import {
   gitAheadCount,
   gitBranchExists,
   gitDeleteBranchIfMerged,
+  gitIgnoredLosable,
   gitLosableChanges,
+  gitRecordIgnoredBaseline,
   gitTry,
   gitUnmergedCount,
   gitWorktreeAdd,
@@ -100,6 +102,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
         // Its files keep git's (and later the agent's) modes; the 0700 root keeps other users out.
         await chmod(path, PRIVATE_DIR_MODE);
         await prepareWorkspace(exec, options);
+        await gitRecordIgnoredBaseline(exec, path);
       } catch (error) {
         await discard(options, true);
         throw asWorkspaceError(error, `Could not prepare workspace ${path}`);
@@ -111,12 +114,13 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
     async state(info): Promise<WorkspaceState> {
       const exists = existsSync(info.path);
       const hasCheckout = exists && existsSync(join(info.path, '.git'));
-      const [changes, ahead, unmerged] = await Promise.all([
+      const [changes, ahead, unmerged, ignored] = await Promise.all([
         exists ? gitLosableChanges(exec, info.path, info.repoPath) : Promise.resolve([]),
         gitAheadCount(exec, info.repoPath, info.baseBranch, `refs/heads/${info.branch}`),
         unmergedCount(info, hasCheckout),
+        hasCheckout ? gitIgnoredLosable(exec, info.path, info.repoPath) : Promise.resolve([]),
       ]);
-      return { exists, dirty: changes.length > 0, ahead, unmerged: unmerged > 0 };
+      return { exists, dirty: changes.length > 0, ahead, unmerged: unmerged > 0, ...(ignored.length > 0 ? { ignored } : {}) };
     },
 
     async recreate(options) {
@@ -146,6 +150,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
       }
       try {
         await prepareWorkspace(exec, { repoPath, path, ...(options.copyFiles ? { copyFiles: options.copyFiles } : {}), ...(options.postCreate ? { postCreate: options.postCreate } : {}) });
+        await gitRecordIgnoredBaseline(exec, path);
       } catch (error) {
         throw asWorkspaceError(error, `Recreated ${path} from branch ${branch}, but could not prepare it`);
       }
