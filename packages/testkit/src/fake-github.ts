@@ -206,7 +206,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     // Asking for the rate limit is free on GitHub, and answers even when the budget is spent.
     if (url.pathname === '/rate_limit' && method === 'GET') {
       const bucket = (r: RateResource) => ({ limit: buckets[r].limit, remaining: buckets[r].remaining, reset: buckets[r].resetAt, used: buckets[r].limit - buckets[r].remaining, resource: r });
-      return send({ status: 200, json: { resources: { core: bucket('core'), graphql: bucket('graphql') }, rate: bucket('core') } });
+      // GitHub lists more buckets; `search` is required by its description, the rest optional.
+      const search = { limit: 30, remaining: 30, reset: buckets.core.resetAt, used: 0, resource: 'search' };
+      return send({ status: 200, json: { resources: { core: bucket('core'), graphql: bucket('graphql'), search }, rate: bucket('core') } });
     }
 
     if (rate.remaining <= 0) {

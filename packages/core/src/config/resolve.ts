@@ -48,8 +48,12 @@ export interface ResolvedConfig {
   agents: Record<string, SlotSelection>;
   /** `agents.<name>.autonomy` of the agents that set one. */
   agentAutonomy: Record<string, Autonomy>;
+  /** `agents.<name>.maxConcurrent` of the agents that set one. */
+  agentMaxConcurrent: Record<string, number>;
   plugins: string[];
   limits: ParsedConfig['limits'];
+  queue: ParsedConfig['queue'];
+  plans: ParsedConfig['plans'];
   autonomy: Autonomy;
   reactions: ParsedConfig['reactions'];
   lifecycle: ParsedConfig['lifecycle'];
@@ -114,11 +118,13 @@ export async function resolveConfig(
   // An entry named after a built-in agent (`agents: { codex: {...} }`) configures that plugin.
   const agents = lookupTable<SlotSelection>();
   const agentAutonomy = lookupTable<Autonomy>();
+  const agentMaxConcurrent = lookupTable<number>();
   const builtinAgents = new Set(registry.list('agent').map((entry) => entry.name));
   for (const name of builtinAgents) agents[name] = { plugin: name, config: {}, at: `agent plugin ${name}` };
   for (const [name, entry] of Object.entries(config.agents)) {
-    const { plugin = builtinAgents.has(name) && !('command' in entry) ? name : 'command', autonomy, ...rest } = entry;
+    const { plugin = builtinAgents.has(name) && !('command' in entry) ? name : 'command', autonomy, maxConcurrent, ...rest } = entry;
     if (autonomy) agentAutonomy[name] = autonomy;
+    if (maxConcurrent !== undefined) agentMaxConcurrent[name] = maxConcurrent;
     agents[name] = await validate('agent', { plugin, config: rest, path: ['agents', name] });
   }
 
@@ -169,8 +175,11 @@ export async function resolveConfig(
     projects,
     agents,
     agentAutonomy,
+    agentMaxConcurrent,
     plugins: config.plugins,
     limits: config.limits,
+    queue: config.queue,
+    plans: config.plans,
     autonomy: config.autonomy,
     reactions: config.reactions,
     lifecycle: config.lifecycle,
