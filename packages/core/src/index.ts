@@ -39,3 +39,4 @@ export * from './lifecycle/index.js';
 export * from './approvals/index.js';
 export * from './process.js';
 export * from './ci/failures.js';
+export * from './queue/index.js';

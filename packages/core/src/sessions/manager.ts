@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
@@ -13,9 +12,9 @@ import { installHint, isExecutableFile, whichSync } from '../exec.js';
 import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { DEFAULT_PROMPTS, listTemplateVariables, renderTemplate } from '../templates.js';
-import { withFileLock } from './lock.js';
+import { blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
-import { countsAgainstLimit, TERMINAL_STATUSES, type Session } from './schema.js';
+import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
 import { deliver } from './delivery.js';
@@ -29,6 +28,8 @@ export interface SessionManagerDeps {
   clock: Clock;
   exec: Exec;
   env: Readonly<Record<string, string | undefined>>;
+  /** Free memory in MiB, for `limits.minFreeMemoryMb`; default `systemFreeMemoryMb`. */
+  freeMemoryMb?: FreeMemoryReader;
 }
 
 export interface SpawnOptions {
@@ -45,6 +46,16 @@ export interface SpawnOptions {
   onProgress?: (step: string) => void;
   /** `orchestrator` sessions get `prompt` verbatim (no task template); default `worker`. */
   role?: 'worker' | 'orchestrator';
+  /**
+   * Beyond the limits (count, free memory, the agent's `maxConcurrent`), or behind queued work of
+   * the same or a higher priority: `if-full` (default) records the session `queued` and returns it;
+   * `never` throws `SESSION_LIMIT`; `always` queues even when there is room (plans, triggers).
+   */
+  queue?: 'if-full' | 'never' | 'always';
+  /** Queue priority 1..10, 10 first; default 5. */
+  priority?: number;
+  /** The plan step this session does. */
+  plan?: Session['plan'];
 }
 
 export interface CleanupResult {
@@ -67,7 +78,13 @@ export interface KillResult {
  * workspace, agent and runtime plugins; every state change is written as an event to the store.
  */
 export interface SessionManager {
+  /** Starts a session now, or records it `queued` (see `SpawnOptions.queue`) and returns it. */
   spawn(options: SpawnOptions): Promise<Session>;
+  /**
+   * Starts a queued session that admission (queue/) has just marked `spawning` with
+   * `queue.admitted`: workspace, agent, the prompt recorded when it was queued.
+   */
+  startAdmitted(id: string): Promise<Session>;
   /**
    * All sessions, with liveness refreshed from the runtimes (one call per runtime plugin) and a
    * session whose workspace directory is gone marked `errored` (one stat per session).
@@ -96,11 +113,7 @@ const iso = (clock: Clock): string => new Date(clock.now()).toISOString();
 
 /** `SESSION_LIMIT`: `running` workers already fill `limits.maxConcurrentSessions` (`limit`) of `configFile`. */
 export function sessionLimitError(running: number, limit: number, configFile: string): AoError {
-  return new AoError(
-    'SESSION_LIMIT',
-    `${running} session${running === 1 ? ' is' : 's are'} already running and limits.maxConcurrentSessions is ${limit} (${configFile}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
-    { details: { running, limit } },
-  );
+  return blockedError({ reason: 'count', message: countLimitMessage(running, limit, configFile) });
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
@@ -116,26 +129,33 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return p;
   };
 
-  /** Throws `SESSION_LIMIT` when `limits.maxConcurrentSessions` workers are already running. */
-  const assertRoom = async (): Promise<void> => {
-    const limit = config.limits.maxConcurrentSessions;
-    const running = (await manager.list()).sessions.filter(countsAgainstLimit).length;
-    if (running >= limit) throw sessionLimitError(running, limit, config.file);
+  const freeMemoryMb = deps.freeMemoryMb ?? systemFreeMemoryMb;
+
+  /** Throws `SESSION_LIMIT` when one more session of `agent` would exceed a limit (see `blockedBy`). */
+  const assertRoom = async (agent: string): Promise<void> => {
+    const blocked = blockedBy(config, (await manager.list()).sessions, agent, freeMemoryMb());
+    if (blocked) throw blockedError(blocked);
   };
 
-  /** Runs `fn` (which records a new running session) only if there is room, holding the data dir's spawn lock. */
-  const admit = async <T>(exempt: boolean, fn: () => Promise<T>): Promise<T> => {
-    if (exempt) return fn();
-    await mkdir(deps.paths.home, { recursive: true });
-    return withFileLock(
-      join(deps.paths.home, 'spawn.lock'),
-      async () => {
-        await assertRoom();
-        return fn();
-      },
-      // Spawns queue here one short critical section at a time; 20 at once on a busy machine wait seconds.
-      { timeoutMs: 60_000 },
-    );
+  /**
+   * Why a new session of `agent` at `priority` must wait, or undefined when it may start now. Queued
+   * work of the same or a higher priority goes first: a new spawn never overtakes it.
+   */
+  const mustWait = async (agent: string, priority: number, mode: NonNullable<SpawnOptions['queue']>): Promise<Blocked | undefined> => {
+    const { sessions } = await manager.list();
+    const blocked = blockedBy(config, sessions, agent, freeMemoryMb());
+    if (blocked && mode === 'never') throw blockedError(blocked);
+    const queued = sessions.filter((s) => s.status === 'queued');
+    if (!blocked && mode !== 'always' && !queued.some((s) => (s.priority ?? DEFAULT_PRIORITY) >= priority)) return undefined;
+    if (queued.length >= config.queue.maxSize) {
+      throw new AoError(
+        'QUEUE_FULL',
+        `${queued.length} sessions are already queued and queue.maxSize is ${config.queue.maxSize} (${config.file}): wait for queued work to start, remove some with \`ao queue rm <id>\`, or raise queue.maxSize`,
+        { details: { queued: queued.length, maxSize: config.queue.maxSize } },
+      );
+    }
+    if (blocked) return blocked;
+    return { reason: 'count', message: mode === 'always' ? 'queued as asked' : `${queued.length} queued session${queued.length === 1 ? ' goes' : 's go'} first` };
   };
 
   const manager: SessionManager = {
@@ -213,9 +233,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
       const issueBranch = issue ? branchNameForIssue(issue) : undefined;
       const issueBranchTaken = issueBranch !== undefined && (await gitBranchExists(deps.exec, project.path, issueBranch));
+      const priority = options.priority ?? DEFAULT_PRIORITY;
       // From the slot check to the record, under one lock: processes spawning at once never together
       // exceed limits.maxConcurrentSessions (the new record counts as running from this moment).
-      const reserved = await admit(options.role === 'orchestrator', async () => {
+      // The orchestrator is exempt: it exists to spawn the workers.
+      const exempt = options.role === 'orchestrator';
+      const reserve = async (): Promise<Reserved> => {
+        const wait = exempt ? undefined : await mustWait(agentName, priority, options.queue ?? 'if-full');
         const id = await store.reserveId(project.name, project.sessionPrefix);
         const branch = issueBranch === undefined ? sessionBranch(id) : issueBranchTaken ? `${issueBranch}-${id}` : issueBranch;
         const vars = {
@@ -240,7 +264,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           runtimeName: project.runtime.plugin,
           workspaceName: project.workspace.plugin,
           runtime: null,
-          status: 'spawning',
+          status: wait ? 'queued' : 'spawning',
           activity: null,
           activityDetail: null,
           nativeSessionId: null,
@@ -251,51 +275,43 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           lastEvent: null,
           spawnMs: null,
           role: options.role ?? 'worker',
+          ...(wait ? { priority } : {}),
+          ...(options.plan ? { plan: options.plan } : {}),
         });
-        return { session: created, prompt };
-      });
-      let session = reserved.session;
-      const { prompt } = reserved;
-      const { id, branch, workspacePath } = session;
-
-      let ws: WorkspaceInfo | undefined;
-      let handle: RuntimeHandle | undefined;
-      try {
-        const launch = await agent.launch({ sessionId: id, workspacePath, prompt });
-        assertProgramExists(launch.argv[0], agentName, deps.env);
-        progress(`creating workspace on branch ${branch}`);
-        ws = await workspace.create({
-          sessionId: id,
-          project: project.name,
-          repoPath: project.path,
-          baseBranch: info.defaultBranch,
-          branch,
-          path: workspacePath,
-          postCreate: project.postCreate,
-          copyFiles: project.copyFiles,
-        });
-        session = await store.update(project.name, id, 'workspace.created', { workspacePath: ws.path, branch: ws.branch }, { kind: project.workspace.plugin });
-        progress(`starting ${agentName}`);
-        handle = await startRuntime(runtime, id, ws.path, launch, project);
-        session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launch.argv[0] });
-        if (launch.initialInput !== undefined) {
-          progress('sending the prompt');
-          session = await deliverInitialInput(session, runtime, handle, launch.initialInput);
-        }
-        const spawnMs = clock.now() - started;
-        session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
-        logger.info({ session: id, spawnMs, branch }, 'session spawned');
-        return session;
-      } catch (error) {
-        // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
-        logger.error({ session: id, err: describeError(error) }, 'spawn failed');
-        if (handle) await runtime.stop(handle).catch(() => {});
-        if (ws) await workspace.remove(ws).catch((e: unknown) => logger.warn({ session: id, err: describeError(e) }, 'could not remove workspace after failed spawn'));
-        await store.update(project.name, id, 'spawn.failed', { status: 'errored' }, { error: describeError(error) }).catch(() => {});
-        await store.archive(project.name, id).catch(() => {});
-        throw error;
+        if (!wait) return { session: created, prompt };
+        // The prompt is rendered now (the issue as it is now) and given to the agent when it starts.
+        const queued = await store.update(project.name, id, QUEUED, {}, { prompt, priority, reason: wait.message });
+        return { session: queued, prompt, wait };
+      };
+      const reserved = exempt ? await reserve() : await withSpawnLock(deps.paths, reserve);
+      if (reserved.wait) {
+        logger.info({ session: reserved.session.id, priority, reason: reserved.wait.message }, 'session queued');
+        return reserved.session;
       }
+      return launch(reserved.session, reserved.prompt, { project, info, agentName, agent, workspace, runtime, started, progress });
     },
+
+    async startAdmitted(id) {
+      const started = clock.now();
+      const session = await store.find(id);
+      if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) {
+        throw new AoError('SESSION_STATE', `Session ${id} was not just admitted from the queue (it is ${session.status}); nothing was started`);
+      }
+      const project = projectOf(session);
+      const agentSel = config.agents[session.agent];
+      if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} uses agent "${session.agent}", which is no longer in ${config.file}`);
+      const queuedEvent = (await store.events(session.project, id)).find((e) => e.type === QUEUED);
+      const prompt = queuedEvent?.data?.prompt;
+      if (typeof prompt !== 'string') throw new AoError('SESSION_CORRUPT', `Session ${id} has no recorded prompt in its ${QUEUED} event`);
+      const [info, workspace, agent, runtime]: [ProjectInfo, Workspace, Agent, Runtime] = await Promise.all([
+        manager.projectInfo(project),
+        manager.plugin(project, 'workspace', workspaceSelection(project, session)),
+        manager.plugin(project, 'agent', agentSel),
+        manager.plugin(project, 'runtime', runtimeSelection(project, session)),
+      ]);
+      return launch(session, prompt, { project, info, agentName: session.agent, agent, workspace, runtime, started, progress: () => {} });
+    },
+
 
     async list(options = {}) {
       // Terminals before records: spawn writes the record before it starts the terminal, so a
@@ -336,7 +352,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // A workspace deleted behind ao's back: the session needs a human, who is told how to recover.
       for (const listedSession of listed.sessions) {
         const s = updates.get(listedSession.id) ?? listedSession;
-        if (s.status === 'spawning' || TERMINAL_STATUSES.includes(s.status) || existsSync(s.workspacePath)) continue;
+        if (s.status === 'spawning' || s.status === 'queued' || TERMINAL_STATUSES.includes(s.status) || existsSync(s.workspacePath)) continue;
         const set: Partial<Session> = {
           status: 'errored',
           activityDetail: `workspace ${s.workspacePath} is missing: \`ao session restore ${s.id}\` recreates it from branch ${s.branch} if that branch still exists`,
@@ -411,7 +427,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists and the ${session.workspaceName} workspace cannot recreate it. Drop the session with \`ao session kill ${id}\` and \`ao session cleanup\`.`,
         );
       }
-      if (session.role !== 'orchestrator') await assertRoom();
+      if (session.role !== 'orchestrator') await assertRoom(session.agent);
       if (missing && workspace.recreate) {
         // Deleted by hand: check the session's branch out again where it was.
         const { path, branch } = await workspace.recreate({
@@ -520,6 +536,50 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       return terminal.attach(session.runtime);
     },
   };
+
+  /** Creates the workspace and starts the agent of a recorded session; on failure nothing is left but the archived record. */
+  async function launch(recorded: Session, prompt: string, ctx: LaunchContext): Promise<Session> {
+    const { project, info, agentName, agent, workspace, runtime, started, progress } = ctx;
+    let session = recorded;
+    const { id, branch, workspacePath } = session;
+    let ws: WorkspaceInfo | undefined;
+    let handle: RuntimeHandle | undefined;
+    try {
+      const launched = await agent.launch({ sessionId: id, workspacePath, prompt });
+      assertProgramExists(launched.argv[0], agentName, deps.env);
+      progress(`creating workspace on branch ${branch}`);
+      ws = await workspace.create({
+        sessionId: id,
+        project: project.name,
+        repoPath: project.path,
+        baseBranch: info.defaultBranch,
+        branch,
+        path: workspacePath,
+        postCreate: project.postCreate,
+        copyFiles: project.copyFiles,
+      });
+      session = await store.update(project.name, id, 'workspace.created', { workspacePath: ws.path, branch: ws.branch }, { kind: project.workspace.plugin });
+      progress(`starting ${agentName}`);
+      handle = await startRuntime(runtime, id, ws.path, launched, project);
+      session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launched.argv[0] });
+      if (launched.initialInput !== undefined) {
+        progress('sending the prompt');
+        session = await deliverInitialInput(session, runtime, handle, launched.initialInput);
+      }
+      const spawnMs = clock.now() - started;
+      session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
+      logger.info({ session: id, spawnMs, branch }, 'session spawned');
+      return session;
+    } catch (error) {
+      // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
+      logger.error({ session: id, err: describeError(error) }, 'spawn failed');
+      if (handle) await runtime.stop(handle).catch(() => {});
+      if (ws) await workspace.remove(ws).catch((e: unknown) => logger.warn({ session: id, err: describeError(e) }, 'could not remove workspace after failed spawn'));
+      await store.update(project.name, id, 'spawn.failed', { status: 'errored' }, { error: describeError(error) }).catch(() => {});
+      await store.archive(project.name, id).catch(() => {});
+      throw error;
+    }
+  }
 
   function runtimeSelection(project: ResolvedProject, session: Session): SlotSelection {
     return session.runtimeName === project.runtime.plugin ? project.runtime : { plugin: session.runtimeName, config: {}, at: `session ${session.id}` };
@@ -637,6 +697,28 @@ function findOrphans(owned: readonly OwnedTerminal[], records: SessionList): Own
   for (const problem of records.problems) ids.add(basename(problem.path).replace(/\.(events\.jsonl|json)$/, ''));
   const handles = new Set(records.sessions.flatMap((s) => (s.runtime ? [handleKey(s.runtime)] : [])));
   return owned.filter((terminal) => !ids.has(terminal.sessionId) && !handles.has(handleKey(terminal.handle)));
+}
+
+/** The event that queues a session; its `data.prompt` is what the agent gets when it starts. */
+const QUEUED = 'session.queued';
+/** Admission (queue/) took the session out of the queue; `startAdmitted` starts it. */
+export const ADMITTED = 'queue.admitted';
+
+interface Reserved {
+  session: Session;
+  prompt: string;
+  wait?: Blocked;
+}
+
+interface LaunchContext {
+  project: ResolvedProject;
+  info: ProjectInfo;
+  agentName: string;
+  agent: Agent;
+  workspace: Workspace;
+  runtime: Runtime;
+  started: number;
+  progress: (step: string) => void;
 }
 
 /** Recorded before a kill stops the agent: the intent a later listing completes if the kill is cut short. */
