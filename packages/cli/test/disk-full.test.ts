@@ -67,14 +67,14 @@ describe.skipIf(!isRoot)('a full data dir (tmpfs, needs root)', () => {
     await env.cleanup();
   });
 
-  it('send says the message was delivered and must not be sent again, naming the file it could not write', async () => {
+  it('send records its intent first: on a full disk it delivers nothing and says so, naming the file', () => {
     const r = env.ao('send', id, 'hello');
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain('unexpected error');
-    expect(r.stderr).toContain('WAS delivered');
-    expect(r.stderr).toContain('do not send it again');
+    expect(r.stderr).toContain(`The message was NOT delivered to ${id}`);
     expect(r.stderr).toMatch(new RegExp(`Disk full \\(ENOSPC\\): could not write ${env.home}/\\S+`));
-    await until(() => env.received().includes('hello'), 10_000, 'the message');
+    // The sender has exited: nothing can paste the message later.
+    expect(env.received()).not.toContain('hello');
   });
 
   it('kill refuses before stopping anything: the agent keeps running and the record still says working', () => {
@@ -96,8 +96,11 @@ describe.skipIf(!isRoot)('a full data dir (tmpfs, needs root)', () => {
     expect(leftovers(env.home)).toEqual([]);
   });
 
-  it('once there is space, kill works and records one kill', async () => {
+  it('once there is space, a retried send arrives once and kill works and records one kill', async () => {
     rmSync(join(env.home, 'filler'));
+    expect(env.ao('send', id, 'hello').code).toBe(0);
+    await until(() => env.received().includes('hello'), 10_000, 'the message');
+    expect(env.received().filter((t) => t === 'hello')).toHaveLength(1);
     const r = env.ao('session', 'kill', id);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
