@@ -133,7 +133,11 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     );
   } finally {
     // A full disk creates the file and then refuses its bytes: never leave the probe behind.
-    rmSync(probe, { force: true });
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // no probe was created (the data dir is not even a directory)
+    }
   }
 
   const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };
