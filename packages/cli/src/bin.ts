@@ -136,6 +136,41 @@ queue
   .requiredOption('--priority <n>', '1 (lowest) to 10 (highest)')
   .action(lazy(() => import('./commands/queue.js'), (m) => m.move));
 
+const plan = program.command('plan').description('plans: DAGs of agent work whose steps the daemon queues as their dependencies finish');
+plan
+  .command('run')
+  .description('validate a plan file, store it and queue its first steps; prints the plan id')
+  .argument('<file>', 'plan file (YAML, see docs/plans.md)')
+  .option('-n, --dry-run', 'only validate and print the order')
+  .option('--json', 'print the plan as JSON')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.run));
+plan
+  .command('ls')
+  .description('list plans')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.list));
+plan
+  .command('show')
+  .description("each step's state and sessions")
+  .argument('<plan>', 'plan id')
+  .option('--json', 'print JSON')
+  .option('--context', 'also the context now and the snapshot each step start saw')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.show));
+plan
+  .command('cancel')
+  .description('cancel pending steps, take queued ones out of the queue, stop running ones (work kept)')
+  .argument('<plan>', 'plan id')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.cancel));
+plan
+  .command('ctx')
+  .description("the plan's shared context")
+  .command('set')
+  .description('set a context key; steps started from now on see it')
+  .argument('<plan>', 'plan id')
+  .argument('<key>', 'key')
+  .argument('<value>', 'value')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.ctxSet));
+
 const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
 issue
   .command('new')

@@ -41,3 +41,4 @@ export * from './process.js';
 export { crashPoint } from './crash-point.js';
 export * from './ci/failures.js';
 export * from './queue/index.js';
+export * from './plans/index.js';

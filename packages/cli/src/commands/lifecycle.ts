@@ -2,7 +2,7 @@ import { createFileLogger, createLifecycleManager, systemClock, type LifecycleMa
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
 import { loadSessions, type SessionCli } from '../sessions.js';
-import { loadQueue } from './queue.js';
+import { loadPlans } from './plan.js';
 
 export interface LifecycleCli extends SessionCli {
   lifecycle: LifecycleManager;
@@ -25,8 +25,11 @@ export async function poll([opts]: unknown[], globals: GlobalOptions): Promise<n
   const flags = (opts ?? {}) as { json?: boolean };
   const cli = await loadLifecycle(globals);
   const summary = await cli.lifecycle.pollOnce();
-  // Then admission, as on each of the daemon's ticks: queued work starts where the limits allow.
-  const { queue } = await loadQueue(globals, cli);
+  // Then plans and admission, as on each of the daemon's ticks: steps whose dependencies finished
+  // are queued, and queued work starts where the limits allow.
+  const { queue, runner } = await loadPlans(globals, cli);
+  const advanced = await runner.advanceAll();
+  for (const e of advanced.errors) summary.errors.push({ message: `plan ${e.id}: ${e.error}` });
   const admitted = await queue.admit();
   if (flags.json) print(JSON.stringify({ ...summary, queue: { started: admitted.started.map((s) => s.id), failed: admitted.failed, queued: admitted.queued } }, null, 2));
   else {

@@ -1,5 +1,7 @@
 import {
   createLifecycleManager,
+  createPlanRunner,
+  createPlanStore,
   createSpawnQueue,
   describeError,
   systemClock,
@@ -65,12 +67,15 @@ export async function createLifecycleHost(deps: {
     lastPollError: null,
     lastTrigger: null,
   };
-  // Admission after every poll (the poll has just seen which sessions finished): the daemon is
-  // what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
+  // Plans and admission after every poll (the poll has just seen which sessions finished): the
+  // daemon is what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
   const queue = createSpawnQueue({ config, manager, store, paths, logger: logger.child({ component: 'queue' }) });
+  // Plans first: a step whose dependencies just finished is queued, then admitted in the same tick.
+  const runner = createPlanRunner({ config, manager, queue, plans: createPlanStore(paths), logger: logger.child({ component: 'plans' }), clock: systemClock });
   let admitting: Promise<void> = Promise.resolve();
   const admit = (): void => {
     admitting = admitting.then(async () => {
+      await runner.advanceAll().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'plan advance failed'));
       const result = await queue.admit().catch((error: unknown) => {
         logger.warn({ err: describeError(error) }, 'queue admission failed');
         return undefined;
