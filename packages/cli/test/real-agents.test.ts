@@ -10,7 +10,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
+import { VERIFIED_VERSION as CLAUDE_VERIFIED } from '@ao/plugin-agent-claude-code';
+import { VERIFIED_VERSION as CODEX_VERIFIED } from '@ao/plugin-agent-codex';
+import { VERIFIED_VERSION as OPENCODE_VERIFIED } from '@ao/plugin-agent-opencode';
+import { AGENT_CLI_PACKAGES, ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
 import {
   startAnthropicServer,
   startChatCompletionsServer,
@@ -56,7 +59,7 @@ const CASES: CliCase[] = [
     cli: 'codex',
     agent: 'codex',
     // No shared background server: it would outlive the session.
-    agentConfig: "  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n",
+    agentConfig: "  codex: { plugin: codex, approvals: full-auto, extraArgs: ['--no-daemon'] }\n",
     start: startResponsesServer,
     // Escalation makes Codex ask, whatever its sandbox would allow.
     shell: (cmd) => ({ name: 'exec_command', input: { cmd, sandbox_permissions: 'require_escalated', justification: 'Touch the file?' } }),
@@ -74,6 +77,12 @@ const CASES: CliCase[] = [
     yes: 'Allow once',
   },
 ];
+
+it('tests the very versions the agent plugins say they were verified against', () => {
+  expect(AGENT_CLI_PACKAGES.claude.version).toBe(CLAUDE_VERIFIED);
+  expect(AGENT_CLI_PACKAGES.codex.version).toBe(CODEX_VERIFIED);
+  expect(AGENT_CLI_PACKAGES.opencode.version).toBe(OPENCODE_VERIFIED);
+});
 
 let binDir: string;
 beforeAll(async () => {
