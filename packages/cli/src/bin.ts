@@ -171,6 +171,18 @@ plan
   .argument('<value>', 'value')
   .action(lazy(() => import('./commands/plan.js'), (m) => m.ctxSet));
 
+const trigger = program.command('trigger').description('work that starts by itself: triggers: in the config (cron, tracker events)');
+trigger
+  .command('ls')
+  .description('every trigger with its next run and last outcome')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/trigger.js'), (m) => m.list));
+trigger
+  .command('run')
+  .description('fire a trigger now (its work is queued)')
+  .argument('<id>', 'trigger id')
+  .action(lazy(() => import('./commands/trigger.js'), (m) => m.run));
+
 const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
 issue
   .command('new')

@@ -42,3 +42,4 @@ export { crashPoint } from './crash-point.js';
 export * from './ci/failures.js';
 export * from './queue/index.js';
 export * from './plans/index.js';
+export * from './triggers/index.js';

@@ -35,7 +35,7 @@ describe('agent-orchestrator.yaml.example', () => {
   it('validates at the top level, with and without its env var set', () => {
     const unset = loadConfig({ file: EXAMPLE, cwd: ROOT, env: {} });
     expect(unset.config.projects.app?.sessionPrefix).toBe('app');
-    expect(unset.config.agents['my-agent']).toEqual({ command: ['my-cli', '--yes'], prompt: 'arg', autonomy: 'manual' });
+    expect(unset.config.agents['my-agent']).toEqual({ command: ['my-cli', '--yes'], prompt: 'arg', autonomy: 'manual', maxConcurrent: 2 });
 
     const set = parseConfigText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE, { AO_SESSION_PREFIX: 'web' });
     expect(set.config.projects.app?.sessionPrefix).toBe('web');
@@ -45,7 +45,7 @@ describe('agent-orchestrator.yaml.example', () => {
   it('shows every top-level key', () => {
     const keys = Object.keys(parseConfigText(readFileSync(EXAMPLE, 'utf8'), EXAMPLE, {}).source.doc.toJS() as object);
     expect(keys.sort()).toEqual(
-      ['agents', 'approvals', 'autonomy', 'dashboard', 'defaults', 'lifecycle', 'limits', 'orchestrator', 'plugins', 'projects', 'prompts', 'reactions'].sort(),
+      ['agents', 'approvals', 'autonomy', 'dashboard', 'defaults', 'lifecycle', 'limits', 'orchestrator', 'plans', 'plugins', 'projects', 'prompts', 'queue', 'reactions', 'triggers'].sort(),
     );
   });
 

@@ -1,18 +1,38 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { AoError, createFileLogger, createPlanRunner, createPlanStore, describeStep, readDaemonInfo, systemClock, type PlanRecord, type PlanRunner, type PlanStore, type SpawnQueue } from '@ao/core';
+import {
+  AoError,
+  createFileLogger,
+  createPlanRunner,
+  createPlanStore,
+  createTriggerRunner,
+  describeStep,
+  readDaemonInfo,
+  systemClock,
+  type PlanRecord,
+  type PlanRunner,
+  type PlanStore,
+  type SpawnQueue,
+  type TriggerRunner,
+} from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { notifyDaemon } from '../daemon/notify.js';
 import { color, print, printErr, table } from '../render.js';
 import { age, type SessionCli } from '../sessions.js';
 import { loadQueue } from './queue.js';
 
-/** The plan runner over the SessionManager and the queue: for `ao plan`, `ao lifecycle poll` and the daemon. */
-export async function loadPlans(globals: GlobalOptions, cli?: SessionCli): Promise<SessionCli & { queue: SpawnQueue; runner: PlanRunner; plans: PlanStore }> {
+/** The queue, the plan runner and the triggers over the SessionManager: for `ao plan`, `ao trigger` and `ao lifecycle poll`. */
+export async function loadPlans(globals: GlobalOptions, cli?: SessionCli): Promise<SessionCli & { queue: SpawnQueue; runner: PlanRunner; plans: PlanStore; triggers: TriggerRunner }> {
   const loaded = await loadQueue(globals, cli);
   const plans = createPlanStore(loaded.paths);
-  const logger = createFileLogger(loaded.paths.logs).child({ cmd: process.argv[2], component: 'plans' });
-  return { ...loaded, plans, runner: createPlanRunner({ config: loaded.config, manager: loaded.manager, queue: loaded.queue, plans, logger, clock: systemClock }) };
+  const logger = createFileLogger(loaded.paths.logs).child({ cmd: process.argv[2] });
+  const base = { config: loaded.config, manager: loaded.manager, queue: loaded.queue, clock: systemClock };
+  return {
+    ...loaded,
+    plans,
+    runner: createPlanRunner({ ...base, plans, logger: logger.child({ component: 'plans' }) }),
+    triggers: createTriggerRunner({ ...base, paths: loaded.paths, logger: logger.child({ component: 'triggers' }) }),
+  };
 }
 
 /** `ao plan run <file> [--dry-run] [--json]`: validates, stores the plan and queues its first steps; prints the plan id. */

@@ -60,6 +60,8 @@ export interface SpawnOptions {
   priority?: number;
   /** The plan step this session does. */
   plan?: Session['plan'];
+  /** The trigger firing that queued it. */
+  trigger?: Session['trigger'];
 }
 
 export interface SendOptions {
@@ -304,6 +306,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           role: options.role ?? 'worker',
           ...(wait ? { priority } : {}),
           ...(options.plan ? { plan: options.plan } : {}),
+          ...(options.trigger ? { trigger: options.trigger } : {}),
         });
         if (!wait) return { session: created, prompt };
         // The prompt is rendered now (the issue as it is now) and given to the agent when it starts.

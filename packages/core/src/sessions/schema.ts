@@ -81,6 +81,8 @@ export const SessionSchema = z.object({
   priority: z.number().int().min(1).max(10).optional(),
   /** The plan step this session does (`ao plan`): `item` is its foreach item, `attempt` counts retries from 1. */
   plan: z.object({ id: z.string(), step: z.string(), item: z.string().optional(), attempt: z.number().int().positive().optional() }).optional(),
+  /** The trigger whose firing queued this session; `key` names the firing (a cron slot, an issue id). */
+  trigger: z.object({ id: z.string(), key: z.string() }).optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
