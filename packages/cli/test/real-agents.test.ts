@@ -96,7 +96,7 @@ for (const c of CASES) {
     let server: ModelServer;
     let env: Record<string, string>;
     let id: string;
-    const names = { no1: '', no2: '', yes: '' };
+    const names = { no1: '', no2: '', yes: '', reaction: '' };
     let workspace = '';
     const file = (name: string) => join(workspace, name);
 
@@ -132,6 +132,7 @@ for (const c of CASES) {
       names.no1 = `no1-${tag}`;
       names.no2 = `no2-${tag}`;
       names.yes = `yes-${tag}`;
+      names.reaction = `reaction-${tag}`;
       server = await c.start((turn) => {
         if (turn.tools.length === 0) return { text: 'Scripted title' };
         const touch = /touch (\S+)/.exec(turn.newUserText);
@@ -149,9 +150,20 @@ for (const c of CASES) {
         join(repo.path, 'agent-orchestrator.yaml'),
         `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig ? `agents:\n${c.agentConfig}` : ''}`,
       );
-      const spawned = await ao('spawn', '--prompt', `please touch ${names.no1}`, '--json');
+      const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       ({ id, workspacePath: workspace } = JSON.parse(spawned.stdout) as { id: string; workspacePath: string });
+      // The first request once the agent sits idle at its prompt. (A prompt typed in at spawn was
+      // sometimes lost by Claude Code while it was still starting: not what these tests are about.)
+      await vi.waitFor(
+        async () => {
+          const a = await activity();
+          if (a.activity !== 'idle') throw new Error(`activity is ${a.activity} (${a.detail ?? ''})`);
+        },
+        { timeout: 120_000, interval: 250 },
+      );
+      const first = await ao('send', id, `please touch ${names.no1}`);
+      expect(first.code, first.stderr).toBe(0);
     }, 180_000);
 
     afterAll(async () => {
@@ -195,6 +207,32 @@ for (const c of CASES) {
       expect(r.code, r.stderr).toBe(0);
       await waitForNoMenu();
       expect(existsSync(file(names.no2))).toBe(false);
+    }, 180_000);
+
+    it("a reaction's message never answers the menu, even one that names an option", async () => {
+      const sent = await ao('send', id, `please touch ${names.reaction}`);
+      expect(sent.code, sent.stderr).toBe(0);
+      await waitForMenu();
+      // The daemon's reactions send through the SessionManager with `menu: 'refuse'` (lifecycle/actions.ts).
+      const core = await import('@ao/core');
+      const { createRegistry } = await import('../src/context.js');
+      const processEnv = { ...process.env, ...env };
+      const registry = createRegistry();
+      const config = await core.resolveConfig(core.loadConfig({ cwd: repo.path, env: processEnv }), registry, { env: processEnv });
+      const paths = core.resolvePaths(processEnv);
+      const saved = process.env.TMUX_TMPDIR;
+      process.env.TMUX_TMPDIR = env.TMUX_TMPDIR; // the runtime's tmux calls find this test's server
+      try {
+        const manager = core.createSessionManager({ config, registry, store: core.createSessionStore(paths), paths, logger: core.silentLogger, clock: core.systemClock, exec: core.exec, env: processEnv });
+        await expect(manager.send(id, '1', { menu: 'refuse' })).rejects.toMatchObject({ code: 'SESSION_STATE', message: expect.stringContaining('does not answer it for you') });
+      } finally {
+        process.env.TMUX_TMPDIR = saved;
+      }
+      expect((await activity()).activity).toBe('waiting_input');
+      expect(existsSync(file(names.reaction))).toBe(false);
+      expect((await ao('send', id, c.no[0])).code).toBe(0);
+      await waitForNoMenu();
+      expect(existsSync(file(names.reaction))).toBe(false);
     }, 180_000);
 
     it(`"${c.yes}" approves: the command runs`, async () => {
