@@ -183,6 +183,40 @@ trigger
   .argument('<id>', 'trigger id')
   .action(lazy(() => import('./commands/trigger.js'), (m) => m.run));
 
+const template = program.command('template').description('versioned prompt templates (issue, task): version 1 is the config\'s');
+template
+  .command('ls')
+  .description('each template\'s versions, the current one marked')
+  .option('--project <name>', 'whose config gives version 1')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.list));
+template
+  .command('show')
+  .description('print a template: <name> (current) or <name>@<version>')
+  .argument('<template>', 'issue | task, optionally @<version>')
+  .option('--project <name>', 'whose config gives version 1')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.show));
+template
+  .command('set')
+  .description('add a new version and make it current')
+  .argument('<name>', 'issue | task')
+  .requiredOption('-f, --file <file>', 'the new text (- for stdin)')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.set));
+template
+  .command('rollback')
+  .description('make an earlier version current (default: the one before)')
+  .argument('<name>', 'issue | task')
+  .argument('[version]', 'version number')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.rollback));
+template
+  .command('diff')
+  .description('lines changed between two versions')
+  .argument('<name>', 'issue | task')
+  .argument('<v1>', 'version')
+  .argument('<v2>', 'version')
+  .option('--project <name>', 'whose config gives version 1')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.diff));
+
 const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
 issue
   .command('new')

@@ -43,3 +43,4 @@ export * from './ci/failures.js';
 export * from './queue/index.js';
 export * from './plans/index.js';
 export * from './triggers/index.js';
+export * from './template-store.js';

@@ -83,6 +83,8 @@ export const SessionSchema = z.object({
   plan: z.object({ id: z.string(), step: z.string(), item: z.string().optional(), attempt: z.number().int().positive().optional() }).optional(),
   /** The trigger whose firing queued this session; `key` names the firing (a cron slot, an issue id). */
   trigger: z.object({ id: z.string(), key: z.string() }).optional(),
+  /** The prompt template and version it was spawned with, `task@2` (see `ao template`). */
+  template: z.string().optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
