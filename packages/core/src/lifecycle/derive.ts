@@ -43,6 +43,8 @@ export function deriveStatus({ session, pr, stuck }: DeriveInput): Derived {
 
   if (WORKING_STATUSES.includes(base.status) && base.status !== 'needs_input' && base.status !== 'stuck') {
     if (session.activity === 'waiting_input') return { status: 'needs_input', reason: session.activityDetail ?? 'the agent asks a question', pr: prField };
+    // Not logged in, a bad key, a usage limit: the agent cannot go on until a person acts.
+    if (session.activity === 'blocked') return { status: 'needs_input', reason: `blocked: ${session.activityDetail ?? 'the agent cannot go on by itself'}`, pr: prField };
     if (stuck) return { status: 'stuck', reason: 'no activity change while active', pr: prField };
   }
   return { ...base, pr: prField };
