@@ -1,5 +1,6 @@
 // Admission in-process, with the free-memory reading injected: the same SessionManager and queue
 // the daemon uses, over real git worktrees, real tmux and the scripted fake agent.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   createSessionManager,
@@ -11,7 +12,9 @@ import {
   resolvePaths,
   silentLogger,
   systemClock,
+  processStartTime,
   type SessionManager,
+  type SessionStore,
   type SpawnQueue,
 } from '@ao/core';
 import { fakeAgentArgv } from '@ao/testkit/fake-agent';
@@ -28,7 +31,7 @@ afterEach(async () => {
 });
 
 /** The manager and the queue, both reading free memory from `memory.mb`. */
-async function open(extraConfig: string): Promise<{ manager: SessionManager; queue: SpawnQueue; memory: { mb: number } }> {
+async function open(extraConfig: string): Promise<{ manager: SessionManager; queue: SpawnQueue; memory: { mb: number }; store: SessionStore }> {
   env.writeConfig(extraConfig);
   const processEnv = { ...process.env, AO_HOME: env.home };
   const registry = createRegistry();
@@ -39,7 +42,7 @@ async function open(extraConfig: string): Promise<{ manager: SessionManager; que
   const freeMemoryMb = (): number => memory.mb;
   const manager = createSessionManager({ config, registry, store, paths, logger: silentLogger, clock: systemClock, exec, env: processEnv, freeMemoryMb });
   const queue = createSpawnQueue({ config, manager, store, paths, logger: silentLogger, freeMemoryMb });
-  return { manager, queue, memory };
+  return { manager, queue, memory, store };
 }
 
 describe('admission', () => {
@@ -90,5 +93,23 @@ describe('admission', () => {
     await manager.kill(one.id);
     expect((await queue.admit()).started.map((s) => s.id)).toEqual([two.id]);
     await until(() => env.received().some((t) => t.includes('limited two')), 10_000, 'the prompt');
+  });
+
+  it('a session admitted by a process that died before starting it goes back to the queue; one whose admitter lives is left alone', async () => {
+    const { manager, queue, memory, store } = await open('limits:\n  maxConcurrentSessions: 4\n');
+    memory.mb = 10_000;
+    const orphan = await manager.spawn({ prompt: 'orphaned task', cwd: env.repo, queue: 'always' });
+    const busy = await manager.spawn({ prompt: 'being started', cwd: env.repo, queue: 'always' });
+    // What a kill -9 right after admission leaves: marked spawning by a process that is gone.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+    await store.update('app', orphan.id, 'queue.admitted', { status: 'spawning' }, { pid: dead, startTime: 'gone' });
+    // And one that a live process (this one) admitted and is starting now.
+    await store.update('app', busy.id, 'queue.admitted', { status: 'spawning' }, { pid: process.pid, startTime: processStartTime(process.pid) });
+
+    const result = await queue.admit();
+    expect(result.started.map((s) => s.id)).toEqual([orphan.id]);
+    expect((await store.events('app', orphan.id)).map((e) => e.type)).toContain('queue.requeued');
+    await until(() => env.received().some((t) => t.includes('orphaned task')), 10_000, 'the prompt');
+    expect((await manager.get(busy.id)).status).toBe('spawning');
   });
 });

@@ -4,6 +4,7 @@ import { AoError, describeError } from '../errors.js';
 import { ADMITTED, type SessionManager } from '../sessions/manager.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
+import { processStartTime, sameProcess } from '../process.js';
 import { blockedBy, DEFAULT_PRIORITY, queueOrder, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from './admission.js';
 
 export interface QueueDeps {
@@ -74,6 +75,31 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
     return session;
   };
 
+  /** This process, as admissions record it: a later pass knows whether the admitter still lives. */
+  let self: { pid: number; startTime?: string } | undefined;
+  const me = (): { pid: number; startTime?: string } => {
+    if (!self) {
+      const startTime = processStartTime(process.pid);
+      self = { pid: process.pid, ...(startTime ? { startTime } : {}) };
+    }
+    return self;
+  };
+
+  /**
+   * A session admitted by a process that ended (kill -9, a crash) before it created anything is put
+   * back in the queue, so it neither holds a slot forever nor is lost. One whose admitter still runs
+   * is being started right now and is left alone.
+   */
+  async function requeueIfOrphaned(session: Session): Promise<Session> {
+    if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) return session;
+    const admitted = (await store.events(session.project, session.id)).filter((e) => e.type === ADMITTED).at(-1);
+    const pid = admitted?.data?.pid;
+    const startTime = admitted?.data?.startTime;
+    if (typeof pid === 'number' && sameProcess(pid, typeof startTime === 'string' ? startTime : undefined)) return session;
+    logger.warn({ session: session.id, admitter: pid }, 'admitted session requeued: its admitter ended before starting it');
+    return store.update(session.project, session.id, 'queue.requeued', { status: 'queued' }, { reason: `process ${String(pid)} admitted it and ended before starting it` });
+  }
+
   return {
     async list() {
       const { sessions } = await manager.list({ refresh: false });
@@ -116,10 +142,10 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
     async admit() {
       const taken = await withSpawnLock(deps.paths, async () => {
         const { sessions } = await manager.list();
-        const current = [...sessions];
+        const current = await Promise.all(sessions.map(requeueIfOrphaned));
         const admitted: Session[] = [];
         let firstBlocked: Blocked | undefined;
-        for (const candidate of queueOrder(sessions)) {
+        for (const candidate of queueOrder(current)) {
           // Memory is read again for each admission: each start is a decision of its own.
           const blocked = blockedBy(config, current, candidate.agent, freeMemoryMb());
           if (blocked) {
@@ -128,7 +154,7 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
             if (blocked.reason === 'agent') continue;
             break;
           }
-          const marked = await store.update(candidate.project, candidate.id, ADMITTED, { status: 'spawning' }, { priority: candidate.priority ?? DEFAULT_PRIORITY });
+          const marked = await store.update(candidate.project, candidate.id, ADMITTED, { status: 'spawning' }, { priority: candidate.priority ?? DEFAULT_PRIORITY, ...me() });
           admitted.push(marked);
           const at = current.findIndex((s) => s.id === candidate.id);
           current[at] = marked;
