@@ -11,7 +11,8 @@ import { AoError, describeError, isAoError } from '../errors.js';
 import { installHint, isExecutableFile, whichSync } from '../exec.js';
 import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import { DEFAULT_PROMPTS, listTemplateVariables, renderTemplate } from '../templates.js';
+import { listTemplateVariables, renderTemplate } from '../templates.js';
+import { createTemplateStore } from '../template-store.js';
 import { blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
 import { TERMINAL_STATUSES, type Session } from './schema.js';
@@ -159,6 +160,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   };
 
   const freeMemoryMb = deps.freeMemoryMb ?? systemFreeMemoryMb;
+  const templates = createTemplateStore(deps.paths, clock);
 
   /** Throws `SESSION_LIMIT` when one more session of `agent` would exceed a limit (see `blockedBy`). */
   const assertRoom = async (agent: string): Promise<void> => {
@@ -245,8 +247,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const tracker: Tracker = await manager.plugin(project, 'tracker');
         issue = await tracker.getIssue(options.issue);
       }
-      const templateName = issue ? 'prompts.issue' : 'prompts.task';
-      const template = (issue ? project.prompts.issue : project.prompts.task) ?? (issue ? DEFAULT_PROMPTS.issue : DEFAULT_PROMPTS.task);
+      // The template's current version (`ao template set/rollback`); version 1 is the config's.
+      const versioned = await templates.current(issue ? 'issue' : 'task', project);
+      const templateName = versioned.ref.endsWith('@1') ? (issue ? 'prompts.issue' : 'prompts.task') : `template ${versioned.ref}`;
+      const template = versioned.text;
       const roots = new Set(['issue', 'session', 'project', 'prompt']);
       for (const v of listTemplateVariables(template, { name: templateName })) {
         const root = v.split('.')[0] ?? v;
@@ -307,6 +311,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           ...(wait ? { priority } : {}),
           ...(options.plan ? { plan: options.plan } : {}),
           ...(options.trigger ? { trigger: options.trigger } : {}),
+          ...(options.role === 'orchestrator' ? {} : { template: versioned.ref }),
         });
         if (!wait) return { session: created, prompt };
         // The prompt is rendered now (the issue as it is now) and given to the agent when it starts.
