@@ -1,4 +1,4 @@
-import { createFileLogger, createSpawnQueue, parsePriority, type SpawnQueue } from '@ao/core';
+import { createFileLogger, createSpawnQueue, parsePriority, type QueueEntry, type SpawnQueue } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { notifyDaemon } from '../daemon/notify.js';
 import { color, print, table } from '../render.js';
@@ -34,7 +34,7 @@ export async function list([opts]: unknown[], globals: GlobalOptions): Promise<n
         String(e.priority),
         e.agent,
         age(e.queuedAt, now),
-        clip(e.plan ? `plan ${e.plan.id} ${e.plan.step}${e.plan.item ? `[${e.plan.item}]` : ''}` : e.issue ? `#${e.issue} ${e.title ?? ''}` : (e.title ?? ''), 50),
+        clip(work(e), 50),
         e.waiting ? color.yellow(e.waiting) : color.green('a free slot: next tick'),
       ]),
     ),
@@ -61,6 +61,12 @@ export async function move([id, opts]: unknown[], globals: GlobalOptions): Promi
   const position = (await queue.list()).find((e) => e.id === moved.id)?.position;
   print(`${moved.id} now has priority ${priority}${position ? ` (position ${position} in the queue)` : ''}`);
   return 0;
+}
+
+function work(e: QueueEntry): string {
+  if (e.plan) return `plan ${e.plan.id} ${e.plan.step}${e.plan.item ? `[${e.plan.item}]` : ''}`;
+  const what = e.issue ? `#${e.issue} ${e.title ?? ''}` : (e.title ?? '');
+  return e.trigger ? `trigger ${e.trigger.id}: ${what}` : what;
 }
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

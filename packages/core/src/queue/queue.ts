@@ -28,6 +28,7 @@ export interface QueueEntry {
   issue: string | null;
   queuedAt: string;
   plan?: Session['plan'];
+  trigger?: Session['trigger'];
   /** Why it is not admitted yet (the first limit it would exceed now); absent when it would start on the next tick. */
   waiting?: string;
 }
@@ -119,6 +120,7 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
           issue: s.issue,
           queuedAt: s.createdAt,
           ...(s.plan ? { plan: s.plan } : {}),
+          ...(s.trigger ? { trigger: s.trigger } : {}),
           ...(blocked ? { waiting: blocked.message } : {}),
         };
       });
