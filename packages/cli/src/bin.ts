@@ -227,6 +227,12 @@ plugin
   .addOption(new Option('--dir <dir>', 'where to create it'))
   .action(lazy(() => import('./commands/plugin-create.js')));
 
+program
+  .command('completion')
+  .description('print a shell completion script: source <(ao completion bash), or zsh, or fish')
+  .argument('<shell>', 'bash | zsh | fish')
+  .action(lazy(() => import('./commands/completion.js'), (m) => (args, globals) => m.run(args, globals, program)));
+
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
