@@ -34,5 +34,6 @@ export async function loadCliContext(globals: GlobalOptions): Promise<CliContext
   const loaded = loadConfig({ cwd, ...(globals.config ? { file: globals.config } : {}), env });
   const registry = createRegistry();
   const config = await resolveConfig(loaded, registry, { env });
+  for (const warning of config.warnings) process.stderr.write(`ao: warning: ${warning}\n`);
   return { config, registry, paths: resolvePaths(env), env, cwd };
 }

@@ -56,6 +56,8 @@ export interface ResolvedConfig {
   approvals: ParsedConfig['approvals'];
   dashboard: ParsedConfig['dashboard'];
   orchestrator: ParsedConfig['orchestrator'];
+  /** Problems that did not stop loading, one line each; the CLI prints them, the daemon logs them. */
+  warnings: string[];
   /** The top-level validated config, for `ao config show`. */
   parsed: ParsedConfig;
   interpolated: LoadedConfig['interpolated'];
@@ -171,6 +173,7 @@ export async function resolveConfig(
     orchestrator: config.orchestrator,
     parsed: config,
     interpolated: loaded.interpolated,
+    warnings: loaded.warnings,
   };
 }
 
