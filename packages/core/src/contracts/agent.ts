@@ -74,4 +74,11 @@ export interface Agent {
 
   /** Whether `launch` honours `resumeId`. */
   readonly canResume: boolean;
+
+  /**
+   * Whether this agent can plan: read the orchestrator's instructions and drive other sessions
+   * through `ao` itself. True for AI coding agents; absent or false for a plain program (a test
+   * script, a formatter), which `ao start` then does not launch as the orchestrator.
+   */
+  readonly canPlan?: boolean;
 }

@@ -151,6 +151,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       launch(input): AgentLaunch {
         const argv = ['claude'];
         if (config.model) argv.push('--model', config.model);

@@ -197,6 +197,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       launch(input): AgentLaunch {
         const argv = ['codex'];
         if (input.resumeId !== undefined) {

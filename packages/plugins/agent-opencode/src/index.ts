@@ -79,6 +79,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       launch(input): AgentLaunch {
         const argv = ['opencode'];
         if (config.model) argv.push('--model', config.model);
