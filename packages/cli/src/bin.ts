@@ -169,6 +169,7 @@ program
   .argument('<session>', 'session id')
   .argument('<decision>', 'approve | request-changes')
   .option('-m, --message <text>', 'review comment (sent to the agent on request-changes)')
+  .option('--comment <file:line:text>', 'a comment on one line of the diff, sent to the agent with its file and line (repeatable)', collect)
   .action(lazy(() => import('./commands/review.js')));
 
 const pr = program.command('pr').description('pull requests of sessions');

@@ -45,6 +45,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   let info: DaemonInfo | undefined;
   const api = createApiRoutes({
     manager,
+    config,
     store,
     lifecycle,
     approvals: lifecycle.approvals,

@@ -1,7 +1,7 @@
 import { definePlugin, z } from '@ao/core';
 import { createLocalScm } from './scm.js';
 
-export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig, type ReviewInput } from './scm.js';
+export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig } from './scm.js';
 export { ciArgv } from './ci.js';
 export { reviewStateOf } from './review.js';
 export { LocalPullRequestSchema, type LocalPullRequest, type LocalReview, type LocalCiRun } from './records.js';
