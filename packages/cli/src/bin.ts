@@ -1,7 +1,8 @@
-// The `ao` entry point. Only commander is imported eagerly; every command's code (and @ao/core,
+// The `ao` entry point. Only commander (and the tiny render helpers) is imported eagerly; every command's code (and @ao/core,
 // yaml, zod, plugins) loads when that command runs, which keeps `ao --help` fast.
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalOptions } from './context.js';
+import { handleBrokenPipes } from './render.js';
 
 const program = new Command();
 program
@@ -47,16 +48,20 @@ program
   .option('-p, --prompt <text>', 'what to do (alone, or added to the issue)')
   .option('--project <name>', 'project from the config (default: the one containing cwd)')
   .option('--json', 'print the session as JSON')
+  .option('--priority <n>', 'queue priority, 1 (lowest) to 10 (highest)', '5')
+  .option('--no-queue', 'refuse (SESSION_LIMIT) instead of queueing when the limits are reached')
   .action(lazy(() => import('./commands/spawn.js')));
 
 program
   .command('batch-spawn')
-  .description('spawn a session per issue in parallel, bounded by limits.maxConcurrentSessions')
+  .description('spawn a session per issue in parallel, bounded by limits.maxConcurrentSessions; the rest are queued')
   .argument('[issues...]', 'tracker issue ids')
   .option('-l, --label <label>', 'also spawn every open issue with this label (in the project\'s tracker)')
   .option('-a, --agent <name>', 'agent to use')
   .option('--project <name>', 'project from the config')
   .option('--json', 'print results as JSON')
+  .option('--priority <n>', 'queue priority of the ones that wait, 1 (lowest) to 10 (highest)', '5')
+  .option('--no-queue', 'report issues beyond the limit as not spawned instead of queueing them')
   .action(lazy(() => import('./commands/batch-spawn.js')));
 
 program
@@ -104,12 +109,31 @@ session
   .option('--json', 'print the result as JSON')
   .action(lazy(() => import('./commands/session.js'), (m) => m.cleanup));
 session
+  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .command('events')
   .description("print a session's event log")
   .argument('<session>', 'session id')
   .option('-f, --follow', 'keep printing new events')
   .option('--json', 'one JSON object per line')
   .action(lazy(() => import('./commands/session.js'), (m) => m.events));
+
+const queue = program.command('queue').description('work waiting for a slot; the daemon admits it by priority');
+queue
+  .command('ls')
+  .description('queued sessions in admission order, with what each waits for')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/queue.js'), (m) => m.list));
+queue
+  .command('rm')
+  .description('take a queued session out of the queue')
+  .argument('<session>', 'session id')
+  .action(lazy(() => import('./commands/queue.js'), (m) => m.remove));
+queue
+  .command('move')
+  .description("change a queued session's priority")
+  .argument('<session>', 'session id')
+  .requiredOption('--priority <n>', '1 (lowest) to 10 (highest)')
+  .action(lazy(() => import('./commands/queue.js'), (m) => m.move));
 
 const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
 issue
@@ -235,6 +259,7 @@ program
   .action(lazy(() => import('./commands/completion.js'), (m) => (args, globals) => m.run(args, globals, program)));
 
 async function main(): Promise<void> {
+  handleBrokenPipes();
   try {
     await program.parseAsync(process.argv);
   } catch (error) {

@@ -1,5 +1,6 @@
 import {
   createPluginRegistry,
+  ensureDataDirSync,
   loadConfig,
   resolveConfig,
   resolvePaths,
@@ -35,5 +36,12 @@ export async function loadCliContext(globals: GlobalOptions): Promise<CliContext
   const registry = createRegistry();
   const config = await resolveConfig(loaded, registry, { env });
   for (const warning of config.warnings) process.stderr.write(`ao: warning: ${warning}\n`);
-  return { config, registry, paths: resolvePaths(env), env, cwd };
+  const paths = resolvePaths(env);
+  try {
+    // Data dirs of older versions were 0755: tighten the root, which guards everything below it.
+    ensureDataDirSync(paths.home);
+  } catch {
+    // Not ours to change (read-only, another owner): the command's own writes will say so.
+  }
+  return { config, registry, paths, env, cwd };
 }

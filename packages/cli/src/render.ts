@@ -22,3 +22,25 @@ export function print(text = ''): void {
 export function printErr(text: string): void {
   process.stderr.write(`${text}\n`);
 }
+
+let exitOnBrokenPipe = true;
+
+/**
+ * When the reader of our output goes away (`ao start | head -1`), the next write fails with EPIPE,
+ * emitted as an 'error' event that would end the command with a stack trace. Exit quietly
+ * instead, as a program killed by SIGPIPE does, with the exit code set so far (0 by default):
+ * nobody is left to read more. Installed once, by the entry point, before any command runs.
+ */
+export function handleBrokenPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      if (exitOnBrokenPipe) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
+/** The daemon keeps running when whoever read its output is gone: its work is not that output. */
+export function outliveBrokenPipes(): void {
+  exitOnBrokenPipe = false;
+}

@@ -282,9 +282,9 @@ describe('concurrency', () => {
     expect(new Set(listed.map((s) => s.branch)).size).toBe(20);
   }, 120_000);
 
-  it('spawns started at once never exceed limits.maxConcurrentSessions; a freed slot is usable again', async () => {
+  it('spawns started at once never exceed limits.maxConcurrentSessions; --no-queue refuses; a freed slot is usable again', async () => {
     env.writeConfig('limits:\n  maxConcurrentSessions: 3\n');
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => env.aoAsync('spawn', '--prompt', `task ${i}`)));
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => env.aoAsync('spawn', '--prompt', `task ${i}`, '--no-queue')));
     const ok = results.filter((r) => r.code === 0);
     const refused = results.filter((r) => r.code !== 0);
     expect(ok).toHaveLength(3);
@@ -308,10 +308,10 @@ describe('concurrency', () => {
     expect(restore.stderr).toContain('limits.maxConcurrentSessions is 3');
   }, 120_000);
 
-  it('batch-spawn spawns one session per issue, bounded by the limit', () => {
+  it('batch-spawn --no-queue spawns one session per issue, bounded by the limit', () => {
     for (const t of ['one', 'two', 'three']) env.ao('issue', 'new', t);
     env.writeConfig('limits:\n  maxConcurrentSessions: 2\n');
-    const r = env.ao('batch-spawn', '1', '2', '3');
+    const r = env.ao('batch-spawn', '1', '2', '3', '--no-queue');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✓ 1 → app-\d/);
     expect(r.stdout).toMatch(/✓ 2 → app-\d/);

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AoPaths } from './contracts/plugin.js';
 import { AoError } from './errors.js';
-import { pidAlive } from './process.js';
+import { pidAlive, sameProcess } from './process.js';
 
 /**
  * How any ao process finds the running daemon: `$AO_HOME/daemon.json` (written by the daemon once
@@ -17,6 +17,12 @@ export interface DaemonInfo {
   url: string;
   startedAt: string;
   version: string;
+  /**
+   * `processStartTime(pid)` as the daemon saw it for itself: what proves, later, that `pid` is
+   * still that daemon and not another process that got the same pid after a crash or a reboot.
+   * A record without it proves nothing and is treated as stale.
+   */
+  startTime?: string;
 }
 
 export const daemonFiles = (paths: AoPaths) => ({
@@ -26,14 +32,49 @@ export const daemonFiles = (paths: AoPaths) => ({
   log: join(paths.logs, 'daemon.log'),
 });
 
-/** The running daemon, or undefined when none is (a stale file whose pid is dead counts as none). */
-export function readDaemonInfo(paths: AoPaths): (DaemonInfo & { token: string }) | undefined {
+/** What the daemon's files say, `daemon.json` (or, without it, `daemon.pid`), proven or not. */
+export function readDaemonRecord(paths: AoPaths): DaemonInfo | undefined {
   const files = daemonFiles(paths);
-  if (!existsSync(files.info) || !existsSync(files.token)) return undefined;
   try {
     const info = JSON.parse(readFileSync(files.info, 'utf8')) as DaemonInfo;
-    if (!pidAlive(info.pid)) return undefined;
-    return { ...info, token: readFileSync(files.token, 'utf8').trim() };
+    if (info && typeof info === 'object' && Number.isInteger(info.pid)) return info;
+  } catch {
+    // No daemon.json (or a torn one): the pid file may still name a process.
+  }
+  try {
+    const pid = Number.parseInt(readFileSync(files.pid, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? { pid, host: '', port: 0, url: '', startedAt: '', version: '' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type DaemonRecordState =
+  | { state: 'none' }
+  | { state: 'running'; info: DaemonInfo }
+  /** Files naming a pid that is not (or not provably) the daemon; `reason` says which, for one line. */
+  | { state: 'stale'; info: DaemonInfo; reason: string };
+
+/**
+ * The daemon per its files, believed only when proven: its pid lives *and* started when the
+ * record says (`startTime`). A pid that is gone, now belongs to another process, or comes with
+ * no start time is `stale`: never signal it, never send it the token.
+ */
+export function inspectDaemonRecord(paths: AoPaths): DaemonRecordState {
+  const info = readDaemonRecord(paths);
+  if (!info) return { state: 'none' };
+  if (!pidAlive(info.pid)) return { state: 'stale', info, reason: `pid ${info.pid} is not running` };
+  if (!info.startTime) return { state: 'stale', info, reason: `pid ${info.pid} is not proven to be the ao daemon: the record has no start time` };
+  if (!sameProcess(info.pid, info.startTime)) return { state: 'stale', info, reason: `pid ${info.pid} now belongs to another process` };
+  return { state: 'running', info };
+}
+
+/** The running daemon, or undefined when none is proven to run (see `inspectDaemonRecord`). */
+export function readDaemonInfo(paths: AoPaths): (DaemonInfo & { token: string }) | undefined {
+  const state = inspectDaemonRecord(paths);
+  if (state.state !== 'running') return undefined;
+  try {
+    return { ...state.info, token: readFileSync(daemonFiles(paths).token, 'utf8').trim() };
   } catch {
     return undefined;
   }
@@ -55,10 +96,14 @@ export async function daemonRequest<T = unknown>(paths: AoPaths, path: string, o
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 10_000);
   try {
+    // The daemon refuses a mutation without `Content-Type: application/json` (cross-site guard):
+    // send it, with `{}` when there is no body, on anything but GET/HEAD.
+    const method = (options.method ?? (options.body === undefined ? 'GET' : 'POST')).toUpperCase();
+    const withBody = method !== 'GET' && method !== 'HEAD';
     const res = await fetch(new URL(path, info.url), {
-      method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-      headers: { authorization: `Bearer ${info.token}`, ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      method,
+      headers: { authorization: `Bearer ${info.token}`, ...(withBody ? { 'content-type': 'application/json' } : {}) },
+      ...(withBody ? { body: JSON.stringify(options.body ?? {}) } : {}),
       signal: controller.signal,
     });
     const text = await res.text();

@@ -7,7 +7,7 @@
  * spawn `ENOENT` that would read as "git is not installed".
  */
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { Exec, ExecResult } from './contracts/plugin.js';
 import { AoError, describeError, isAoError } from './errors.js';
@@ -236,6 +236,11 @@ export async function gitWorktreeAdd(exec: Exec, repoPath: string, options: { pa
   await git(exec, repoPath, ['worktree', 'add', '--quiet', '-b', options.branch, options.path, options.base]);
 }
 
+/** `git worktree add <path> <branch>`: an existing branch checked out at `path` again. */
+export async function gitWorktreeCheckout(exec: Exec, repoPath: string, options: { path: string; branch: string }): Promise<void> {
+  await git(exec, repoPath, ['worktree', 'add', '--quiet', options.path, options.branch]);
+}
+
 /** `git worktree remove`; `force` also drops untracked files — only after the caller checked them. */
 export async function gitWorktreeRemove(exec: Exec, repoPath: string, path: string, options: { force?: boolean } = {}): Promise<void> {
   await git(exec, repoPath, ['worktree', 'remove', ...(options.force ? ['--force'] : []), path]);
@@ -350,6 +355,50 @@ export async function gitLosableChanges(exec: Exec, path: string, repoPath: stri
     losable.push(entry);
   }
   return losable;
+}
+
+/**
+ * Directory names whose content is rebuilt by a tool (installs, caches, virtualenvs): an ignored
+ * path inside one is not work that removing a workspace loses.
+ */
+export const REGENERABLE_DIRS: readonly string[] = ['node_modules', '.venv', '__pycache__', '.pytest_cache', '.turbo', '.next'];
+
+/**
+ * Gitignored files and directories at `path` that removing it would lose: `git ls-files --others
+ * --ignored --directory` (a wholly ignored directory is one entry), minus anything inside a
+ * {@link REGENERABLE_DIRS} directory and files identical to the same file in `repoPath` (copied
+ * `.env` files). At most `limit` paths, relative to `path`.
+ */
+export async function gitIgnoredLosable(exec: Exec, path: string, repoPath: string, limit = 10): Promise<string[]> {
+  if (!existsSync(join(path, '.git'))) return [];
+  const [entries, baseline] = await Promise.all([ignoredEntries(exec, path), readFile(await baselineFile(exec, path), 'utf8').catch(() => '')]);
+  const atCreate = new Set(baseline.split('\0'));
+  const losable: string[] = [];
+  for (const entry of entries) {
+    if (atCreate.has(entry) || entry.split('/').some((part) => REGENERABLE_DIRS.includes(part))) continue;
+    if (!entry.endsWith('/') && (await sameFile(join(path, entry), join(repoPath, entry)))) continue;
+    losable.push(entry);
+    if (losable.length >= limit) break;
+  }
+  return losable;
+}
+
+/**
+ * Remembers the ignored paths a fresh workspace at `path` holds (copied files, `postCreate`
+ * output): made by ao, so {@link gitIgnoredLosable} does not count them as work. Kept in the
+ * checkout's own git dir, which goes with it.
+ */
+export async function gitRecordIgnoredBaseline(exec: Exec, path: string): Promise<void> {
+  await writeFile(await baselineFile(exec, path), (await ignoredEntries(exec, path)).join('\0'));
+}
+
+async function ignoredEntries(exec: Exec, path: string): Promise<string[]> {
+  const { stdout } = await exec('git', ['-C', path, 'ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { env: GIT_ENV });
+  return stdout.split('\0').filter((entry) => entry !== '');
+}
+
+async function baselineFile(exec: Exec, path: string): Promise<string> {
+  return join(await git(exec, path, ['rev-parse', '--absolute-git-dir']), 'ao-ignored-at-create');
 }
 
 async function sameFile(a: string, b: string): Promise<boolean> {

@@ -27,7 +27,17 @@ export * from './sessions/naming.js';
 export * from './sessions/ready.js';
 export { withFileLock, type FileLockOptions } from './sessions/lock.js';
 export * from './daemon-client.js';
-export { writeFileAtomic } from './sessions/fs-atomic.js';
+export {
+  writeFileAtomic,
+  mkdirPrivate,
+  mkdirPrivateSync,
+  ensureDataDir,
+  ensureDataDirSync,
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+} from './sessions/fs-atomic.js';
 export * from './lifecycle/index.js';
 export * from './approvals/index.js';
 export * from './process.js';
+export * from './ci/failures.js';
+export * from './queue/index.js';

@@ -69,6 +69,10 @@ describe('deriveStatus', () => {
     expect(deriveStatus({ session: withPr, pr: prStatus({ state: 'merged' }), stuck: true }).status).toBe('merged');
   });
 
+  it('queued stays queued: only admission starts it', () => {
+    expect(deriveStatus({ session: session({ status: 'queued', runtime: null }), stuck: false })).toMatchObject({ status: 'queued', reason: 'waiting in the queue' });
+  });
+
   it('spawning becomes working once the runtime is up', () => {
     expect(deriveStatus({ session: session({ status: 'spawning' }), stuck: false }).status).toBe('working');
     expect(deriveStatus({ session: session({ status: 'spawning', runtime: null }), stuck: false }).status).toBe('spawning');
@@ -97,6 +101,22 @@ describe('reaction ledger', () => {
       ev('reaction.attempt', { key: 'k', attempt: 1 }),
     ]);
     expect(ledger.get('k')?.attempts[0]).toMatchObject({ started: true, delivered: false });
+  });
+
+  it('a send is delivered by the message.sent of its own delivery id only, and keeps its message', () => {
+    const ledger = createLedger([
+      ev('reaction.pending', { key: 'k', reaction: 'ci-failed', attempt: 1, message: 'CI failed…' }),
+      ev('reaction.attempt', { key: 'k', attempt: 1, deliveryId: 'd1' }),
+      // A human's `ao send` logged meanwhile is not the reaction's delivery.
+      ev('message.sending', { deliveryId: 'h1' }),
+      ev('message.sent', { deliveryId: 'h1', chars: 5 }),
+      ev('message.sending', { deliveryId: 'd1' }),
+    ]);
+    expect(ledger.get('k')).toMatchObject({ message: 'CI failed…', attempts: [{ started: true, deliveryId: 'd1', delivered: false, unsent: false }] });
+    ledger.add([ev('message.unsent', { deliveryId: 'd1' })]);
+    expect(ledger.get('k')?.attempts[0]).toMatchObject({ delivered: false, unsent: true });
+    ledger.add([ev('reaction.pending', { key: 'k', attempt: 2 }), ev('reaction.attempt', { key: 'k', attempt: 2, deliveryId: 'd2' }), ev('message.sent', { deliveryId: 'd2' })]);
+    expect(ledger.get('k')?.attempts[1]).toMatchObject({ n: 2, delivered: true });
   });
 });
 

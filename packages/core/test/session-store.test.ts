@@ -160,9 +160,19 @@ describe('session store', () => {
     expect(await store.get('app', 'app-1')).toEqual(expected);
     expect(JSON.parse(await readFile(snapshot, 'utf8'))).toEqual(expected); // rewritten
 
+    const { log } = store.files('app', 'app-1');
     await rm(snapshot);
-    expect(await store.list('app')).toEqual({ sessions: [expected], problems: [] });
+    expect(await store.list('app')).toEqual({ sessions: [expected], problems: [], rebuilt: [{ path: snapshot, log, reason: 'missing' }] });
     expect(JSON.parse(await readFile(snapshot, 'utf8'))).toEqual(expected);
+
+    // `list` rebuilds a garbage snapshot too (it used to skip it), and says which, by path.
+    await writeFile(snapshot, '\u0000garbage');
+    const listed = await store.list('app');
+    expect(listed.sessions).toEqual([expected]);
+    expect(listed.problems).toEqual([]);
+    expect(listed.rebuilt).toEqual([{ path: snapshot, log, reason: expect.stringMatching(/^invalid JSON/) }]);
+    expect(JSON.parse(await readFile(snapshot, 'utf8'))).toEqual(expected);
+    expect(await store.list('app')).toEqual({ sessions: [expected], problems: [] });
   });
 
   it('names the file when a corrupt snapshot has no log to rebuild from', async () => {

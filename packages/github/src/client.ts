@@ -30,6 +30,8 @@ export interface GitHubClientOptions {
   token?: string;
   /** API base; else `GITHUB_API_URL`, else https://api.github.com. */
   baseUrl?: string;
+  /** GraphQL endpoint; else `GITHUB_GRAPHQL_URL`, else derived from the API base (see `graphqlUrlFor`). */
+  graphqlUrl?: string;
   env: Readonly<Record<string, string | undefined>>;
   exec: Exec;
   logger: Logger;
@@ -41,6 +43,8 @@ export type GitHubHealth = 'ok' | 'degraded';
 
 export interface GitHubClient {
   readonly baseUrl: string;
+  /** Where GraphQL queries go: `<base>/graphql`, or `https://HOST/api/graphql` for GitHub Enterprise Server. */
+  readonly graphqlUrl: string;
   /** REST, e.g. `client.octokit.rest.issues.get({ owner, repo, issue_number })`. Throws octokit errors: wrap with `toAoError`. */
   readonly octokit: Octokit;
   /** Resolves the token now, throwing `GITHUB_AUTH` with how to provide one; returns where it came from. */
@@ -109,21 +113,36 @@ export function apiBaseUrl(options: { baseUrl?: string; env: Readonly<Record<str
   return (options.baseUrl ?? options.env.GITHUB_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
 }
 
+/**
+ * The GraphQL endpoint for an API base: github.com's is `https://api.github.com/graphql`, but
+ * GitHub Enterprise Server serves REST at `https://HOST/api/v3` and GraphQL at
+ * `https://HOST/api/graphql` (not under `/v3`). `GITHUB_GRAPHQL_URL` or `graphqlUrl` overrides it.
+ */
+export function graphqlUrlFor(options: { baseUrl?: string; graphqlUrl?: string; env: Readonly<Record<string, string | undefined>> }): string {
+  const explicit = options.graphqlUrl ?? options.env.GITHUB_GRAPHQL_URL;
+  if (explicit?.trim()) return explicit.trim().replace(/\/+$/, '');
+  const base = apiBaseUrl(options);
+  const url = new URL(base);
+  if (/\/api\/v3$/.test(url.pathname)) return `${url.origin}${url.pathname.replace(/\/v3$/, '')}/graphql`;
+  return `${base}/graphql`;
+}
+
 /** The shared client for this base URL and token (created on first use). */
 export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   const baseUrl = apiBaseUrl(options);
+  const graphqlUrl = graphqlUrlFor(options);
   const direct = tokenFromEnv(options.token, options.env);
   // The key lives in memory only; `gh` stands for "whatever gh says" (resolved lazily).
-  const key = `${baseUrl}\u0000${direct?.token ?? 'gh'}`;
+  const key = `${baseUrl}\u0000${graphqlUrl}\u0000${direct?.token ?? 'gh'}`;
   let client = clients.get(key);
   if (!client) {
-    client = buildClient(baseUrl, options);
+    client = buildClient(baseUrl, graphqlUrl, options);
     clients.set(key, client);
   }
   return client;
 }
 
-function buildClient(baseUrl: string, options: GitHubClientOptions): GitHubClient {
+function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientOptions): GitHubClient {
   const { clock, logger } = options;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const cache = new Map<string, CachedResponse>();
@@ -256,7 +275,8 @@ function buildClient(baseUrl: string, options: GitHubClientOptions): GitHubClien
   });
 
   async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<{ data: T | null; errors: GraphQlError[] }> {
-    const response = await octokit.request('POST /graphql', { query, variables });
+    // An absolute URL: octokit sends it as is, so GHES's `/api/graphql` is reached from an `/api/v3` base.
+    const response = await octokit.request(`POST ${graphqlUrl}`, { query, variables });
     const body = response.data as { data?: T | null; errors?: GraphQlError[] };
     return { data: body.data ?? null, errors: body.errors ?? [] };
   }
@@ -312,6 +332,7 @@ function buildClient(baseUrl: string, options: GitHubClientOptions): GitHubClien
 
   return {
     baseUrl,
+    graphqlUrl,
     octokit,
     async ensureToken() {
       return (await token()).source;

@@ -1,5 +1,5 @@
 // @ao/github: the one GitHub client ao uses, shared by tracker-github, scm-github and `ao doctor`.
-export { createGitHubClient, apiBaseUrl, DEGRADED_AFTER, type GitHubClient, type GitHubClientOptions, type GitHubHealth } from './client.js';
+export { createGitHubClient, apiBaseUrl, graphqlUrlFor, DEGRADED_AFTER, type GitHubClient, type GitHubClientOptions, type GitHubHealth } from './client.js';
 export { toAoError, httpStatus, isHttpError, type ErrorContext } from './errors.js';
 export { githubBudgetLine, githubDoctorChecks, type GitHubDoctorCheck, type GitHubDoctorOptions } from './doctor.js';
 export {

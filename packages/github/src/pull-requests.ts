@@ -128,11 +128,11 @@ function decisionFromLatestReviews(pr: Json): PrStatusData['reviewDecision'] {
   return null;
 }
 
-/** One PR from the GraphQL response. Accepts both GitHub's nesting and the flat `checks` of the fake server. */
+/** One PR from the GraphQL response, in GitHub's shape: checks are `statusCheckRollup.contexts` (CheckRun | StatusContext). */
 export function parsePullRequestNode(repo: string, pr: Json): PrStatusData {
   const commit = obj(nodes(pr.commits)[0]?.commit);
   const rollup = obj(commit?.statusCheckRollup);
-  const checkNodes = Array.isArray(obj(pr.checks)?.nodes) ? nodes(pr.checks) : nodes(rollup?.contexts);
+  const checkNodes = nodes(rollup?.contexts);
   const state = lower(pr.state);
   const mergeable = lower(pr.mergeable);
   const decision = lower(pr.reviewDecision);

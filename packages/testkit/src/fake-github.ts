@@ -1,6 +1,7 @@
 /**
- * A fake GitHub: a real HTTP server on 127.0.0.1 that speaks the subset of GitHub's REST and
- * GraphQL API ao uses, with GitHub's auth, rate-limit headers, ETags, pagination and error bodies.
+ * A fake GitHub: a real HTTP server on 127.0.0.1 that speaks the subset of GitHub's REST API ao
+ * uses, with GitHub's auth, rate-limit headers, ETags, pagination and error bodies, and executes
+ * GraphQL against GitHub's published schema, charging points by GitHub's formula.
  * Tests script its state (repos, issues, PRs, checks, reviews, failures) and assert on the
  * requests it recorded and the state it ended in. Point a client at it with `GITHUB_API_URL=url`.
  *
@@ -29,13 +30,14 @@ import type {
   PullRequestInput,
   PullRequestPatch,
   RateLimitPatch,
+  RateResource,
   StatusInput,
 } from './fake-github/types.js';
 
 export type * from './fake-github/types.js';
 
 export interface FakeGitHub {
-  /** API base, e.g. `http://127.0.0.1:PORT` (what `GITHUB_API_URL` is set to). */
+  /** API base, e.g. `http://127.0.0.1:PORT`, or `http://127.0.0.1:PORT/api/v3` with `enterprise` (what `GITHUB_API_URL` is set to). */
   readonly url: string;
   readonly token: string;
   /** Every request in arrival order, with the status it got. The array is cleared in place by `resetRequests`. */
@@ -54,9 +56,10 @@ export interface FakeGitHub {
   setStatuses(repo: string, sha: string, statuses: StatusInput[]): void;
   addReview(repo: string, pr: number, review: { state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED'; body?: string; user?: string }): void;
   addReviewThread(repo: string, pr: number, thread: { path?: string; line?: number; comments: { body: string; user?: string }[]; resolved?: boolean }): void;
+  /** Sets both budgets, or the one named by `resource`. */
   setRateLimit(limit: RateLimitPatch): void;
-  /** The primary rate limit as the server currently counts it. */
-  getRateLimit(): { limit: number; remaining: number; resetAt: number };
+  /** A budget as the server currently counts it: `core` (REST requests, the default) or `graphql` (points). */
+  getRateLimit(resource?: RateResource): { limit: number; remaining: number; resetAt: number };
   /** Makes the next matching request(s) fail before auth is checked (5xx, 403 secondary limit, 401, ...). Queued specs apply in order. */
   failNext(spec: FailSpec): void;
   /** The live state of an issue or PR (PRs are issues too). Throws if there is none. */
@@ -101,18 +104,25 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   const store = createStore(options.login ?? 'ao-test-user');
   const requests: FakeGitHubRequest[] = [];
   const failures: (FailSpec & { left: number })[] = [];
-  const rate = { limit: options.rateLimit ?? 5000, remaining: options.rateLimit ?? 5000, resetAt: nowS() + HOUR_S };
+  // GitHub keeps separate budgets: `core` counts REST requests, `graphql` counts points.
+  const buckets: Record<RateResource, { limit: number; remaining: number; resetAt: number }> = {
+    core: { limit: options.rateLimit ?? 5000, remaining: options.rateLimit ?? 5000, resetAt: nowS() + HOUR_S },
+    graphql: { limit: options.graphqlPoints ?? options.rateLimit ?? 5000, remaining: options.graphqlPoints ?? options.rateLimit ?? 5000, resetAt: nowS() + HOUR_S },
+  };
   const shapes: ShapeContext = { apiUrl: '', login: store.login };
   let requestCounter = 0;
+  let origin = '';
 
   /** GitHub refills the whole budget once the reset time passes. */
   const refill = (): void => {
-    if (nowS() < rate.resetAt) return;
-    rate.remaining = rate.limit;
-    rate.resetAt = nowS() + HOUR_S;
+    for (const rate of Object.values(buckets)) {
+      if (nowS() < rate.resetAt) continue;
+      rate.remaining = rate.limit;
+      rate.resetAt = nowS() + HOUR_S;
+    }
   };
   const charge = (): void => {
-    rate.remaining = Math.max(0, rate.remaining - 1);
+    buckets.core.remaining = Math.max(0, buckets.core.remaining - 1);
   };
 
   const takeFailure = (path: string): FailSpec | undefined => {
@@ -139,11 +149,24 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', shapes.apiUrl);
+    const url = new URL(req.url ?? '/', origin);
     const method = req.method ?? 'GET';
     const record: FakeGitHubRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body: await readBody(req), status: 0 };
     requests.push(record);
-    const resource = url.pathname === '/graphql' ? 'graphql' : 'core';
+    // GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql (and nothing at /api/v3/graphql).
+    const graphqlPath = options.enterprise ? '/api/graphql' : '/graphql';
+    const isGraphql = url.pathname === graphqlPath;
+    if (options.enterprise && !isGraphql) {
+      if (url.pathname !== '/api/v3' && !url.pathname.startsWith('/api/v3/')) {
+        res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/enterprise-server/rest' }));
+        record.status = 404;
+        return;
+      }
+      url.pathname = url.pathname.slice('/api/v3'.length) || '/';
+    }
+    const resource: RateResource = isGraphql ? 'graphql' : 'core';
+    const rate = buckets[resource];
 
     const send = (response: RestResponse): void => {
       record.status = response.status;
@@ -182,22 +205,24 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
     // Asking for the rate limit is free on GitHub, and answers even when the budget is spent.
     if (url.pathname === '/rate_limit' && method === 'GET') {
-      const bucket = { limit: rate.limit, remaining: rate.remaining, reset: rate.resetAt, used: rate.limit - rate.remaining };
-      return send({ status: 200, json: { resources: { core: { ...bucket, resource: 'core' }, graphql: { ...bucket, resource: 'graphql' } }, rate: { ...bucket, resource: 'core' } } });
+      const bucket = (r: RateResource) => ({ limit: buckets[r].limit, remaining: buckets[r].remaining, reset: buckets[r].resetAt, used: buckets[r].limit - buckets[r].remaining, resource: r });
+      // GitHub lists more buckets; `search` is required by its description, the rest optional.
+      const search = { limit: 30, remaining: 30, reset: buckets.core.resetAt, used: 0, resource: 'search' };
+      return send({ status: 200, json: { resources: { core: bucket('core'), graphql: bucket('graphql'), search }, rate: bucket('core') } });
     }
 
     if (rate.remaining <= 0) {
       return send({ status: 403, json: { message: 'API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.', documentation_url: RATE_DOCS, status: '403' } });
     }
 
-    if (url.pathname === '/graphql' && method === 'POST') {
-      const body = (record.body ?? {}) as { query?: unknown; variables?: unknown };
+    if (isGraphql && method === 'POST') {
+      const body = (record.body ?? {}) as { query?: unknown; variables?: unknown; operationName?: unknown };
       if (typeof body.query !== 'string') return send({ status: 400, json: { message: 'A query attribute must be specified and must be a string.', documentation_url: 'https://docs.github.com/graphql' } });
-      charge();
-      const result = handleGraphql(body.query, (body.variables ?? {}) as Record<string, unknown>, store);
-      record.graphqlAliases = result.aliases;
-      if (result.wantsRateLimit) {
-        result.json.data.rateLimit = { cost: 1, remaining: rate.remaining, limit: rate.limit, used: rate.limit - rate.remaining, resetAt: new Date(rate.resetAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), nodeCount: result.aliases };
+      const result = handleGraphql(body.query, (body.variables ?? {}) as Record<string, unknown>, store, rate, typeof body.operationName === 'string' ? body.operationName : undefined);
+      if (result.cost) {
+        record.graphqlAliases = result.cost.pullRequests;
+        record.graphqlCost = result.cost.cost;
+        record.graphqlNodes = result.cost.nodeCount;
       }
       return send({ status: 200, json: result.json });
     }
@@ -224,7 +249,8 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  shapes.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  shapes.apiUrl = options.enterprise ? `${origin}/api/v3` : origin;
   let closing: Promise<void> | undefined;
 
   return {
@@ -247,13 +273,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     addReview: (repo, pr, review) => store.addReview(repo, pr, review),
     addReviewThread: (repo, pr, thread) => store.addReviewThread(repo, pr, thread),
     setRateLimit: (patch) => {
-      if (patch.limit !== undefined) rate.limit = patch.limit;
-      if (patch.remaining !== undefined) rate.remaining = patch.remaining;
-      if (patch.resetAt !== undefined) rate.resetAt = patch.resetAt;
+      for (const resource of patch.resource ? [patch.resource] : (['core', 'graphql'] as const)) {
+        const rate = buckets[resource];
+        if (patch.limit !== undefined) rate.limit = patch.limit;
+        if (patch.remaining !== undefined) rate.remaining = patch.remaining;
+        if (patch.resetAt !== undefined) rate.resetAt = patch.resetAt;
+      }
     },
-    getRateLimit: () => {
+    getRateLimit: (resource = 'core') => {
       refill();
-      return { ...rate };
+      return { ...buckets[resource] };
     },
     failNext: (spec) => {
       failures.push({ ...spec, left: spec.times ?? 1 });

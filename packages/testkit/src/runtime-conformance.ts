@@ -197,6 +197,17 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       expect(screen).toContain('received: line one');
     });
 
+    it('a paste-end sequence in the text does not end the paste: nothing after it is typed as keys', async () => {
+      const { handle, logFile } = await startAgent('paste-end');
+      await waitForLog(logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      // Unneutralised, the agent would see the paste end after "before", then type "typed" and
+      // press Enter (\r): two submissions, the second one keystrokes nobody meant to send.
+      await runtime().sendText(handle, 'before\x1b[201~typed\rafter\x1b[200~x');
+      await runtime().sendText(handle, 'next');
+      const entries = await waitForLog(logFile, 'two submissions', (e) => received(e).length >= 2);
+      expect(received(entries)).toEqual(['before[201~typed\nafter[200~x', 'next']);
+    });
+
     it('a process that exits by itself is reported not alive', async () => {
       const { handle, logFile } = await startAgent('exits', [{ print: 'done' }, { exit: 3 }]);
       await waitForLog(logFile, 'the exited event', (entries) => entries.some((e) => e.type === 'exited'));

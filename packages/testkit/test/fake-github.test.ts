@@ -225,7 +225,7 @@ describe('fake GitHub', () => {
     expect((await api('GET', `/repos/acme/app/pulls/${n}`)).json.mergeable_state).toBe('unstable');
   });
 
-  it('answers a batched GraphQL PR query across repos with the fixed shape, null + errors for missing PRs', async () => {
+  it('executes GraphQL against GitHub\'s schema: answers only what was selected, in the real shape; null + NOT_FOUND for missing PRs', async () => {
     gh.addRepo('acme/lib');
     gh.addPullRequest('acme/app', { number: 3, head: 'ao/a', headSha: 'b'.repeat(40), title: 'A', draft: true });
     gh.addPullRequest('acme/app', { number: 4, head: 'ao/b', state: 'merged' });
@@ -238,14 +238,27 @@ describe('fake GitHub', () => {
       rateLimit { cost remaining limit resetAt }
       r0: repository(owner: "acme", name: "app") {
         pr3: pullRequest(number: 3) { ...F }
-        pr4: pullRequest(number: 4) { ...F }
+        pr4: pullRequest(number: 4) { number state reviewDecision commits(last: 1) { nodes { commit { statusCheckRollup { state } } } } }
       }
       r1: repository(owner: "acme", name: "lib") {
-        pr9: pullRequest(number: 9) { ...F }
-        pr10: pullRequest(number: 10) { ...F }
+        pr9: pullRequest(number: 9) { number mergeable }
+        pr10: pullRequest(number: 10) { number }
       }
     }
-    fragment F on PullRequest { number state }`;
+    fragment F on PullRequest {
+      number state isDraft title headRefOid mergeable reviewDecision
+      latestReviews(first: 10) { nodes { state author { login } } }
+      commits(last: 1) { nodes { commit { oid statusCheckRollup { state contexts(first: 100) {
+        pageInfo { hasNextPage }
+        checkRunCountsByState { state count }
+        nodes {
+          __typename
+          ... on CheckRun { name status conclusion databaseId }
+          ... on StatusContext { context state targetUrl }
+        }
+      } } } } }
+      reviewThreads(first: 10) { nodes { isResolved comments(first: 10) { nodes { author { login } body path line } } } }
+    }`;
     const result = await api('POST', '/graphql', { query });
     expect(result.status).toBe(200);
     expect(result.headers.get('x-ratelimit-resource')).toBe('graphql');
@@ -254,33 +267,86 @@ describe('fake GitHub', () => {
       number: 3,
       state: 'OPEN',
       isDraft: true,
-      url: 'https://github.com/acme/app/pull/3',
       title: 'A',
-      headRefName: 'ao/a',
       headRefOid: 'b'.repeat(40),
-      baseRefName: 'main',
       mergeable: 'MERGEABLE',
       reviewDecision: 'APPROVED',
-      commits: { nodes: [{ commit: { oid: 'b'.repeat(40), statusCheckRollup: { state: 'FAILURE' }, checkSuites: null } }] },
-      checks: {
+      latestReviews: { nodes: [{ state: 'APPROVED', author: { login: 'carol' } }] },
+      commits: {
         nodes: [
-          { __typename: 'CheckRun', name: 'test', status: 'COMPLETED', conclusion: 'SUCCESS', databaseId: 501, detailsUrl: expect.any(String) },
-          { __typename: 'StatusContext', context: 'ci', state: 'FAILURE', targetUrl: 'https://ci/x' },
+          {
+            commit: {
+              oid: 'b'.repeat(40),
+              statusCheckRollup: {
+                state: 'FAILURE',
+                contexts: {
+                  pageInfo: { hasNextPage: false },
+                  checkRunCountsByState: [{ state: 'SUCCESS', count: 1 }],
+                  nodes: [
+                    { __typename: 'CheckRun', name: 'test', status: 'COMPLETED', conclusion: 'SUCCESS', databaseId: 501 },
+                    { __typename: 'StatusContext', context: 'ci', state: 'FAILURE', targetUrl: 'https://ci/x' },
+                  ],
+                },
+              },
+            },
+          },
         ],
       },
       reviewThreads: { nodes: [{ isResolved: true, comments: { nodes: [{ author: { login: 'carol' }, body: 'why?', path: 'x.ts', line: 4 }] } }] },
     });
-    expect(data.r0.pr4).toMatchObject({ number: 4, state: 'MERGED', reviewDecision: null, commits: { nodes: [{ commit: { statusCheckRollup: null } }] } });
-    expect(data.r1.pr9).toMatchObject({ number: 9, mergeable: 'CONFLICTING' });
+    expect(data.r0.pr4).toEqual({ number: 4, state: 'MERGED', reviewDecision: null, commits: { nodes: [{ commit: { statusCheckRollup: null } }] } });
+    expect(data.r1.pr9).toEqual({ number: 9, mergeable: 'CONFLICTING' });
     expect(data.r1.pr10).toBeNull();
     expect(errors).toEqual([expect.objectContaining({ type: 'NOT_FOUND', path: ['r1', 'pr10'], message: 'Could not resolve to a PullRequest with the number of 10.' })]);
-    expect(data.rateLimit).toMatchObject({ cost: 1, remaining: 4999, limit: 5000, resetAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
-    expect(gh.requests.at(-1)).toMatchObject({ method: 'POST', path: '/graphql', status: 200, graphqlAliases: 4 });
+    // GitHub's formula: latestReviews 1 + commits 1 + contexts 1 + reviewThreads 1 + comments 10 (pr3), commits 1 (pr4) = 15 requests: 1 point.
+    expect(data.rateLimit).toEqual({ cost: 1, remaining: 4999, limit: 5000, resetAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(gh.requests.at(-1)).toMatchObject({ method: 'POST', path: '/graphql', status: 200, graphqlAliases: 4, graphqlCost: 1 });
 
     const unknownRepo = await api('POST', '/graphql', { query: 'query { r0: repository(owner: "acme", name: "gone") { pr1: pullRequest(number: 1) { number } } }' });
     expect(unknownRepo.json.data.r0).toBeNull();
     expect(unknownRepo.json.errors[0]).toMatchObject({ type: 'NOT_FOUND', path: ['r0'] });
     expect('rateLimit' in unknownRepo.json.data).toBe(false);
+  });
+
+  it('refuses what GitHub refuses: unknown fields, syntax errors, missing or excessive page sizes, over 500,000 nodes', async () => {
+    gh.addPullRequest('acme/app', { number: 1, head: 'ao/a' });
+    const ask = async (query: string) => (await api('POST', '/graphql', { query })).json;
+    const before = gh.getRateLimit('graphql').remaining;
+
+    const unknownField = await ask('query { repository(owner: "acme", name: "app") { pullRequest(number: 1) { checks { nodes { name } } } } }');
+    expect(unknownField.data).toBeUndefined();
+    expect(unknownField.errors[0].message).toMatch(/Cannot query field "checks" on type "PullRequest"/);
+    expect((await ask('query { repository(owner: "acme" name: "app") {')).errors[0].message).toMatch(/^Parse error/);
+    expect((await ask('query { repository(owner: "acme", name: "app") { pullRequest(number: "1") { number } } }')).errors[0].message).toMatch(/Int/);
+
+    const unbounded = await ask('query { repository(owner: "acme", name: "app") { pullRequest(number: 1) { reviewThreads { nodes { isResolved } } } } }');
+    expect(unbounded.errors[0]).toMatchObject({ type: 'MISSING_PAGINATION_BOUNDARIES', message: expect.stringContaining('`reviewThreads` connection') });
+    // Counting only needs no page size, as on GitHub.
+    expect((await ask('query { repository(owner: "acme", name: "app") { pullRequest(number: 1) { reviewThreads { totalCount } } } }')).data.repository.pullRequest).toEqual({
+      reviewThreads: { totalCount: 0 },
+    });
+    const excessive = await ask('query { repository(owner: "acme", name: "app") { pullRequests(first: 101) { nodes { number } } } }');
+    expect(excessive.errors[0]).toMatchObject({ type: 'EXCESSIVE_PAGINATION' });
+    const huge = await ask(
+      'query { repository(owner: "acme", name: "app") { pullRequests(first: 100) { nodes { reviewThreads(first: 100) { nodes { comments(first: 100) { nodes { body } } } } } } } }',
+    );
+    expect(huge.errors[0]).toMatchObject({ type: 'MAX_NODE_LIMIT_EXCEEDED', message: expect.stringContaining('1,010,100 possible nodes') });
+    expect(gh.getRateLimit('graphql').remaining).toBe(before - 1);
+  });
+
+  it('charges points by GitHub\'s formula: the sum of connection requests over 100, rounded, at least 1', async () => {
+    for (let i = 1; i <= 3; i++) gh.addPullRequest('acme/app', { number: i, head: `ao/${i}` });
+    const cost = async (query: string): Promise<number> => {
+      const { json } = await api('POST', '/graphql', { query: `query { rateLimit { cost nodeCount } ${query} }` });
+      return json.data.rateLimit.cost;
+    };
+    // 1 (pullRequests) + 100 (reviewThreads, once per PR) + 100 × 50 (comments, once per thread) = 5,101 requests: 51 points.
+    expect(await cost('repository(owner: "acme", name: "app") { pullRequests(first: 100) { nodes { reviewThreads(first: 50) { nodes { comments(first: 30) { nodes { body } } } } } } }')).toBe(51);
+    // The query the issue measured: reviewThreads(first: 100) { comments(first: 30) } per PR, 50 PRs: about 52 points.
+    const old = Array.from({ length: 50 }, (_, i) => `p${i}: pullRequest(number: ${(i % 3) + 1}) { latestReviews(first: 20) { nodes { state } } commits(last: 1) { nodes { commit { statusCheckRollup { contexts(first: 100) { nodes { __typename } } } } } } reviewThreads(first: 100) { nodes { comments(first: 30) { nodes { body } } } } }`);
+    expect(await cost(`repository(owner: "acme", name: "app") { ${old.join(' ')} }`)).toBe(52);
+    expect(await cost('repository(owner: "acme", name: "app") { pullRequest(number: 1) { number } }')).toBe(1);
+    expect(gh.requests.at(-1)!.graphqlCost).toBe(1);
   });
 
   it('fails the next requests as scripted: 502 then OK, secondary limit 403 with retry-after, by path prefix', async () => {
@@ -310,6 +376,9 @@ describe('fake GitHub', () => {
     expect(exhausted.status).toBe(403);
     expect(exhausted.json.message).toMatch(/^API rate limit exceeded/);
     expect(exhausted.headers.get('x-ratelimit-remaining')).toBe('0');
+    // GraphQL has its own budget, in points.
+    expect((await api('POST', '/graphql', { query: 'query { rateLimit { cost } }' })).status).toBe(200);
+    gh.setRateLimit({ resource: 'graphql', remaining: 0 });
     expect((await api('POST', '/graphql', { query: 'query { rateLimit { cost } }' })).status).toBe(403);
     // /rate_limit itself is free, as on GitHub.
     expect((await api('GET', '/rate_limit')).json.resources.core).toMatchObject({ limit: 5000, remaining: 0 });

@@ -1,7 +1,7 @@
 import { daemonRequest, resolvePaths } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { age } from '../sessions.js';
-import { color, print } from '../render.js';
+import { color, print, printErr } from '../render.js';
 
 interface StatusBody {
   pid: number;
@@ -18,11 +18,12 @@ interface StatusBody {
 export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean };
   const paths = resolvePaths(process.env);
-  const { daemonState } = await import('../daemon/files.js');
+  const { daemonState, removeStaleDaemonInfo } = await import('../daemon/files.js');
   const state = daemonState(paths);
   if (state.state !== 'running') {
+    if (state.state === 'stale') printErr(color.dim(removeStaleDaemonInfo(paths, state)));
     if (flags.json) print(JSON.stringify({ running: false, ...(state.state === 'stale' ? { stalePid: state.info.pid } : {}) }));
-    else print(state.state === 'stale' ? `ao daemon is not running (stale files of pid ${state.info.pid}; \`ao start\` cleans them up)` : 'ao daemon is not running (start it with `ao start`)');
+    else print('ao daemon is not running (start it with `ao start`)');
     return 1;
   }
   const s = await daemonRequest<StatusBody>(paths, '/api/status', { timeoutMs: 5_000 });

@@ -1,6 +1,7 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ensureDataDirSync,
   exec,
   findConfigFile,
   installHint,
@@ -101,14 +102,23 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   }
 
   const paths = resolvePaths();
+  const probe = join(paths.home, `.doctor-${process.pid}`);
   try {
-    mkdirSync(paths.home, { recursive: true });
-    const probe = join(paths.home, `.doctor-${process.pid}`);
-    writeFileSync(probe, 'ok');
-    rmSync(probe);
+    ensureDataDirSync(paths.home);
+    writeFileSync(probe, 'ok', { mode: 0o600 });
     add('ok', 'data dir', `${paths.home} is writable`);
   } catch (error) {
-    add('fail', 'data dir', `${paths.home} is not writable (${(error as Error).message}): fix its permissions or set AO_HOME to a writable directory`);
+    const full = ['ENOSPC', 'EDQUOT'].includes(String((error as { code?: unknown }).code));
+    add(
+      'fail',
+      'data dir',
+      full
+        ? `${paths.home} is full (${(error as { code?: string }).code}): nothing can be recorded; free space there (df -h ${paths.home})`
+        : `${paths.home} is not writable (${(error as Error).message}): fix its permissions or set AO_HOME to a writable directory`,
+    );
+  } finally {
+    // A full disk creates the file and then refuses its bytes: never leave the probe behind.
+    rmSync(probe, { force: true });
   }
 
   const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };
@@ -120,3 +130,17 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   print(failed ? color.red(`${failed} problem(s) must be fixed`) : color.green(`ready${warned ? ` (${warned} warning(s))` : ''}`));
   return failed ? 1 : 0;
 }
+  // Agents still running after their session record was lost: nothing else would ever show them.
+  if (config) {
+    try {
+      const { loadSessions } = await import('../sessions.js');
+      const { manager } = await loadSessions(globals);
+      const { orphans = [] } = await manager.list({ refresh: false, orphans: true });
+      const { orphanLines } = await import('./status.js');
+      for (const line of orphanLines(orphans)) add('warn', 'sessions', line);
+      if (orphans.length === 0) add('ok', 'sessions', 'no orphan terminals');
+    } catch (error) {
+      add('warn', 'sessions', `could not look for orphan terminals: ${isAoError(error) ? error.message : String(error)}`);
+    }
+  }
+

@@ -2,6 +2,7 @@ import { createFileLogger, createLifecycleManager, systemClock, type LifecycleMa
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
 import { loadSessions, type SessionCli } from '../sessions.js';
+import { loadQueue } from './queue.js';
 
 export interface LifecycleCli extends SessionCli {
   lifecycle: LifecycleManager;
@@ -22,11 +23,19 @@ export async function loadLifecycle(globals: GlobalOptions): Promise<LifecycleCl
  */
 export async function poll([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean };
-  const { lifecycle } = await loadLifecycle(globals);
-  const summary = await lifecycle.pollOnce();
-  if (flags.json) print(JSON.stringify(summary, null, 2));
-  else render(summary);
-  return summary.errors.length > 0 ? 1 : 0;
+  const cli = await loadLifecycle(globals);
+  const summary = await cli.lifecycle.pollOnce();
+  // Then admission, as on each of the daemon's ticks: queued work starts where the limits allow.
+  const { queue } = await loadQueue(globals, cli);
+  const admitted = await queue.admit();
+  if (flags.json) print(JSON.stringify({ ...summary, queue: { started: admitted.started.map((s) => s.id), failed: admitted.failed, queued: admitted.queued } }, null, 2));
+  else {
+    render(summary);
+    for (const s of admitted.started) print(`  ${s.id} started from the queue`);
+    for (const f of admitted.failed) print(color.red(`  ${f.id} could not start from the queue: ${f.error}`));
+    if (admitted.queued > 0) print(color.dim(`  ${admitted.queued} queued${admitted.blocked ? `, waiting: ${admitted.blocked.message}` : ''}`));
+  }
+  return summary.errors.length > 0 || admitted.failed.length > 0 ? 1 : 0;
 }
 
 function render(s: PollSummary): void {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { AoError, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
@@ -38,17 +39,22 @@ export async function kill([id]: unknown[], globals: GlobalOptions): Promise<num
 /** `ao session restore <id>`: relaunches the agent in the same workspace and branch. */
 export async function restore([id]: unknown[], globals: GlobalOptions): Promise<number> {
   const { manager, paths } = await loadSessions(globals);
+  const recreate = !existsSync((await manager.get(String(id))).workspacePath);
   const s = await manager.restore(String(id));
   await notifyDaemon(paths, `restore ${s.id}`);
-  print(`restored ${s.id} on branch ${s.branch}`);
+  print(`restored ${s.id} on branch ${s.branch}${recreate ? `, in its workspace recreated from that branch at ${s.workspacePath}` : ''}`);
   return 0;
 }
 
 /** `ao session cleanup [--dry-run]`: removes clean, finished workspaces; lists the rest with why. */
 export async function cleanup([opts]: unknown[], globals: GlobalOptions): Promise<number> {
-  const flags = (opts ?? {}) as { dryRun?: boolean; project?: string; json?: boolean };
+  const flags = (opts ?? {}) as { dryRun?: boolean; forceIgnored?: boolean; project?: string; json?: boolean };
   const { manager } = await loadSessions(globals);
-  const result = await manager.cleanup({ dryRun: Boolean(flags.dryRun), ...(flags.project ? { project: flags.project } : {}) });
+  const result = await manager.cleanup({
+    dryRun: Boolean(flags.dryRun),
+    forceIgnored: Boolean(flags.forceIgnored),
+    ...(flags.project ? { project: flags.project } : {}),
+  });
   if (flags.json) {
     print(JSON.stringify(result, null, 2));
     return 0;

@@ -25,7 +25,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
 
   // Validate the config here, so a typo is reported by `ao start` itself, not by a log file.
   const { paths, config, cwd } = await loadCliContext(globals);
-  const { daemonState, removeDaemonInfo } = await import('../daemon/files.js');
+  const { daemonState, removeStaleDaemonInfo } = await import('../daemon/files.js');
   const state = daemonState(paths);
   if (state.state === 'running') {
     const running = readDaemonInfo(paths);
@@ -33,10 +33,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
     if (running) print(`dashboard: ${running.url}/?token=${running.token}`);
     return 0;
   }
-  if (state.state === 'stale') {
-    removeDaemonInfo(paths, state.info.pid);
-    printErr(color.dim(`removed stale daemon files (pid ${state.info.pid} is not running)`));
-  }
+  if (state.state === 'stale') printErr(color.dim(removeStaleDaemonInfo(paths, state)));
 
   const { spawnDaemon } = await import('../daemon/process.js');
   let started: Awaited<ReturnType<typeof spawnDaemon>>;

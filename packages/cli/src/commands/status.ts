@@ -1,4 +1,4 @@
-import type { Session } from '@ao/core';
+import type { OwnedTerminal, Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr, table } from '../render.js';
 import { age, loadSessions } from '../sessions.js';
@@ -18,10 +18,13 @@ const STATUS_COLOR: Partial<Record<Session['status'], (s: string) => string>> = 
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean; project?: string };
   const { manager, config, env } = await loadSessions(globals);
-  const { sessions, problems } = await manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true });
+  const { sessions, problems, rebuilt, orphans = [] } = await manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true });
   for (const p of problems) printErr(`ao: skipped ${p.path}: ${p.reason}`);
+  for (const r of rebuilt ?? []) printErr(`ao: rebuilt ${r.path} from its event log ${r.log} (it was ${r.reason})`);
   sessions.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   if (flags.json) {
+    // stdout stays the array of sessions (the machine contract); orphans are not sessions.
+    for (const line of orphanLines(orphans)) printErr(`ao: ${line}`);
     print(JSON.stringify(sessions, null, 2));
     return 0;
   }
@@ -30,6 +33,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   const budget = usesGitHub ? githubBudget(env) : undefined;
   if (!sessions.length) {
     print('No sessions. Start one with `ao spawn <issue>` or `ao spawn --prompt "..."`.');
+    for (const line of orphanLines(orphans)) print(color.yellow(line));
     if (budget) print(color.dim(await budget));
     return 0;
   }
@@ -49,8 +53,20 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
       ]),
     ),
   );
+  // Why a session needs a human and how to recover, where ao knows (e.g. a deleted workspace).
+  for (const s of sessions) if (s.status === 'errored' && s.activityDetail) print(color.red(`${s.id}: ${s.activityDetail}`));
+  for (const line of orphanLines(orphans)) print(color.yellow(line));
   if (budget) print(color.dim(await budget));
   return 0;
+}
+
+/** One line per terminal ao started whose session record is gone, with how to look at it and end it. */
+export function orphanLines(orphans: readonly OwnedTerminal[]): string[] {
+  return orphans.map(
+    (t) =>
+      `orphan terminal ${t.handle.id} (session ${t.sessionId}, ${t.alive ? 'agent running' : 'agent exited'}) has no ao record: ` +
+      `look with \`${t.attach.join(' ')}\`, end it with \`${t.end.join(' ')}\``,
+  );
 }
 
 async function githubBudget(env: NodeJS.ProcessEnv): Promise<string> {

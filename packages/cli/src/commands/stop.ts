@@ -32,7 +32,7 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
       print('ao daemon is not running');
       break;
     case 'stale':
-      print(`ao daemon is not running; removed its stale files (pid ${r.pid} was gone)`);
+      print(`ao daemon is not running; ${r.message}`);
       break;
     case 'stopped':
       print(`ao daemon stopped (pid ${r.pid})${kept}`);

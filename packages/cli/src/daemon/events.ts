@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AoPaths, Logger, SessionEvent, SessionStore } from '@ao/core';
+import { mkdirPrivateSync, type AoPaths, type Logger, type SessionEvent, type SessionStore } from '@ao/core';
 
 /** What `/api/events` pushes for every event appended to any session's log. */
 export interface SessionEventMessage {
@@ -107,7 +107,7 @@ export function createEventHub(deps: { paths: AoPaths; store: SessionStore; logg
     running = true;
     // Watchable from the start: in a fresh data dir the first session would otherwise wait for the rescan.
     try {
-      mkdirSync(projectsRoot, { recursive: true });
+      mkdirPrivateSync(projectsRoot);
     } catch {
       // the rescan covers it
     }

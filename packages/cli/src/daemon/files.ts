@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, closeSync, writeSync, rmSync } from 'node:fs';
-import { daemonFiles, writeFileAtomic, type AoPaths, type DaemonInfo, pidAlive } from '@ao/core';
+import { chmodSync, existsSync, openSync, readFileSync, closeSync, writeSync, rmSync } from 'node:fs';
+import { daemonFiles, ensureDataDirSync, inspectDaemonRecord, mkdirPrivateSync, readDaemonRecord, writeFileAtomic, type AoPaths, type DaemonInfo } from '@ao/core';
 
 /**
  * The daemon's files under `$AO_HOME` (their names and format belong to `@ao/core`'s
- * daemon-client, the one reader): the token, `daemon.json`, `daemon.pid`, and liveness checks.
+ * daemon-client, the one reader): the token, `daemon.json`, `daemon.pid`.
  */
 
 /** The API token: created once (32 random bytes, hex) with mode 0600 and reused across restarts. */
 export function ensureToken(paths: AoPaths): string {
   const file = daemonFiles(paths).token;
-  mkdirSync(paths.home, { recursive: true });
+  ensureDataDirSync(paths.home);
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
     if (/^[0-9a-f]{64}$/.test(token)) {
@@ -30,47 +30,36 @@ export function ensureToken(paths: AoPaths): string {
   return token;
 }
 
-/** Written once the server listens; the signal `ao start` waits for. */
+/**
+ * Written once the server listens; the signal `ao start` waits for. `daemon.json` first: a
+ * `daemon.pid` alone proves nothing (it carries no start time), so it must never be the newer file.
+ */
 export async function writeDaemonInfo(paths: AoPaths, info: DaemonInfo): Promise<void> {
   const files = daemonFiles(paths);
-  mkdirSync(paths.home, { recursive: true });
-  await writeFileAtomic(files.pid, `${info.pid}\n`);
+  mkdirPrivateSync(paths.home);
   await writeFileAtomic(files.info, `${JSON.stringify(info, null, 2)}\n`);
-}
-
-/** What `daemon.json` says, whether or not its pid still lives. */
-export function readDaemonInfoFile(paths: AoPaths): DaemonInfo | undefined {
-  const files = daemonFiles(paths);
-  try {
-    return JSON.parse(readFileSync(files.info, 'utf8')) as DaemonInfo;
-  } catch {
-    // No daemon.json (or a torn one): the pid file may still name a process.
-    try {
-      const pid = Number.parseInt(readFileSync(files.pid, 'utf8'), 10);
-      return Number.isInteger(pid) && pid > 0 ? { pid, host: '', port: 0, url: '', startedAt: '', version: '' } : undefined;
-    } catch {
-      return undefined;
-    }
-  }
+  await writeFileAtomic(files.pid, `${info.pid}\n`);
 }
 
 /** Removes `daemon.json` and `daemon.pid`, only when they name `pid` (a newer daemon's files stay). */
 export function removeDaemonInfo(paths: AoPaths, pid?: number): void {
   const files = daemonFiles(paths);
   if (pid !== undefined) {
-    const current = readDaemonInfoFile(paths);
+    const current = readDaemonRecord(paths);
     if (current && current.pid !== pid) return;
   }
   rmSync(files.info, { force: true });
   rmSync(files.pid, { force: true });
 }
 
+/**
+ * The daemon per its files, proven (see `inspectDaemonRecord` in @ao/core): `running`, `stale`
+ * (files of a dead pid, or of a pid that is not provably the daemon) with the reason, or `none`.
+ */
+export const daemonState = inspectDaemonRecord;
 
-/** The running daemon per its files: `running` with its info, `stale` (files of a dead pid), or `none`. */
-export function daemonState(paths: AoPaths): { state: 'running' | 'stale'; info: DaemonInfo } | { state: 'none' } {
-  const info = readDaemonInfoFile(paths);
-  if (!info) return { state: 'none' };
-  return { state: pidAlive(info.pid) ? 'running' : 'stale', info };
+/** Removes a stale record, and says so in one line (to stderr: stdout may be someone's JSON). */
+export function removeStaleDaemonInfo(paths: AoPaths, stale: { info: DaemonInfo; reason: string }): string {
+  removeDaemonInfo(paths, stale.info.pid);
+  return `removed stale daemon files (${stale.reason})`;
 }
-
-export { pidAlive };

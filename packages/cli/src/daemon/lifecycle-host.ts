@@ -1,5 +1,6 @@
 import {
   createLifecycleManager,
+  createSpawnQueue,
   describeError,
   systemClock,
   type AoPaths,
@@ -64,9 +65,23 @@ export async function createLifecycleHost(deps: {
     lastPollError: null,
     lastTrigger: null,
   };
+  // Admission after every poll (the poll has just seen which sessions finished): the daemon is
+  // what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
+  const queue = createSpawnQueue({ config, manager, store, paths, logger: logger.child({ component: 'queue' }) });
+  let admitting: Promise<void> = Promise.resolve();
+  const admit = (): void => {
+    admitting = admitting.then(async () => {
+      const result = await queue.admit().catch((error: unknown) => {
+        logger.warn({ err: describeError(error) }, 'queue admission failed');
+        return undefined;
+      });
+      if (result?.started.length) lifecycle.trigger('queue');
+    });
+  };
   lifecycle.onEvent((event) => {
     const e = event as { type: string; ts?: string; result?: PollSummary; error?: unknown };
     if (e.type !== 'poll') return;
+    admit();
     state.polls += 1;
     state.lastPollAt = e.ts ?? new Date().toISOString();
     state.lastPollOk = e.error === undefined;
@@ -92,6 +107,7 @@ export async function createLifecycleHost(deps: {
     async stop() {
       state.running = false;
       await lifecycle.stop();
+      await admitting;
     },
     trigger(reason) {
       state.lastTrigger = reason;

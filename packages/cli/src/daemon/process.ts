@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { AoError, daemonFiles, type AoPaths, type DaemonInfo } from '@ao/core';
-import { daemonState, pidAlive, removeDaemonInfo } from './files.js';
+import { closeSync, existsSync, openSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { AoError, daemonFiles, mkdirPrivateSync, PRIVATE_FILE_MODE, sameProcess, type AoPaths, type DaemonInfo } from '@ao/core';
+import { daemonState, removeDaemonInfo, removeStaleDaemonInfo } from './files.js';
 
 /**
  * Starting and stopping the daemon process. Every wait here ends on a signal — daemon.json with a
@@ -54,9 +54,9 @@ export interface SpawnDaemonOptions {
 export async function spawnDaemon(options: SpawnDaemonOptions): Promise<{ info: DaemonInfo; token: string }> {
   const { paths } = options;
   const files = daemonFiles(paths);
-  mkdirSync(paths.logs, { recursive: true });
+  mkdirPrivateSync(paths.logs);
   const logStart = existsSync(files.log) ? statSync(files.log).size : 0;
-  const fd = openSync(files.log, 'a');
+  const fd = openSync(files.log, 'a', PRIVATE_FILE_MODE);
   const bin = realpathSync(process.argv[1] ?? '');
   const child = spawn(process.execPath, [bin, ...options.globalArgs, 'start', '--foreground', ...options.startArgs], {
     cwd: options.cwd,
@@ -94,7 +94,8 @@ export async function spawnDaemon(options: SpawnDaemonOptions): Promise<{ info: 
     }
     await tick();
   }
-  if (child.pid) {
+  // Our own child, not yet reaped (no exit seen): its pid cannot have been reused.
+  if (child.pid && exited === undefined) {
     try {
       process.kill(child.pid, 'SIGKILL');
     } catch {
@@ -104,49 +105,50 @@ export async function spawnDaemon(options: SpawnDaemonOptions): Promise<{ info: 
   throw new AoError('DAEMON_FAILED', `The ao daemon did not come up within ${Math.round((options.timeoutMs ?? 15_000) / 1000)} s. ${files.log}:\n${tailSinceStart()}`);
 }
 
-/** Waits until `pid` is gone; false when `timeoutMs` passes first. */
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+/** Waits until the process `pid` that started at `startTime` is gone; false when `timeoutMs` passes first. */
+export async function waitForExit(pid: number, startTime: string | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!pidAlive(pid)) return true;
+    if (!sameProcess(pid, startTime)) return true;
     await tick();
   }
-  return !pidAlive(pid);
+  return !sameProcess(pid, startTime);
 }
 
 export type StopResult =
   | { result: 'not-running' }
-  | { result: 'stale'; pid: number }
+  | { result: 'stale'; pid: number; message: string }
   | { result: 'stopped' | 'killed'; pid: number };
+
+/** Sends `signal` only while `pid` is still the process that started at `startTime`. */
+function signalIfSame(pid: number, startTime: string | undefined, signal: NodeJS.Signals): void {
+  if (!sameProcess(pid, startTime)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // exited just now
+  }
+}
 
 /**
  * SIGTERM, wait for the pid to go (the daemon stops its loop and server, and removes its files),
- * SIGKILL after `graceMs`. Only the daemon process is signalled: sessions, their terminals and
- * workspaces are not its children's to lose.
+ * SIGKILL after `graceMs`. Only the daemon process is signalled, and only once proven to be the
+ * daemon (its pid started when `daemon.json` says): a record whose pid is gone or now belongs to
+ * another process is removed, that process left alone. Sessions, their terminals and workspaces
+ * are not the daemon's children to lose.
  */
 export async function stopDaemon(paths: AoPaths, graceMs = 10_000): Promise<StopResult> {
   const state = daemonState(paths);
   if (state.state === 'none') return { result: 'not-running' };
-  const { pid } = state.info;
-  if (state.state === 'stale') {
-    removeDaemonInfo(paths, pid);
-    return { result: 'stale', pid };
-  }
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // exited just now
-  }
-  if (await waitForExit(pid, graceMs)) {
+  const { pid, startTime } = state.info;
+  if (state.state === 'stale') return { result: 'stale', pid, message: removeStaleDaemonInfo(paths, state) };
+  signalIfSame(pid, startTime, 'SIGTERM');
+  if (await waitForExit(pid, startTime, graceMs)) {
     removeDaemonInfo(paths, pid);
     return { result: 'stopped', pid };
   }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // exited just now
-  }
-  await waitForExit(pid, 5_000);
+  signalIfSame(pid, startTime, 'SIGKILL');
+  await waitForExit(pid, startTime, 5_000);
   removeDaemonInfo(paths, pid);
   return { result: 'killed', pid };
 }

@@ -1,15 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, withFileLock, type DaemonInfo } from '@ao/core';
+import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { print, printErr } from '../render.js';
+import { outliveBrokenPipes, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
 import { createEventHub } from './events.js';
 import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
 import { createLifecycleHost } from './lifecycle-host.js';
 import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
 import { createApiRoutes } from './routes.js';
-import { closeServer, createDaemonServer, isLoopback, listen } from './server.js';
+import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv } from './server.js';
 
 const VERSION = typeof __AO_VERSION__ === 'string' ? __AO_VERSION__ : '0.0.0-dev';
 
@@ -24,6 +24,7 @@ export interface RunDaemonOptions {
  * SIGINT stops the loop, closes the server and removes its files. Sessions are never touched.
  */
 export async function runDaemon(globals: GlobalOptions, options: RunDaemonOptions): Promise<number> {
+  outliveBrokenPipes();
   const cli = await loadSessions(globals);
   const { config, paths, manager, store } = cli;
   const logger = createFileLogger(paths.logs).child({ cmd: 'daemon', daemon: process.pid });
@@ -70,7 +71,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
   const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
-  const server = createDaemonServer({ token, logger, handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
+  const server = createDaemonServer({ token, logger, host, limits: serverLimitsFromEnv(process.env), handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
     join(paths.home, 'daemon.lock'),
@@ -86,7 +87,8 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
         throw new AoError('DAEMON_FAILED', `The ao daemon could not listen on ${host}:${config.dashboard.port}: ${describeError(error)} (set dashboard.port in ${config.file}, or 0 for any free port)`, { cause: error });
       }
       const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION };
+      const startTime = processStartTime(process.pid);
+      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION, ...(startTime ? { startTime } : {}) };
       await writeDaemonInfo(paths, published);
       return published;
     },

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AoPaths, Clock } from '../contracts/plugin.js';
 import { AoError } from '../errors.js';
-import { writeFileAtomic } from '../sessions/fs-atomic.js';
+import { mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
 import { ApprovalSchema, type Approval, type ApprovalAction, type ApprovalStatus } from './schema.js';
 
@@ -110,7 +110,7 @@ export function createApprovalStore(options: ApprovalStoreOptions): ApprovalStor
     dir,
     async create(input) {
       const id = approvalIdFor(input.key);
-      await mkdir(dir, { recursive: true });
+      await mkdirPrivate(dir);
       return lock(id, async () => {
         const existing = await read(id);
         if (existing) return { approval: existing, created: false };

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { AoError, type ErrorCode } from '../errors.js';
 import { describeIssue, formatPath, issuePath, locate } from './issues.js';
+import { addSecretValues, isSecretVarName } from '../logging.js';
 import { ConfigSchema, type ParsedConfig } from './schema.js';
 
 export const CONFIG_FILE_NAMES = ['agent-orchestrator.yaml', 'agent-orchestrator.yml'] as const;
@@ -134,9 +135,33 @@ export function resolveConfigFile(options: LoadConfigOptions = {}): string {
   return found;
 }
 
+/** Keys of config values that are credentials (`token:`, `secret:`, `apiKey:`, `webhookUrl:`…). */
+const SECRET_CONFIG_KEY = /(token|secret|password|passwd|authorization|cookie|credential|api[-_]?key|private[-_]?key|webhook[-_]?url)/i;
+
+/**
+ * The secret values of a loaded config, for log redaction: what came from a secret-named
+ * `${VAR}` (the variable's value, wherever it was interpolated), string values under
+ * credential-named keys, and values of secret-named environment entries (`env: { MY_API_KEY: … }`).
+ */
+export function configSecretValues(loaded: Pick<LoadedConfig, 'config' | 'interpolated'>, env: Readonly<Record<string, string | undefined>>): string[] {
+  const found: string[] = [];
+  for (const { vars } of loaded.interpolated) for (const name of vars) if (isSecretVarName(name) && env[name]) found.push(env[name] as string);
+  const walk = (value: unknown, depth: number): void => {
+    if (depth > 12 || !value || typeof value !== 'object') return;
+    for (const [key, v] of Object.entries(value)) {
+      const upper = /^[A-Z][A-Z0-9_]*$/.test(key);
+      if (typeof v === 'string' && (SECRET_CONFIG_KEY.test(key) || (upper && isSecretVarName(key)))) found.push(v);
+      else walk(v, depth + 1);
+    }
+  };
+  walk(loaded.config, 0);
+  return found;
+}
+
 /**
  * Reads, parses, interpolates and validates the config file (top level only; plugin sections are
- * validated by `resolveConfig` with each plugin's own schema). Pure apart from reading the file.
+ * validated by `resolveConfig` with each plugin's own schema). Apart from reading the file, its one
+ * effect: the config's secret values are registered with the log redaction (`configSecretValues`).
  */
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
@@ -147,7 +172,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   } catch (cause) {
     throw new AoError('CONFIG_NOT_FOUND', `Cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  return parseConfigText(text, file, env);
+  const loaded = parseConfigText(text, file, env);
+  addSecretValues(configSecretValues(loaded, env));
+  return loaded;
 }
 
 /** Parses and validates config text as if it were the file `file`. */

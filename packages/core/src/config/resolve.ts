@@ -48,8 +48,12 @@ export interface ResolvedConfig {
   agents: Record<string, SlotSelection>;
   /** `agents.<name>.autonomy` of the agents that set one. */
   agentAutonomy: Record<string, Autonomy>;
+  /** `agents.<name>.maxConcurrent` of the agents that set one. */
+  agentMaxConcurrent: Record<string, number>;
   plugins: string[];
   limits: ParsedConfig['limits'];
+  queue: ParsedConfig['queue'];
+  plans: ParsedConfig['plans'];
   autonomy: Autonomy;
   reactions: ParsedConfig['reactions'];
   lifecycle: ParsedConfig['lifecycle'];
@@ -64,6 +68,14 @@ export interface ResolvedConfig {
 }
 
 type PathParts = (string | number)[];
+
+/**
+ * A map from names users type (`--agent`, `--project`, a session's agent) to config entries, with
+ * no prototype: `toString`, `constructor` or `__proto__` find nothing instead of Object's methods.
+ */
+function lookupTable<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
 
 function selectionFromRef(ref: SlotRef, path: PathParts): { plugin: string; config: unknown; path: PathParts } {
   if (typeof ref === 'string') return { plugin: ref, config: {}, path };
@@ -106,18 +118,20 @@ export async function resolveConfig(
 
   // Named agents: `agents.<name>` is a `command` agent unless it says `plugin:`.
   // An entry named after a built-in agent (`agents: { codex: {...} }`) configures that plugin.
-  const agents: Record<string, SlotSelection> = {};
-  const agentAutonomy: Record<string, Autonomy> = {};
+  const agents = lookupTable<SlotSelection>();
+  const agentAutonomy = lookupTable<Autonomy>();
+  const agentMaxConcurrent = lookupTable<number>();
   const builtinAgents = new Set(registry.list('agent').map((entry) => entry.name));
   for (const name of builtinAgents) agents[name] = { plugin: name, config: {}, at: `agent plugin ${name}` };
   for (const [name, entry] of Object.entries(config.agents)) {
-    const { plugin = builtinAgents.has(name) && !('command' in entry) ? name : 'command', autonomy, ...rest } = entry;
+    const { plugin = builtinAgents.has(name) && !('command' in entry) ? name : 'command', autonomy, maxConcurrent, ...rest } = entry;
     if (autonomy) agentAutonomy[name] = autonomy;
+    if (maxConcurrent !== undefined) agentMaxConcurrent[name] = maxConcurrent;
     agents[name] = await validate('agent', { plugin, config: rest, path: ['agents', name] });
   }
 
   const pickAgent = async (ref: SlotRef, path: PathParts): Promise<{ name: string; selection: SlotSelection }> => {
-    if (typeof ref === 'string' && config.agents[ref]) return { name: ref, selection: agents[ref] as SlotSelection };
+    if (typeof ref === 'string' && Object.hasOwn(config.agents, ref)) return { name: ref, selection: agents[ref] as SlotSelection };
     const sel = selectionFromRef(ref, path);
     return { name: sel.plugin, selection: await validate('agent', sel) };
   };
@@ -125,7 +139,7 @@ export async function resolveConfig(
   const d = config.defaults;
   const defaultRuntime: SlotRef = d.runtime ?? (isOnPath('tmux', env) ? 'tmux' : 'process');
 
-  const projects: Record<string, ResolvedProject> = {};
+  const projects = lookupTable<ResolvedProject>();
   for (const [name, p] of Object.entries(config.projects)) {
     const base = ['projects', name];
     const slot = (key: 'runtime' | 'workspace' | 'tracker' | 'scm' | 'terminal', fallback: SlotRef) =>
@@ -163,8 +177,11 @@ export async function resolveConfig(
     projects,
     agents,
     agentAutonomy,
+    agentMaxConcurrent,
     plugins: config.plugins,
     limits: config.limits,
+    queue: config.queue,
+    plans: config.plans,
     autonomy: config.autonomy,
     reactions: config.reactions,
     lifecycle: config.lifecycle,

@@ -76,7 +76,12 @@ export const DefaultsSchema = z
  * plugin's: it sets the level for sessions of this agent (see `autonomyFor`).
  */
 export const AgentEntrySchema = z
-  .object({ plugin: z.string().min(1).optional(), autonomy: AutonomySchema.optional() })
+  .object({
+    plugin: z.string().min(1).optional(),
+    autonomy: AutonomySchema.optional(),
+    /** At most this many sessions of this agent run at once (queued work waits); ao's, not the plugin's. */
+    maxConcurrent: z.number().int().positive().optional(),
+  })
   .passthrough();
 
 export const ConfigSchema = z
@@ -88,7 +93,21 @@ export const ConfigSchema = z
     agents: z.record(AgentEntrySchema).default({}),
     plugins: z.array(z.string().min(1)).default([]),
     limits: z
-      .object({ maxConcurrentSessions: z.number().int().positive().default(8) })
+      .object({
+        maxConcurrentSessions: z.number().int().positive().default(8),
+        /** Queued work is admitted only while the machine has at least this much free memory. */
+        minFreeMemoryMb: z.number().int().nonnegative().default(0),
+      })
+      .strict()
+      .default({}),
+    /** Work waiting for a slot (see docs/plans.md). */
+    queue: z
+      .object({ maxSize: z.number().int().positive().default(100) })
+      .strict()
+      .default({}),
+    /** Plans: DAGs of agent work (`ao plan run`). */
+    plans: z
+      .object({ maxSteps: z.number().int().positive().default(50) })
       .strict()
       .default({}),
     autonomy: AutonomySchema.default('copilot'),

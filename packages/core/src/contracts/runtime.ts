@@ -37,6 +37,29 @@ export interface SendTextOptions {
   bracketedPaste?: boolean;
 }
 
+const PASTE_MARKER = /\x1b\[20[01]~/g;
+
+/**
+ * `text` with the ESC removed from every bracketed-paste marker (`ESC[200~`, `ESC[201~`), so a
+ * message cannot end the paste it travels in and have its remainder typed as keystrokes (Enter
+ * included). What is left (`[201~`) is plain text. Runtimes call this on every text they paste.
+ */
+export function neutralizePasteMarkers(text: string): string {
+  return text.replace(PASTE_MARKER, (marker) => marker.slice(1));
+}
+
+/** A terminal a runtime started for this data dir, found by its naming scheme (see `Runtime.listOwned`). */
+export interface OwnedTerminal {
+  handle: RuntimeHandle;
+  /** The ao session id the terminal was started for, read back from its name. */
+  sessionId: string;
+  /** False for a dead pane kept for its last screen. */
+  alive: boolean;
+  /** Commands (argv) a human can run to look at it and to end it, e.g. `tmux kill-session -t NAME`. */
+  attach: string[];
+  end: string[];
+}
+
 export interface Runtime {
   /**
    * Called by spawn and restore to start the agent process.
@@ -61,7 +84,9 @@ export interface Runtime {
 
   /**
    * Called by `ao send` and reactions. Delivers `text` literally — newlines, quotes, `$(…)`,
-   * backticks, a leading `-` — as one submission. Throws `RUNTIME_FAILED` if the process is gone.
+   * backticks, a leading `-` — as one submission. Bracketed-paste markers inside `text` are
+   * neutralised first (`neutralizePasteMarkers`): the rest of a message is never typed as keys.
+   * Throws `RUNTIME_FAILED` if the process is gone.
    */
   sendText(handle: RuntimeHandle, text: string, options?: SendTextOptions): Promise<void>;
 
@@ -77,4 +102,11 @@ export interface Runtime {
    * `handle.id`; a handle whose process is gone is left out rather than failing the whole call.
    */
   captureMany?(handles: readonly RuntimeHandle[], options?: { lines?: number }): Promise<Map<string, string>>;
+
+  /**
+   * Optional. Every terminal this runtime started for this data dir that still exists, in one
+   * system call, whether or not a session record points at it. `ao status` and `ao doctor` use it
+   * to find orphans: agents still running after their record was lost.
+   */
+  listOwned?(): Promise<OwnedTerminal[]>;
 }

@@ -20,7 +20,11 @@ export interface CiStatus {
   sha?: string;
   /** Names of failing checks. */
   failing: string[];
-  /** The last lines of the failing job's log, for the agent. */
+  /**
+   * What the agent is told of the failing log: the failing tests found in it (name, assertion,
+   * expected/actual, first stack frame in the repository), then its last lines, within a character
+   * budget — built with `ciFailureReport` (`@ao/core`). The name is historical: it was a plain tail.
+   */
   logTail?: string;
 }
 

@@ -35,6 +35,18 @@ export interface WorkspaceState {
   ahead: number;
   /** Commits on the branch reachable from no other branch or remote: lost if the branch goes. */
   unmerged: boolean;
+  /**
+   * Gitignored files and directories that removing the workspace would delete and that cannot be
+   * regenerated or found elsewhere (up to 10, relative paths); omitted when there are none or the
+   * plugin cannot tell.
+   */
+  ignored?: string[];
+}
+
+/** What `recreate` needs: where the workspace was and the branch it had checked out. */
+export interface WorkspaceRecreateOptions extends WorkspaceInfo {
+  postCreate?: readonly (readonly string[])[];
+  copyFiles?: readonly string[];
 }
 
 export interface Workspace {
@@ -47,6 +59,13 @@ export interface Workspace {
 
   /** Called by kill, cleanup and status: what would be lost if the workspace were removed. */
   state(info: WorkspaceInfo): Promise<WorkspaceState>;
+
+  /**
+   * Optional. Called by restore when the workspace directory is gone (deleted by hand): checks the
+   * session's existing branch out at `path` again, then runs `postCreate` and copies `copyFiles`.
+   * Throws `WORKSPACE_FAILED` saying so when the branch no longer exists either.
+   */
+  recreate?(options: WorkspaceRecreateOptions): Promise<WorkspaceInfo>;
 
   /**
    * Called by cleanup for finished sessions. Removes the checkout (and the branch when it is

@@ -31,6 +31,8 @@ export interface Derived {
 export function deriveStatus({ session, pr, stuck }: DeriveInput): Derived {
   const current = session.status;
   if (FINAL_STATUSES.includes(current)) return { status: current, reason: 'final', pr: session.pr };
+  // Queued work has no agent yet: only admission (queue/) moves it on.
+  if (current === 'queued') return { status: current, reason: 'waiting in the queue', pr: session.pr };
   const prField = pr ? prFieldOf(pr, session.pr) : session.pr;
   let base: { status: SessionStatus; reason: string };
   if (pr) base = fromPr(pr);

@@ -10,7 +10,8 @@ export function ciFailedMessage(session: Session, s: PullRequestStatus, attempt:
     `CI failed on your pull request #${s.pr.id} (branch ${session.branch}${s.ci.sha ? `, commit ${s.ci.sha.slice(0, 8)}` : ''}). Attempt ${attempt} of ${retries}.`,
     `Failing checks: ${checks}`,
   ];
-  if (s.ci.logTail?.trim()) lines.push('', 'End of the log:', '```', s.ci.logTail.trimEnd(), '```');
+  // The SCM's report of the log (core's `ciFailureReport`): the failing tests first, then its end.
+  if (s.ci.logTail?.trim()) lines.push('', 'From the CI log:', '```', s.ci.logTail.trimEnd(), '```');
   lines.push('', 'Please fix the failures and commit the fix on this branch.');
   return lines.join('\n');
 }

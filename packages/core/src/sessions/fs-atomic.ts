@@ -1,6 +1,57 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { AoError } from '../errors.js';
+
+/** Codes of a write that failed for lack of space (or of quota): the file system is full for us. */
+const NO_SPACE = ['ENOSPC', 'EDQUOT'];
+
+/**
+ * `DISK_FULL` naming `path` when `error` is a no-space failure, else `error` as is. The message
+ * says nothing was written; callers that already did something (delivered a message, stopped an
+ * agent) put that in front of it.
+ */
+export function asDiskFull(error: unknown, path: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !NO_SPACE.includes(code)) return error;
+  return new AoError(
+    'DISK_FULL',
+    `Disk full (${code}): could not write ${path}. Free space on that file system ` +
+      `(\`df -h ${dirname(path)}\`), then retry.`,
+    { cause: error, details: { path, code } },
+  );
+}
+
+/**
+ * What ao writes under the data dir (prompts, messages, CI logs, session records) is for its user
+ * only: files 0600, directories 0700. Set at creation, so no umask widens them.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** `mkdir -p` that creates every missing directory 0700 (existing ones are left as they are). */
+export async function mkdirPrivate(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+export function mkdirPrivateSync(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+}
+
+/**
+ * Creates the data dir 0700, or tightens an existing one to 0700 (older versions made it 0755):
+ * the root alone keeps other local users out of everything below it, whatever its modes.
+ */
+export async function ensureDataDir(home: string): Promise<void> {
+  await mkdirPrivate(home);
+  await chmod(home, PRIVATE_DIR_MODE);
+}
+
+export function ensureDataDirSync(home: string): void {
+  mkdirPrivateSync(home);
+  chmodSync(home, PRIVATE_DIR_MODE);
+}
 
 /**
  * Replaces `path` with `data` so that a reader (or a crash) sees either the old file or the new
@@ -8,25 +59,28 @@ import { basename, dirname, join } from 'node:path';
  * within one file system), is fsynced before the rename, and the directory is fsynced after it so
  * the rename itself survives a power loss.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
   // Leading dot + `.tmp` suffix: listings that look for `*.json` never pick a temp file up.
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o644);
+  // The mode is set at creation and kept by the rename: a reader never sees a wider file.
+  const handle = await open(temp, 'wx', options.mode ?? PRIVATE_FILE_MODE).catch((error: unknown) => {
+    throw asDiskFull(error, path);
+  });
   try {
     await handle.writeFile(data, 'utf8');
     await handle.sync();
   } catch (error) {
     await handle.close().catch(() => {});
     await unlink(temp).catch(() => {});
-    throw error;
+    throw asDiskFull(error, path);
   }
   await handle.close();
   try {
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => {});
-    throw error;
+    throw asDiskFull(error, path);
   }
   await syncDir(dir);
 }
@@ -34,10 +88,13 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
 /**
  * Appends `text` to `path` (creating it) in one write and fsyncs it. When the file does not end in
  * a newline — a writer crashed mid-line — a newline is written first so the torn line stays a
- * single corrupt line instead of swallowing the first of ours.
+ * single corrupt line instead of swallowing the first of ours. A write that fails (a full disk
+ * takes what fits, then refuses the rest) is cut off again: the file keeps its old content.
  */
 export async function appendDurable(path: string, text: string): Promise<void> {
-  const handle = await open(path, 'a+');
+  const handle = await open(path, 'a+', PRIVATE_FILE_MODE).catch((error: unknown) => {
+    throw asDiskFull(error, path);
+  });
   try {
     const { size } = await handle.stat();
     let prefix = '';
@@ -46,8 +103,14 @@ export async function appendDurable(path: string, text: string): Promise<void> {
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    await handle.appendFile(prefix + text, 'utf8');
-    await handle.sync();
+    try {
+      await handle.appendFile(prefix + text, 'utf8');
+      await handle.sync();
+    } catch (error) {
+      // Shrinking never needs space, so this works on a full disk too.
+      await handle.truncate(size).catch(() => {});
+      throw asDiskFull(error, path);
+    }
   } finally {
     await handle.close();
   }

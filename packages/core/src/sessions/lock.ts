@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AoError } from '../errors.js';
-import { hasCode } from './fs-atomic.js';
+import { asDiskFull, hasCode, PRIVATE_FILE_MODE } from './fs-atomic.js';
 import { pidAlive } from '../process.js';
 
 /**
@@ -100,13 +100,19 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<stri
  */
 async function tryCreate(lockPath: string, record: LockRecord): Promise<boolean> {
   const temp = `${lockPath}.${record.token}.tmp`;
-  await writeFile(temp, JSON.stringify(record), { flag: 'wx' });
+  try {
+    await writeFile(temp, JSON.stringify(record), { flag: 'wx', mode: PRIVATE_FILE_MODE });
+  } catch (error) {
+    // A full disk lets the file be created and then refuses its bytes: never leave it behind.
+    await unlink(temp).catch(() => {});
+    throw asDiskFull(error, lockPath);
+  }
   try {
     await link(temp, lockPath);
     return true;
   } catch (error) {
     if (hasCode(error, 'EEXIST')) return false;
-    throw error;
+    throw asDiskFull(error, lockPath);
   } finally {
     await unlink(temp).catch(() => {});
   }

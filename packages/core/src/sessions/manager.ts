@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
 import type { Issue, Tracker } from '../contracts/tracker.js';
 import type { AoPaths, Clock, Exec, Logger, PluginContext, PluginSlot, ProjectInfo, SlotInstances } from '../contracts/plugin.js';
-import type { Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import type { OwnedTerminal, Runtime, RuntimeHandle } from '../contracts/runtime.js';
 import type { Workspace, WorkspaceInfo, WorkspaceState } from '../contracts/workspace.js';
 import { pickProject, type ResolvedConfig, type ResolvedProject, type SlotSelection } from '../config/resolve.js';
 import { AoError, describeError, isAoError } from '../errors.js';
@@ -12,11 +12,12 @@ import { installHint, isExecutableFile, whichSync } from '../exec.js';
 import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { DEFAULT_PROMPTS, listTemplateVariables, renderTemplate } from '../templates.js';
-import { withFileLock } from './lock.js';
+import { blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
-import { countsAgainstLimit, TERMINAL_STATUSES, type Session } from './schema.js';
+import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
+import { deliver } from './delivery.js';
 
 export interface SessionManagerDeps {
   config: ResolvedConfig;
@@ -27,6 +28,8 @@ export interface SessionManagerDeps {
   clock: Clock;
   exec: Exec;
   env: Readonly<Record<string, string | undefined>>;
+  /** Free memory in MiB, for `limits.minFreeMemoryMb`; default `systemFreeMemoryMb`. */
+  freeMemoryMb?: FreeMemoryReader;
 }
 
 export interface SpawnOptions {
@@ -43,11 +46,26 @@ export interface SpawnOptions {
   onProgress?: (step: string) => void;
   /** `orchestrator` sessions get `prompt` verbatim (no task template); default `worker`. */
   role?: 'worker' | 'orchestrator';
+  /**
+   * Beyond the limits (count, free memory, the agent's `maxConcurrent`), or behind queued work of
+   * the same or a higher priority: `if-full` (default) records the session `queued` and returns it;
+   * `never` throws `SESSION_LIMIT`; `always` queues even when there is room (plans, triggers).
+   */
+  queue?: 'if-full' | 'never' | 'always';
+  /** Queue priority 1..10, 10 first; default 5. */
+  priority?: number;
+  /** The plan step this session does. */
+  plan?: Session['plan'];
 }
 
 export interface CleanupResult {
   removed: { id: string; workspacePath: string }[];
   kept: { id: string; reason: string }[];
+}
+
+export interface SessionListing extends SessionList {
+  /** With `orphans: true`: terminals ao started (by their names) whose session has no record. */
+  orphans?: OwnedTerminal[];
 }
 
 export interface KillResult {
@@ -60,9 +78,19 @@ export interface KillResult {
  * workspace, agent and runtime plugins; every state change is written as an event to the store.
  */
 export interface SessionManager {
+  /** Starts a session now, or records it `queued` (see `SpawnOptions.queue`) and returns it. */
   spawn(options: SpawnOptions): Promise<Session>;
-  /** All sessions, with liveness refreshed from the runtimes (one call per runtime plugin). */
-  list(options?: { project?: string; refresh?: boolean; activity?: boolean }): Promise<SessionList>;
+  /**
+   * Starts a queued session that admission (queue/) has just marked `spawning` with
+   * `queue.admitted`: workspace, agent, the prompt recorded when it was queued.
+   */
+  startAdmitted(id: string): Promise<Session>;
+  /**
+   * All sessions, with liveness refreshed from the runtimes (one call per runtime plugin) and a
+   * session whose workspace directory is gone marked `errored` (one stat per session).
+   * `orphans`: also the terminals ao started that no record points at (one more call per runtime).
+   */
+  list(options?: { project?: string; refresh?: boolean; activity?: boolean; orphans?: boolean }): Promise<SessionListing>;
   get(id: string): Promise<Session>;
   /** Delivers `message` literally, as one submission. Throws if the agent is not running. */
   send(id: string, message: string): Promise<Session>;
@@ -70,8 +98,11 @@ export interface SessionManager {
   kill(id: string): Promise<KillResult>;
   /** Relaunches the agent in the same workspace and branch, resuming its conversation when it can. */
   restore(id: string): Promise<Session>;
-  /** Removes workspaces of finished sessions that are clean and merged; reports the rest with why. */
-  cleanup(options?: { dryRun?: boolean; project?: string }): Promise<CleanupResult>;
+  /**
+   * Removes workspaces of finished sessions that are clean and merged; reports the rest with why.
+   * A workspace holding gitignored files that cannot be regenerated is kept unless `forceIgnored`.
+   */
+  cleanup(options?: { dryRun?: boolean; project?: string; forceIgnored?: boolean }): Promise<CleanupResult>;
   attach(id: string): Promise<AttachPlan>;
   /** Plugin instance for a project (cached), for the lifecycle and commands like `ao issue`. */
   plugin<S extends PluginSlot>(project: ResolvedProject, slot: S, selection?: SlotSelection): Promise<SlotInstances[S]>;
@@ -82,11 +113,7 @@ const iso = (clock: Clock): string => new Date(clock.now()).toISOString();
 
 /** `SESSION_LIMIT`: `running` workers already fill `limits.maxConcurrentSessions` (`limit`) of `configFile`. */
 export function sessionLimitError(running: number, limit: number, configFile: string): AoError {
-  return new AoError(
-    'SESSION_LIMIT',
-    `${running} session${running === 1 ? ' is' : 's are'} already running and limits.maxConcurrentSessions is ${limit} (${configFile}): wait for one to finish, stop one with \`ao session kill <id>\`, or raise the limit`,
-    { details: { running, limit } },
-  );
+  return blockedError({ reason: 'count', message: countLimitMessage(running, limit, configFile) });
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
@@ -102,26 +129,33 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return p;
   };
 
-  /** Throws `SESSION_LIMIT` when `limits.maxConcurrentSessions` workers are already running. */
-  const assertRoom = async (): Promise<void> => {
-    const limit = config.limits.maxConcurrentSessions;
-    const running = (await manager.list()).sessions.filter(countsAgainstLimit).length;
-    if (running >= limit) throw sessionLimitError(running, limit, config.file);
+  const freeMemoryMb = deps.freeMemoryMb ?? systemFreeMemoryMb;
+
+  /** Throws `SESSION_LIMIT` when one more session of `agent` would exceed a limit (see `blockedBy`). */
+  const assertRoom = async (agent: string): Promise<void> => {
+    const blocked = blockedBy(config, (await manager.list()).sessions, agent, freeMemoryMb());
+    if (blocked) throw blockedError(blocked);
   };
 
-  /** Runs `fn` (which records a new running session) only if there is room, holding the data dir's spawn lock. */
-  const admit = async <T>(exempt: boolean, fn: () => Promise<T>): Promise<T> => {
-    if (exempt) return fn();
-    await mkdir(deps.paths.home, { recursive: true });
-    return withFileLock(
-      join(deps.paths.home, 'spawn.lock'),
-      async () => {
-        await assertRoom();
-        return fn();
-      },
-      // Spawns queue here one short critical section at a time; 20 at once on a busy machine wait seconds.
-      { timeoutMs: 60_000 },
-    );
+  /**
+   * Why a new session of `agent` at `priority` must wait, or undefined when it may start now. Queued
+   * work of the same or a higher priority goes first: a new spawn never overtakes it.
+   */
+  const mustWait = async (agent: string, priority: number, mode: NonNullable<SpawnOptions['queue']>): Promise<Blocked | undefined> => {
+    const { sessions } = await manager.list();
+    const blocked = blockedBy(config, sessions, agent, freeMemoryMb());
+    if (blocked && mode === 'never') throw blockedError(blocked);
+    const queued = sessions.filter((s) => s.status === 'queued');
+    if (!blocked && mode !== 'always' && !queued.some((s) => (s.priority ?? DEFAULT_PRIORITY) >= priority)) return undefined;
+    if (queued.length >= config.queue.maxSize) {
+      throw new AoError(
+        'QUEUE_FULL',
+        `${queued.length} sessions are already queued and queue.maxSize is ${config.queue.maxSize} (${config.file}): wait for queued work to start, remove some with \`ao queue rm <id>\`, or raise queue.maxSize`,
+        { details: { queued: queued.length, maxSize: config.queue.maxSize } },
+      );
+    }
+    if (blocked) return blocked;
+    return { reason: 'count', message: mode === 'always' ? 'queued as asked' : `${queued.length} queued session${queued.length === 1 ? ' goes' : 's go'} first` };
   };
 
   const manager: SessionManager = {
@@ -199,9 +233,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
       const issueBranch = issue ? branchNameForIssue(issue) : undefined;
       const issueBranchTaken = issueBranch !== undefined && (await gitBranchExists(deps.exec, project.path, issueBranch));
+      const priority = options.priority ?? DEFAULT_PRIORITY;
       // From the slot check to the record, under one lock: processes spawning at once never together
       // exceed limits.maxConcurrentSessions (the new record counts as running from this moment).
-      const reserved = await admit(options.role === 'orchestrator', async () => {
+      // The orchestrator is exempt: it exists to spawn the workers.
+      const exempt = options.role === 'orchestrator';
+      const reserve = async (): Promise<Reserved> => {
+        const wait = exempt ? undefined : await mustWait(agentName, priority, options.queue ?? 'if-full');
         const id = await store.reserveId(project.name, project.sessionPrefix);
         const branch = issueBranch === undefined ? sessionBranch(id) : issueBranchTaken ? `${issueBranch}-${id}` : issueBranch;
         const vars = {
@@ -226,7 +264,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           runtimeName: project.runtime.plugin,
           workspaceName: project.workspace.plugin,
           runtime: null,
-          status: 'spawning',
+          status: wait ? 'queued' : 'spawning',
           activity: null,
           activityDetail: null,
           nativeSessionId: null,
@@ -237,56 +275,52 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           lastEvent: null,
           spawnMs: null,
           role: options.role ?? 'worker',
+          ...(wait ? { priority } : {}),
+          ...(options.plan ? { plan: options.plan } : {}),
         });
-        return { session: created, prompt };
-      });
-      let session = reserved.session;
-      const { prompt } = reserved;
-      const { id, branch, workspacePath } = session;
-
-      let ws: WorkspaceInfo | undefined;
-      let handle: RuntimeHandle | undefined;
-      try {
-        const launch = await agent.launch({ sessionId: id, workspacePath, prompt });
-        assertProgramExists(launch.argv[0], agentName, deps.env);
-        progress(`creating workspace on branch ${branch}`);
-        ws = await workspace.create({
-          sessionId: id,
-          project: project.name,
-          repoPath: project.path,
-          baseBranch: info.defaultBranch,
-          branch,
-          path: workspacePath,
-          postCreate: project.postCreate,
-          copyFiles: project.copyFiles,
-        });
-        session = await store.update(project.name, id, 'workspace.created', { workspacePath: ws.path, branch: ws.branch }, { kind: project.workspace.plugin });
-        progress(`starting ${agentName}`);
-        handle = await startRuntime(runtime, id, ws.path, launch, project);
-        session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launch.argv[0] });
-        if (launch.initialInput !== undefined) {
-          progress('sending the prompt');
-          await deliverInitialInput(runtime, handle, launch.initialInput);
-          session = await store.update(project.name, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
-        }
-        const spawnMs = clock.now() - started;
-        session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
-        logger.info({ session: id, spawnMs, branch }, 'session spawned');
-        return session;
-      } catch (error) {
-        // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
-        logger.error({ session: id, err: describeError(error) }, 'spawn failed');
-        if (handle) await runtime.stop(handle).catch(() => {});
-        if (ws) await workspace.remove(ws).catch((e: unknown) => logger.warn({ session: id, err: describeError(e) }, 'could not remove workspace after failed spawn'));
-        await store.update(project.name, id, 'spawn.failed', { status: 'errored' }, { error: describeError(error) }).catch(() => {});
-        await store.archive(project.name, id).catch(() => {});
-        throw error;
+        if (!wait) return { session: created, prompt };
+        // The prompt is rendered now (the issue as it is now) and given to the agent when it starts.
+        const queued = await store.update(project.name, id, QUEUED, {}, { prompt, priority, reason: wait.message });
+        return { session: queued, prompt, wait };
+      };
+      const reserved = exempt ? await reserve() : await withSpawnLock(deps.paths, reserve);
+      if (reserved.wait) {
+        logger.info({ session: reserved.session.id, priority, reason: reserved.wait.message }, 'session queued');
+        return reserved.session;
       }
+      return launch(reserved.session, reserved.prompt, { project, info, agentName, agent, workspace, runtime, started, progress });
     },
 
+    async startAdmitted(id) {
+      const started = clock.now();
+      const session = await store.find(id);
+      if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) {
+        throw new AoError('SESSION_STATE', `Session ${id} was not just admitted from the queue (it is ${session.status}); nothing was started`);
+      }
+      const project = projectOf(session);
+      const agentSel = config.agents[session.agent];
+      if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} uses agent "${session.agent}", which is no longer in ${config.file}`);
+      const queuedEvent = (await store.events(session.project, id)).find((e) => e.type === QUEUED);
+      const prompt = queuedEvent?.data?.prompt;
+      if (typeof prompt !== 'string') throw new AoError('SESSION_CORRUPT', `Session ${id} has no recorded prompt in its ${QUEUED} event`);
+      const [info, workspace, agent, runtime]: [ProjectInfo, Workspace, Agent, Runtime] = await Promise.all([
+        manager.projectInfo(project),
+        manager.plugin(project, 'workspace', workspaceSelection(project, session)),
+        manager.plugin(project, 'agent', agentSel),
+        manager.plugin(project, 'runtime', runtimeSelection(project, session)),
+      ]);
+      return launch(session, prompt, { project, info, agentName: session.agent, agent, workspace, runtime, started, progress: () => {} });
+    },
+
+
     async list(options = {}) {
+      // Terminals before records: spawn writes the record before it starts the terminal, so a
+      // terminal seen here whose record is not read next really has none.
+      const owned = options.orphans ? await ownedTerminals() : undefined;
       const listed = await store.list(options.project);
-      if (options.refresh === false) return listed;
+      const orphans = owned && findOrphans(owned, options.project === undefined ? listed : await store.list());
+      const withOrphans = (result: SessionList): SessionListing => (orphans ? { ...result, orphans } : result);
+      if (options.refresh === false) return withOrphans(listed);
       const byRuntime = new Map<string, Session[]>();
       for (const s of listed.sessions) {
         if (!s.runtime || s.activity === 'exited') continue;
@@ -308,12 +342,23 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         }
         for (const s of sessions) {
           if (alive.get((s.runtime as RuntimeHandle).id)) continue;
-          // The terminal died: say so on this very listing, and record it.
-          const updated = await store
-            .update(s.project, s.id, 'runtime.exited', { activity: 'exited', activityDetail: 'the agent process is gone' })
-            .catch(() => ({ ...s, activity: 'exited' as const }));
+          // The terminal died: say so on this very listing, and record it. A kill interrupted
+          // between its stop and its record (a crash, a full disk) is finished here.
+          const [type, set] = s.lastEvent?.type === KILLING ? ['session.killed', KILLED] : ['runtime.exited', EXITED];
+          const updated = await store.update(s.project, s.id, type, set).catch(() => ({ ...s, ...set }));
           updates.set(s.id, updated);
         }
+      }
+      // A workspace deleted behind ao's back: the session needs a human, who is told how to recover.
+      for (const listedSession of listed.sessions) {
+        const s = updates.get(listedSession.id) ?? listedSession;
+        if (s.status === 'spawning' || s.status === 'queued' || TERMINAL_STATUSES.includes(s.status) || existsSync(s.workspacePath)) continue;
+        const set: Partial<Session> = {
+          status: 'errored',
+          activityDetail: `workspace ${s.workspacePath} is missing: \`ao session restore ${s.id}\` recreates it from branch ${s.branch} if that branch still exists`,
+        };
+        const updated = await store.update(s.project, s.id, 'workspace.missing', set, { path: s.workspacePath }).catch(() => ({ ...s, ...set }));
+        updates.set(s.id, updated);
       }
       if (options.activity) {
         const live = listed.sessions.filter((s) => !updates.has(s.id) && s.runtime && s.activity !== 'exited' && !TERMINAL_STATUSES.includes(s.status));
@@ -323,16 +368,25 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           if (refreshed) updates.set(s.id, refreshed);
         }
       }
-      return { ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) };
+      return withOrphans({ ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) });
     },
 
     get: (id) => store.find(id),
 
     async send(id, message) {
-      const session = await store.find(id);
-      const { runtime, handle } = await liveRuntime(session);
-      await runtime.sendText(handle, message, { submit: true, bracketedPaste: true });
-      return store.update(session.project, id, 'message.sent', {}, { chars: message.length, preview: preview(message) });
+      let delivered = false;
+      try {
+        const session = await store.find(id);
+        const { runtime, handle } = await liveRuntime(session);
+        return await deliver(store, session, runtime, handle, message, { onDelivered: () => (delivered = true) });
+      } catch (error) {
+        throw withOutcome(
+          error,
+          delivered
+            ? `The message WAS delivered to ${id}, but it could not be recorded: do not send it again.`
+            : `The message was NOT delivered to ${id}.`,
+        );
+      }
     },
 
     async kill(id) {
@@ -340,9 +394,19 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const project = projectOf(session);
       if (session.runtime) {
         const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+        // Intent first: a kill that cannot be recorded does not happen, and one interrupted after
+        // the stop is finished by the next listing (see `list`), so the record never says working.
+        await store.update(session.project, id, KILLING, {}, { from: session.status }).catch((error: unknown) => {
+          throw withOutcome(error, `Session ${id} was NOT killed: its agent is still running and nothing was recorded.`);
+        });
         await runtime.stop(session.runtime);
       }
-      const killed = await store.update(session.project, id, 'session.killed', { status: 'killed', activity: 'exited', activityDetail: 'killed' });
+      const killed = await store.update(session.project, id, 'session.killed', KILLED).catch((error: unknown) => {
+        throw withOutcome(
+          error,
+          `The agent of ${id} WAS stopped, but the kill could not be recorded; \`ao status\` shows it killed, and \`ao session kill ${id}\` once there is space records it.`,
+        );
+      });
       const workspace = await workspaceState(session).catch(() => undefined);
       return { session: killed, workspace };
     },
@@ -351,14 +415,33 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
-      if (session.runtime && (await runtime.isAlive(session.runtime))) {
+      const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
+      const missing = !existsSync(session.workspacePath);
+      if (alive && !missing) {
         throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
       }
-      const state = await workspaceState(session);
-      if (!state.exists) {
-        throw new AoError('SESSION_STATE', `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists`);
+      const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+      if (missing && !workspace.recreate) {
+        throw new AoError(
+          'SESSION_STATE',
+          `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists and the ${session.workspaceName} workspace cannot recreate it. Drop the session with \`ao session kill ${id}\` and \`ao session cleanup\`.`,
+        );
       }
-      if (session.role !== 'orchestrator') await assertRoom();
+      if (session.role !== 'orchestrator') await assertRoom(session.agent);
+      if (missing && workspace.recreate) {
+        // Deleted by hand: check the session's branch out again where it was.
+        const { path, branch } = await workspace.recreate({
+          path: session.workspacePath,
+          branch: session.branch,
+          baseBranch: session.baseBranch,
+          repoPath: project.path,
+          postCreate: project.postCreate,
+          copyFiles: project.copyFiles,
+        });
+        await store.update(session.project, id, 'workspace.recreated', {}, { path, branch });
+        // An agent left running in the deleted directory cannot work there: it is replaced.
+        if (alive && session.runtime) await runtime.stop(session.runtime);
+      }
       const agentSel = config.agents[session.agent];
       if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
       const agent: Agent = await manager.plugin(project, 'agent', agentSel);
@@ -369,8 +452,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
       let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
       if (launch.initialInput !== undefined && !resumeId) {
-        await deliverInitialInput(runtime, handle, launch.initialInput);
-        restored = await store.update(session.project, id, 'message.sent', {}, { chars: launch.initialInput.length, preview: preview(launch.initialInput), initial: true });
+        restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
       }
       return restored;
     },
@@ -391,12 +473,33 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           result.kept.push({ id: s.id, reason: `could not inspect workspace: ${describeError(error)}` });
           continue;
         }
+        const running = s.runtime !== null && s.activity !== 'exited';
+        if (!state.exists && running) {
+          result.kept.push({
+            id: s.id,
+            reason: `its workspace ${s.workspacePath} is missing while its agent still runs: \`ao session restore ${s.id}\` recreates it from branch ${s.branch}, or \`ao session kill ${s.id}\` and cleanup again drops the session`,
+          });
+          continue;
+        }
         if (state.exists && state.dirty) {
           result.kept.push({ id: s.id, reason: `uncommitted changes in ${s.workspacePath} (commit or discard them, then run cleanup again)` });
           continue;
         }
         if (state.exists && state.unmerged) {
-          result.kept.push({ id: s.id, reason: `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)` });
+          // Nothing ahead on the branch, yet commits would be lost: they sit on a detached HEAD.
+          const reason =
+            state.ahead > 0
+              ? `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)`
+              : `${s.workspacePath} has commits that are on no branch (a detached HEAD): keep them with \`git -C ${s.workspacePath} switch -c <new-branch>\` (or merge them), then run cleanup again`;
+          result.kept.push({ id: s.id, reason });
+          continue;
+        }
+        const ignored = state.exists ? (state.ignored ?? []) : [];
+        if (ignored.length > 0 && !options.forceIgnored) {
+          result.kept.push({
+            id: s.id,
+            reason: `gitignored files in ${s.workspacePath} would be deleted with it: ${ignored.slice(0, 10).join(', ')}${ignored.length >= 10 ? ', …' : ''} (move what you need, then run cleanup again, or \`ao session cleanup --force-ignored\` to delete them)`,
+          });
           continue;
         }
         if (options.dryRun) {
@@ -404,6 +507,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         try {
+          if (running && s.runtime) {
+            // Finished (merged, done) with its agent still at its prompt: end it, or it would
+            // run on in a deleted directory with no record left.
+            const runtime: Runtime = await manager.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s));
+            await runtime.stop(s.runtime);
+          }
           if (state.exists) {
             const project = projectOf(s);
             const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, s));
@@ -428,11 +537,73 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
   };
 
+  /** Creates the workspace and starts the agent of a recorded session; on failure nothing is left but the archived record. */
+  async function launch(recorded: Session, prompt: string, ctx: LaunchContext): Promise<Session> {
+    const { project, info, agentName, agent, workspace, runtime, started, progress } = ctx;
+    let session = recorded;
+    const { id, branch, workspacePath } = session;
+    let ws: WorkspaceInfo | undefined;
+    let handle: RuntimeHandle | undefined;
+    try {
+      const launched = await agent.launch({ sessionId: id, workspacePath, prompt });
+      assertProgramExists(launched.argv[0], agentName, deps.env);
+      progress(`creating workspace on branch ${branch}`);
+      ws = await workspace.create({
+        sessionId: id,
+        project: project.name,
+        repoPath: project.path,
+        baseBranch: info.defaultBranch,
+        branch,
+        path: workspacePath,
+        postCreate: project.postCreate,
+        copyFiles: project.copyFiles,
+      });
+      session = await store.update(project.name, id, 'workspace.created', { workspacePath: ws.path, branch: ws.branch }, { kind: project.workspace.plugin });
+      progress(`starting ${agentName}`);
+      handle = await startRuntime(runtime, id, ws.path, launched, project);
+      session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launched.argv[0] });
+      if (launched.initialInput !== undefined) {
+        progress('sending the prompt');
+        session = await deliverInitialInput(session, runtime, handle, launched.initialInput);
+      }
+      const spawnMs = clock.now() - started;
+      session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
+      logger.info({ session: id, spawnMs, branch }, 'session spawned');
+      return session;
+    } catch (error) {
+      // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
+      logger.error({ session: id, err: describeError(error) }, 'spawn failed');
+      if (handle) await runtime.stop(handle).catch(() => {});
+      if (ws) await workspace.remove(ws).catch((e: unknown) => logger.warn({ session: id, err: describeError(e) }, 'could not remove workspace after failed spawn'));
+      await store.update(project.name, id, 'spawn.failed', { status: 'errored' }, { error: describeError(error) }).catch(() => {});
+      await store.archive(project.name, id).catch(() => {});
+      throw error;
+    }
+  }
+
   function runtimeSelection(project: ResolvedProject, session: Session): SlotSelection {
     return session.runtimeName === project.runtime.plugin ? project.runtime : { plugin: session.runtimeName, config: {}, at: `session ${session.id}` };
   }
   function workspaceSelection(project: ResolvedProject, session: Session): SlotSelection {
     return session.workspaceName === project.workspace.plugin ? project.workspace : { plugin: session.workspaceName, config: {}, at: `session ${session.id}` };
+  }
+
+  /** Every terminal the configured runtimes started for this data dir (one call per distinct runtime). */
+  async function ownedTerminals(): Promise<OwnedTerminal[]> {
+    const asked = new Set<string>();
+    const found = new Map<string, OwnedTerminal>();
+    for (const project of Object.values(config.projects)) {
+      const key = `${project.runtime.plugin}\0${JSON.stringify(project.runtime.config)}`;
+      if (asked.has(key)) continue;
+      asked.add(key);
+      try {
+        const runtime: Runtime = await manager.plugin(project, 'runtime');
+        for (const terminal of (await runtime.listOwned?.()) ?? []) found.set(handleKey(terminal.handle), terminal);
+      } catch (error) {
+        logger.warn({ runtime: project.runtime.plugin, err: describeError(error) }, 'could not list terminals');
+      }
+    }
+    return [...found.values()];
   }
 
   async function workspaceState(session: Session): Promise<WorkspaceState> {
@@ -507,13 +678,58 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     });
   }
 
-  async function deliverInitialInput(runtime: Runtime, handle: RuntimeHandle, text: string): Promise<void> {
+  async function deliverInitialInput(session: Session, runtime: Runtime, handle: RuntimeHandle, text: string): Promise<Session> {
     // Wait for the agent's first screen (a signal), not a fixed sleep, before typing into it.
     await waitForScreen(runtime, handle, clock);
-    await runtime.sendText(handle, text, { submit: true, bracketedPaste: true });
+    return deliver(store, session, runtime, handle, text, { data: { initial: true } });
   }
 
   return manager;
+}
+
+function handleKey(handle: RuntimeHandle): string {
+  return `${handle.runtime}\0${handle.id}`;
+}
+
+/** The terminals no record claims, by session id or by handle. An unreadable record still claims its id. */
+function findOrphans(owned: readonly OwnedTerminal[], records: SessionList): OwnedTerminal[] {
+  const ids = new Set(records.sessions.map((s) => s.id));
+  for (const problem of records.problems) ids.add(basename(problem.path).replace(/\.(events\.jsonl|json)$/, ''));
+  const handles = new Set(records.sessions.flatMap((s) => (s.runtime ? [handleKey(s.runtime)] : [])));
+  return owned.filter((terminal) => !ids.has(terminal.sessionId) && !handles.has(handleKey(terminal.handle)));
+}
+
+/** The event that queues a session; its `data.prompt` is what the agent gets when it starts. */
+const QUEUED = 'session.queued';
+/** Admission (queue/) took the session out of the queue; `startAdmitted` starts it. */
+export const ADMITTED = 'queue.admitted';
+
+interface Reserved {
+  session: Session;
+  prompt: string;
+  wait?: Blocked;
+}
+
+interface LaunchContext {
+  project: ResolvedProject;
+  info: ProjectInfo;
+  agentName: string;
+  agent: Agent;
+  workspace: Workspace;
+  runtime: Runtime;
+  started: number;
+  progress: (step: string) => void;
+}
+
+/** Recorded before a kill stops the agent: the intent a later listing completes if the kill is cut short. */
+const KILLING = 'session.killing';
+const KILLED: Partial<Session> = { status: 'killed', activity: 'exited', activityDetail: 'killed' };
+const EXITED: Partial<Session> = { activity: 'exited', activityDetail: 'the agent process is gone' };
+
+/** A `DISK_FULL` error with what was (or was not) done put first; any other error as it is. */
+function withOutcome(error: unknown, outcome: string): unknown {
+  if (!isAoError(error) || error.code !== 'DISK_FULL') return error;
+  return new AoError('DISK_FULL', `${outcome} ${error.message}`, { cause: error, details: { ...error.details, outcome } });
 }
 
 const INHERITED_VARS = ['PATH', 'HOME', 'AO_HOME', 'LANG', 'TERM'];
@@ -532,8 +748,3 @@ function assertProgramExists(program: string | undefined, agentName: string, env
   }
 }
 
-
-function preview(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
-}

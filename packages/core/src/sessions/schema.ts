@@ -3,6 +3,8 @@ import { ACTIVITIES } from '../contracts/agent.js';
 
 /** Where a session is on its way from issue to merged change. */
 export const SESSION_STATUSES = [
+  /** Recorded, waiting in the queue for a slot: no workspace, no agent yet (see queue/). */
+  'queued',
   'spawning',
   'working',
   'pr_open',
@@ -75,6 +77,10 @@ export const SessionSchema = z.object({
    * Written on every spawn; absent (older records) means `worker`.
    */
   role: z.enum(['worker', 'orchestrator']).optional(),
+  /** Queue priority, 1..10 (10 first); set on sessions that were queued. */
+  priority: z.number().int().min(1).max(10).optional(),
+  /** The plan step this session does (`ao plan`); `item` is its foreach item. */
+  plan: z.object({ id: z.string(), step: z.string(), item: z.string().optional() }).optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
@@ -83,7 +89,7 @@ export type Session = z.infer<typeof SessionSchema>;
  * counts. The orchestrator session is not counted; it exists to spawn the workers.
  */
 export function countsAgainstLimit(session: Session): boolean {
-  return session.role !== 'orchestrator' && session.activity !== 'exited' && !TERMINAL_STATUSES.includes(session.status);
+  return session.role !== 'orchestrator' && session.status !== 'queued' && session.activity !== 'exited' && !TERMINAL_STATUSES.includes(session.status);
 }
 
 /**

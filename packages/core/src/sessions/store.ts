@@ -1,10 +1,10 @@
-import { mkdir, open, readdir, rename } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../clock.js';
 import type { AoPaths, Clock } from '../contracts/plugin.js';
-import { AoError } from '../errors.js';
+import { AoError, isAoError } from '../errors.js';
 import { followEventLog, formatIssues, readEventLog, type FollowOptions, type StoreProblem } from './event-log.js';
-import { appendDurable, exists, hasCode, nonEmpty, writeFileAtomic } from './fs-atomic.js';
+import { appendDurable, asDiskFull, exists, hasCode, mkdirPrivate, nonEmpty, PRIVATE_FILE_MODE, writeFileAtomic } from './fs-atomic.js';
 import { withFileLock } from './lock.js';
 import { readSnapshot, readSnapshotSync } from './snapshot-file.js';
 import { SessionSchema, type Session, type SessionEvent, type SessionEventInput } from './schema.js';
@@ -37,6 +37,15 @@ export interface SessionList {
   sessions: Session[];
   /** Files that could not be read; each was skipped and every other session still listed. */
   problems: StoreProblem[];
+  /** Snapshots that were corrupt or missing and have been rebuilt from their logs (only when any were). */
+  rebuilt?: RebuiltSnapshot[];
+}
+
+/** A snapshot `list` rewrote from its event log: `path` was `reason`, `log` is where it came from. */
+export interface RebuiltSnapshot {
+  path: string;
+  log: string;
+  reason: string;
 }
 
 /**
@@ -154,6 +163,22 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     return { session: foldLog(project, id, parsedLog.events, why), events: parsedLog.events };
   };
 
+  /**
+   * The snapshot is a cache of the log. Once the log holds the events, a snapshot that cannot be
+   * rewritten (a full disk) is removed instead, so every reader rebuilds from the log rather than
+   * trusting a stale one; the write itself has succeeded.
+   */
+  const writeSnapshot = async (snapshot: string, session: Session): Promise<void> => {
+    try {
+      await writeFileAtomic(snapshot, JSON.stringify(session, null, 2) + '\n');
+    } catch (error) {
+      if (!isAoError(error) || error.code !== 'DISK_FULL') throw error;
+      await unlink(snapshot).catch((gone: unknown) => {
+        if (!hasCode(gone, 'ENOENT')) throw error;
+      });
+    }
+  };
+
   const corrupt = (project: string, id: string, path: string, reason: string): AoError =>
     new AoError('SESSION_CORRUPT', `Session file ${path} is corrupt (${reason}) and there is no event log to rebuild it from.`, {
       details: { project, id, path, reason },
@@ -193,7 +218,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
       }
       if (appended.length > 0) {
         await appendDurable(log, appended.map((event) => JSON.stringify(event)).join('\n') + '\n');
-        await writeFileAtomic(snapshot, JSON.stringify(parsed.data, null, 2) + '\n');
+        await writeSnapshot(snapshot, parsed.data);
       }
       return { session: parsed.data, appended };
     });
@@ -204,13 +229,19 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     if (stored.session) return stored.session;
     if (stored.missing && !(await nonEmpty(log))) throw notFound(project, id);
     // Corrupt or missing snapshot: the log is the truth, so rebuild and rewrite under the lock.
-    return withLock(project, id, async () => {
-      const again = await readSnapshot(snapshot);
-      if (again.session) return again.session; // someone else repaired it meanwhile
-      const { session } = await current(project, id);
-      await writeFileAtomic(snapshot, JSON.stringify(session, null, 2) + '\n');
-      return session;
-    });
+    try {
+      return await withLock(project, id, async () => {
+        const again = await readSnapshot(snapshot);
+        if (again.session) return again.session; // someone else repaired it meanwhile
+        const { session } = await current(project, id);
+        await writeSnapshot(snapshot, session);
+        return session;
+      });
+    } catch (error) {
+      // A full disk refuses even the lock file: a read still answers, from the log alone.
+      if (!isAoError(error) || error.code !== 'DISK_FULL') throw error;
+      return (await current(project, id)).session;
+    }
   };
 
   const listProject = async (project: string): Promise<SessionList> => {
@@ -225,6 +256,17 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     const present = new Set(names);
     const sessions: Session[] = [];
     const problems: StoreProblem[] = [];
+    const rebuilt: RebuiltSnapshot[] = [];
+    /** The log is the truth: `get` folds it and rewrites the snapshot; say so, by path. */
+    const rebuild = async (id: string, reason: string): Promise<void> => {
+      const { snapshot, log } = files(project, id);
+      try {
+        sessions.push(await get(project, id));
+        rebuilt.push({ path: snapshot, log, reason });
+      } catch (error) {
+        problems.push({ path: reason === 'missing' ? log : snapshot, reason: (error as Error).message });
+      }
+    };
     await Promise.all(
       names.map(async (name) => {
         if (name.startsWith('.')) return;
@@ -232,21 +274,22 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
           const path = join(dir, name);
           const result = readSnapshotSync(path);
           if (result.session) sessions.push(result.session);
-          else if (result.reason) problems.push({ path, reason: result.reason });
+          if (!result.reason) return;
+          // Corrupt next to a log: rebuilt from it (the docs promise this); alone: reported.
+          const id = name.slice(0, -'.json'.length);
+          const log = `${id}.events.jsonl`;
+          if (present.has(log) && (await nonEmpty(join(dir, log)))) await rebuild(id, result.reason);
+          else problems.push({ path, reason: result.reason });
         } else if (name.endsWith('.events.jsonl')) {
-          // A log without a snapshot: a reserved id (empty log, spawn under way) or a crash
-          // before the first snapshot write, which `get` repairs.
+          // A log without a snapshot: a reserved id (empty log, spawn under way), a crash before
+          // the first snapshot write, or a snapshot removed because a full disk refused it.
           const id = name.slice(0, -'.events.jsonl'.length);
           if (present.has(`${id}.json`) || !(await nonEmpty(join(dir, name)))) return;
-          try {
-            sessions.push(await get(project, id));
-          } catch (error) {
-            problems.push({ path: join(dir, name), reason: (error as Error).message });
-          }
+          await rebuild(id, 'missing');
         }
       }),
     );
-    return { sessions, problems };
+    return rebuilt.length > 0 ? { sessions, problems, rebuilt } : { sessions, problems };
   };
 
   const listProjects = async (): Promise<string[]> => {
@@ -264,7 +307,8 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     const parts = await Promise.all(projects.map(listProject));
     const sessions = parts.flatMap((part) => part.sessions);
     sessions.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : compareIds(a.id, b.id)));
-    return { sessions, problems: parts.flatMap((part) => part.problems) };
+    const rebuilt = parts.flatMap((part) => part.rebuilt ?? []);
+    return { sessions, problems: parts.flatMap((part) => part.problems), ...(rebuilt.length > 0 ? { rebuilt } : {}) };
   };
 
   const readLog = async (project: string, id: string, opts: { since?: number } = {}) => {
@@ -287,7 +331,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     async reserveId(project, prefix) {
       checkName('id prefix', prefix);
       const dir = paths.sessions(project);
-      await mkdir(join(dir, 'archive'), { recursive: true });
+      await mkdirPrivate(join(dir, 'archive'));
       // The live dir is read before archive/: a session archived meanwhile is then seen in one
       // of them (rename is atomic), so its number is never handed out again.
       const used = [...(await readdir(dir)), ...(await readdir(join(dir, 'archive')))];
@@ -297,10 +341,10 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         const id = `${prefix}-${n}`;
         try {
           // Exclusive creation is the reservation: of many processes racing for n, one wins.
-          await (await open(files(project, id).log, 'wx')).close();
+          await (await open(files(project, id).log, 'wx', PRIVATE_FILE_MODE)).close();
           return id;
         } catch (error) {
-          if (!hasCode(error, 'EEXIST')) throw error;
+          if (!hasCode(error, 'EEXIST')) throw asDiskFull(error, files(project, id).log);
           n++;
         }
       }
@@ -318,7 +362,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         throw new AoError('SESSION_STATE', `Session "${id}" says project "${parsed.data.project}" but is being created in "${project}".`);
       }
       const { snapshot, log } = files(project, id);
-      await mkdir(join(dirname(log), 'archive'), { recursive: true });
+      await mkdirPrivate(join(dirname(log), 'archive'));
       return withLock(project, id, async () => {
         if ((await nonEmpty(log)) || (await exists(snapshot)) || (await exists(join(dirname(log), 'archive', `${id}.events.jsonl`)))) {
           throw new AoError('SESSION_STATE', `Session "${id}" already exists in project "${project}"; ids are never reused.`, {
@@ -328,7 +372,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
         const event = toEvent({ type: 'session.created', set: parsed.data }, nowIso);
         const created = SessionSchema.parse(applyEvents(parsed.data, [event]));
         await appendDurable(log, JSON.stringify(event) + '\n');
-        await writeFileAtomic(snapshot, JSON.stringify(created, null, 2) + '\n');
+        await writeSnapshot(snapshot, created);
         return created;
       });
     },
@@ -378,7 +422,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     async archive(project, id) {
       const { snapshot, log } = files(project, id);
       const archiveDir = join(dirname(log), 'archive');
-      await mkdir(archiveDir, { recursive: true });
+      await mkdirPrivate(archiveDir);
       await withLock(project, id, async () => {
         if ((await exists(log)) && !(await nonEmpty(log)) && !(await exists(snapshot))) {
           // Reserved but never created (a spawn failed early): archive the reservation itself.

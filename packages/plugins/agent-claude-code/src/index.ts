@@ -40,6 +40,11 @@ const configSchema = z
     model: z.string().min(1).optional(),
     /** More arguments placed before the prompt. */
     extraArgs: z.array(z.string()).default([]),
+    /**
+     * How the first prompt reaches it: `send` (default) types it in once the TUI is up; `arg`
+     * passes it on the command line, where every local user can read it (`ps`): see docs/security.md.
+     */
+    prompt: z.enum(['send', 'arg']).default('send'),
     /** Where Claude Code keeps its data; default `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
     claudeHome: z.string().min(1).optional(),
   })
@@ -161,11 +166,12 @@ export default definePlugin({
           argv.push('--resume', input.resumeId);
         }
         argv.push(...config.extraArgs);
-        if (input.prompt !== undefined && input.prompt !== '') {
-          // A prompt that starts with '-' would be read as an option.
-          if (input.prompt.startsWith('-')) argv.push('--');
-          argv.push(input.prompt);
-        }
+        if (input.prompt === undefined || input.prompt === '') return { argv };
+        // Typed in, not an argument: a process's argv is readable by every local user.
+        if (config.prompt === 'send') return { argv, initialInput: input.prompt };
+        // A prompt that starts with '-' would be read as an option.
+        if (input.prompt.startsWith('-')) argv.push('--');
+        argv.push(input.prompt);
         return { argv };
       },
       detectActivity(probe) {

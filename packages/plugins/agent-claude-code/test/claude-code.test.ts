@@ -54,22 +54,29 @@ const startedAt = Date.now() - 600_000;
 const probe = (extra: Record<string, unknown> = {}) => ({ workspacePath: workspace, alive: true, startedAt, now: Date.now(), ...extra });
 
 describe('claude-code launch', () => {
-  it('starts claude with the prompt as one positional argument and no permission bypass by default', async () => {
+  it('keeps the prompt out of argv (every local user can read argv): it is typed in once claude is up', async () => {
     const prompt = 'Fix "the" bug\nin $(whoami) and `ls`\n';
     const launch = await (await agent()).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
+    expect(launch.argv).toEqual(['claude']);
+    expect(launch.initialInput).toBe(prompt);
+  });
+
+  it('with prompt: arg, passes the prompt as one positional argument', async () => {
+    const prompt = 'Fix "the" bug\nin $(whoami) and `ls`\n';
+    const launch = await (await agent({ prompt: 'arg' })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
     expect(launch.argv).toEqual(['claude', prompt]);
     expect(launch.initialInput).toBeUndefined();
   });
 
   it('adds --dangerously-skip-permissions only when skipPermissions is true', async () => {
-    const on = await (await agent({ skipPermissions: true })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' });
+    const on = await (await agent({ skipPermissions: true, prompt: 'arg' })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' });
     expect(on.argv).toEqual(['claude', '--dangerously-skip-permissions', 'p']);
     const off = await (await agent({ skipPermissions: false })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' });
     expect(off.argv).not.toContain('--dangerously-skip-permissions');
   });
 
   it('passes model, extra args and --resume, and protects a prompt that looks like a flag', async () => {
-    const a = await agent({ model: 'opus', extraArgs: ['--verbose'] });
+    const a = await agent({ model: 'opus', extraArgs: ['--verbose'], prompt: 'arg' });
     expect(a.canResume).toBe(true);
     const launch = await a.launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: '--help me', resumeId: SESSION });
     expect(launch.argv).toEqual(['claude', '--model', 'opus', '--resume', SESSION, '--verbose', '--', '--help me']);

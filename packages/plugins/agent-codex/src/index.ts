@@ -43,6 +43,11 @@ const configSchema = z
     model: z.string().min(1).optional(),
     /** More arguments placed before the prompt. */
     extraArgs: z.array(z.string()).default([]),
+    /**
+     * How the first prompt reaches it: `send` (default) types it in once the TUI is up; `arg`
+     * passes it on the command line, where every local user can read it (`ps`): see docs/security.md.
+     */
+    prompt: z.enum(['send', 'arg']).default('send'),
     /** Codex's data dir; default `$CODEX_HOME`, else `~/.codex`. */
     codexHome: z.string().min(1).optional(),
   })
@@ -208,10 +213,12 @@ export default definePlugin({
         if (config.approvals === 'full-auto') argv.push('--full-auto');
         if (config.approvals === 'bypass') argv.push('--dangerously-bypass-approvals-and-sandbox');
         argv.push(...config.extraArgs);
-        if (input.prompt !== undefined && input.prompt !== '') {
-          if (input.prompt.startsWith('-')) argv.push('--');
-          argv.push(input.prompt);
-        }
+        if (input.prompt === undefined || input.prompt === '') return { argv };
+        // Typed in, not an argument: a process's argv is readable by every local user.
+        if (config.prompt === 'send') return { argv, initialInput: input.prompt };
+        // A prompt that starts with '-' would be read as an option.
+        if (input.prompt.startsWith('-')) argv.push('--');
+        argv.push(input.prompt);
         return { argv };
       },
       detectActivity(probe) {

@@ -56,16 +56,23 @@ const startedAt = Date.now() - 600_000;
 const probe = (extra: Record<string, unknown> = {}) => ({ workspacePath: workspace, alive: true, startedAt, now: Date.now(), ...extra });
 
 describe('codex launch', () => {
-  it('starts codex with the prompt positional and no approval bypass by default', async () => {
+  it('keeps the prompt out of argv by default (typed in once codex is up), with no approval bypass', async () => {
     const prompt = "it's \"quoted\"\nand multi-line";
     const launch = await (await agent()).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
+    expect(launch).toEqual({ argv: ['codex'], initialInput: prompt });
+  });
+
+  it('with prompt: arg, passes the prompt positional', async () => {
+    const prompt = "it's \"quoted\"\nand multi-line";
+    const launch = await (await agent({ prompt: 'arg' })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
     expect(launch.argv).toEqual(['codex', prompt]);
+    expect(launch.initialInput).toBeUndefined();
   });
 
   it('adds --full-auto or the bypass flag only when asked', async () => {
     const input = { sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' };
-    expect((await (await agent({ approvals: 'full-auto' })).launch(input)).argv).toEqual(['codex', '--full-auto', 'p']);
-    expect((await (await agent({ approvals: 'bypass' })).launch(input)).argv).toEqual([
+    expect((await (await agent({ approvals: 'full-auto', prompt: 'arg' })).launch(input)).argv).toEqual(['codex', '--full-auto', 'p']);
+    expect((await (await agent({ approvals: 'bypass', prompt: 'arg' })).launch(input)).argv).toEqual([
       'codex',
       '--dangerously-bypass-approvals-and-sandbox',
       'p',
@@ -75,7 +82,7 @@ describe('codex launch', () => {
   });
 
   it('resumes with `codex resume <id>` and passes model and extra args', async () => {
-    const a = await agent({ model: 'gpt-5-codex', extraArgs: ['-c', 'model_reasoning_effort=high'] });
+    const a = await agent({ model: 'gpt-5-codex', extraArgs: ['-c', 'model_reasoning_effort=high'], prompt: 'arg' });
     expect(a.canResume).toBe(true);
     const launch = await a.launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: '-x please', resumeId: ID });
     expect(launch.argv).toEqual(['codex', 'resume', ID, '--model', 'gpt-5-codex', '-c', 'model_reasoning_effort=high', '--', '-x please']);

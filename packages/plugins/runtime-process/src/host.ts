@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { AoError, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
 import type * as nodePty from 'node-pty';
 import {
   groupAlive,
@@ -376,7 +376,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     sendText(id, text, sendOptions = {}) {
       const entry = running(id, 'send text');
       // A paste-end marker inside the text would end the paste early and submit the rest as keys.
-      const body = text.split(PASTE_END).join('').replace(/\r?\n/g, '\r');
+      const body = neutralizePasteMarkers(text).replace(/\r?\n/g, '\r');
       const paste = sendOptions.bracketedPaste !== false && entry.screen?.bracketedPaste === true;
       entry.pty.write(paste ? `${PASTE_START}${body}${PASTE_END}` : body);
       if (sendOptions.submit !== false) entry.pty.write('\r');

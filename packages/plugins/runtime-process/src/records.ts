@@ -5,10 +5,10 @@
  * Never holds the environment: it may carry secrets.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, type AoPaths, type Logger, pidAlive } from '@ao/core';
+import { mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE, writeFileAtomic, type AoPaths, type Logger, pidAlive } from '@ao/core';
 
 export interface PtyRecord {
   id: string;
@@ -74,7 +74,7 @@ export function readPtyRecord(paths: AoPaths, id: string): PtyRecord | undefined
 }
 
 export async function writePtyRecord(paths: AoPaths, record: PtyRecord): Promise<void> {
-  await mkdir(ptyDir(paths), { recursive: true });
+  await mkdirPrivate(ptyDir(paths));
   await writeFileAtomic(recordPath(paths, record.id), `${JSON.stringify(record, null, 2)}\n`);
 }
 
@@ -85,10 +85,10 @@ export async function writePtyRecord(paths: AoPaths, record: PtyRecord): Promise
  * that replaced it. Not fsynced: it only adds the end of a program that already ended.
  */
 export function writePtyRecordIf(paths: AoPaths, record: PtyRecord, keep: (current: PtyRecord) => boolean): boolean {
-  mkdirSync(ptyDir(paths), { recursive: true });
+  mkdirPrivateSync(ptyDir(paths));
   const path = recordPath(paths, record.id);
   const temp = join(ptyDir(paths), `.${record.id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
   const current = readPtyRecord(paths, record.id);
   if (current && !keep(current)) {
     rmSync(temp, { force: true });

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonFiles, exec, resolvePaths, silentLogger, systemClock, type AoPaths, type PluginContext, type Runtime } from '@ao/core';
+import { daemonFiles, exec, processStartTime, resolvePaths, silentLogger, systemClock, type AoPaths, type PluginContext, type Runtime } from '@ao/core';
 import { createPtyHost, handlePtyRequest, type PtyHost } from '../src/index.js';
 import plugin from '../src/index.js';
 
@@ -92,7 +92,7 @@ export async function serveHost(paths: AoPaths, host: PtyHost): Promise<{ server
   await writeFile(files.token, `${token}\n`, { mode: 0o600 });
   await writeFile(
     files.info,
-    JSON.stringify({ pid: process.pid, host: '127.0.0.1', port, url, startedAt: new Date().toISOString(), version: '0.1.0' }),
+    JSON.stringify({ pid: process.pid, host: '127.0.0.1', port, url, startedAt: new Date().toISOString(), version: '0.1.0', startTime: processStartTime(process.pid) }),
   );
   return { server, url, token };
 }

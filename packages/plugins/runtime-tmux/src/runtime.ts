@@ -3,7 +3,9 @@
  * process that started them and a human can attach at any time.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AoError, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
+import { AoError, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
+import { join } from 'node:path';
+import { LAUNCH_SHELL, removeLaunchFile, writeLaunchFile } from './launch.js';
 import {
   capturePane,
   capturePanes,
@@ -12,9 +14,8 @@ import {
   listSessions,
   loadBuffer,
   newSession,
-  pasteBuffer,
+  pasteAndSubmit,
   sanitizeSessionName,
-  sendKeys,
   sessionAlive,
 } from './tmux.js';
 
@@ -66,15 +67,21 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
       }
       // A session kept by remain-on-exit after its agent died: replace it (restore).
       if (existing === false) await killSession(exec, name);
-      await newSession(exec, {
-        name,
-        cwd: options.cwd,
-        argv: options.argv,
-        ...(options.env ? { env: options.env } : {}),
-        cols: options.cols ?? config.cols,
-        rows: options.rows ?? config.rows,
-        remainOnExit: config.remainOnExit,
-      });
+      // Environment and argv go through a private launch file, never tmux's argv (launch.ts).
+      const launchFile = await writeLaunchFile(join(ctx.paths.home, 'launch'), options.argv, options.env);
+      try {
+        await newSession(exec, {
+          name,
+          cwd: options.cwd,
+          argv: [LAUNCH_SHELL, launchFile],
+          cols: options.cols ?? config.cols,
+          rows: options.rows ?? config.rows,
+          remainOnExit: config.remainOnExit,
+        });
+      } catch (error) {
+        await removeLaunchFile(launchFile);
+        throw error;
+      }
       log.info({ name, cwd: options.cwd, program: options.argv[0] }, 'tmux session started');
       return { runtime: RUNTIME_NAME, id: name };
     },
@@ -105,8 +112,8 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
       // A buffer per call: concurrent sends never paste each other's text.
       const buffer = `ao-send-${randomBytes(6).toString('hex')}`;
       try {
-        await loadBuffer(exec, buffer, text);
-        await pasteBuffer(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true });
+        await loadBuffer(exec, buffer, neutralizePasteMarkers(text));
+        await pasteAndSubmit(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true, submit: options.submit !== false });
       } catch (error) {
         await deleteBuffer(exec, buffer);
         throw error;
@@ -127,6 +134,19 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
     async captureMany(handles, options = {}) {
       handles.forEach(checkHandle);
       return capturePanes(exec, handles.map((h) => h.id), options);
+    },
+
+    async listOwned() {
+      const prefix = tmuxSessionName(ctx.paths.home, '');
+      return [...(await listSessions(exec)).values()]
+        .filter((info) => info.name.startsWith(prefix) && info.name.length > prefix.length)
+        .map((info) => ({
+          handle: { runtime: RUNTIME_NAME, id: info.name },
+          sessionId: info.name.slice(prefix.length),
+          alive: info.alive,
+          attach: ['tmux', 'attach', '-t', info.name],
+          end: ['tmux', 'kill-session', '-t', info.name],
+        }));
     },
   };
 }

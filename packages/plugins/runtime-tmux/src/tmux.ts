@@ -17,9 +17,13 @@ export interface TmuxSessionInfo {
 export interface NewSessionOptions {
   name: string;
   cwd: string;
-  /** Program and arguments, passed to tmux as separate words (never a shell string). */
+  /**
+   * Program and arguments, passed to tmux as separate words (never a shell string). They become
+   * the tmux server's own argv when this call starts the server, readable by every local user:
+   * never put a secret or user text here (the runtime passes `/bin/sh <launch file>`, launch.ts).
+   * There is deliberately no `env` option: `-e KEY=VALUE` would be just as public.
+   */
   argv: readonly string[];
-  env?: Record<string, string>;
   cols?: number;
   rows?: number;
   /** Keep the pane (and its final screen) after the process exits. */
@@ -85,7 +89,6 @@ export async function newSession(exec: Exec, options: NewSessionOptions): Promis
   const args = ['new-session', '-d', '-s', options.name, '-c', options.cwd];
   if (options.cols !== undefined) args.push('-x', String(options.cols));
   if (options.rows !== undefined) args.push('-y', String(options.rows));
-  for (const [key, value] of Object.entries(options.env ?? {})) args.push('-e', `${key}=${value}`);
   const argv = options.argv.length === 1 ? ['env', '--', ...options.argv] : options.argv;
   args.push('--', ...argv);
   const words = args.map(escapeTmuxArg);
@@ -172,6 +175,27 @@ export async function pasteBuffer(exec: Exec, name: string, buffer: string, opti
   if (options.bracketed !== false) args.push('-p');
   if (options.deleteAfter !== false) args.push('-d');
   const result = await tmux(exec, args);
+  if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
+}
+
+export interface PasteAndSubmitOptions extends PasteBufferOptions {
+  /** Press Enter after the paste. Default true. */
+  submit?: boolean;
+}
+
+/**
+ * Pastes a buffer and presses Enter in ONE tmux invocation. The server runs a command list
+ * without running another client's commands in between, so the paste and its Enter reach the pane
+ * together; and the ao process dying mid-way cannot leave a paste without its Enter.
+ */
+export async function pasteAndSubmit(exec: Exec, name: string, buffer: string, options: PasteAndSubmitOptions = {}): Promise<void> {
+  const paste = ['paste-buffer', '-b', buffer, '-t', paneTarget(name)];
+  if (options.bracketed !== false) paste.push('-p');
+  if (options.deleteAfter !== false) paste.push('-d');
+  const words = paste.map(escapeTmuxArg);
+  // The bare `;` is our own command separator, so it is added after escaping.
+  if (options.submit !== false) words.push(';', ...['send-keys', '-t', paneTarget(name), 'Enter'].map(escapeTmuxArg));
+  const result = await exec('tmux', words, { reject: false });
   if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
 }
 

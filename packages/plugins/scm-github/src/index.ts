@@ -3,12 +3,12 @@
  * A lifecycle poll costs one GraphQL request per 50 open PRs, plus one request per failing job log
  * the first time a head sha fails.
  */
-import { definePlugin, z } from '@ao/core';
+import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core';
 import { RepoSchema } from '@ao/github';
 import { createGitHubScm } from './scm.js';
 
 export { createGitHubScm, MAX_LOGS_PER_SHA, type GitHubScm, type GitHubScmConfig, type MergeMethod } from './scm.js';
-export { ciOf, isFailing, logTail, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
+export { ciOf, isFailing, jobLogReport, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
 
 const configSchema = z
   .object({
@@ -16,8 +16,10 @@ const configSchema = z
     repo: RepoSchema,
     /** How `merge` merges: `squash` (default), `merge` or `rebase`; the repository must allow it. */
     mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('squash'),
-    /** Lines of a failing job's log handed to the agent. */
+    /** Lines of the end of a failing job's log handed to the agent, after the failing tests found in it. */
     logTailLines: z.number().int().positive().max(10_000).default(40),
+    /** Upper bound, in characters, on what the agent is told of the failing jobs' logs (split between jobs). */
+    logMaxChars: z.number().int().min(500).max(200_000).default(DEFAULT_CI_REPORT_CHARS),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  */
 import { AoError, type OpenPullRequestInput, type PluginContext, type PullRequest, type PullRequestStatus, type Scm } from '@ao/core';
 import { createGitHubClient, httpStatus, parseRepo, toAoError, type GitHubClient, type PrStatusData } from '@ao/github';
-import { ciOf, isFailing, logTail, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
+import { ciOf, isFailing, jobLogReport, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
 
 export type MergeMethod = 'merge' | 'squash' | 'rebase';
 
@@ -12,6 +12,8 @@ export interface GitHubScmConfig {
   repo: string;
   mergeMethod: MergeMethod;
   logTailLines: number;
+  /** Upper bound on the failing jobs' log reports together, in characters. */
+  logMaxChars: number;
 }
 
 export interface GitHubScm extends Scm {
@@ -81,7 +83,7 @@ export function createGitHubScm(config: GitHubScmConfig, ctx: Pick<PluginContext
     }
   }
 
-  /** The log tail of each failing job of this head sha, each fetched at most once per sha. */
+  /** The failure report of each failing job's log of this head sha, each log fetched at most once per sha. */
   async function failingLogTail(data: PrStatusData): Promise<string | undefined> {
     const jobs = data.checks.filter((c) => isFailing(c) && c.kind === 'check-run' && c.jobId !== undefined).slice(0, MAX_LOGS_PER_SHA);
     const parts: string[] = [];
@@ -89,7 +91,8 @@ export function createGitHubScm(config: GitHubScmConfig, ctx: Pick<PluginContext
       const key = `${data.headSha}#${job.jobId}`;
       if (!tails.has(key)) {
         try {
-          tails.set(key, logTail(await gh.jobLog(repo.fullName, job.jobId!), config.logTailLines));
+          const maxChars = Math.floor(config.logMaxChars / jobs.length);
+          tails.set(key, jobLogReport(await gh.jobLog(repo.fullName, job.jobId!), { tailLines: config.logTailLines, maxChars }));
         } catch (error) {
           logger.warn({ pr: data.number, job: job.jobId, error: (error as Error).message }, 'could not read the failing job log');
           tails.set(key, null);

@@ -1,5 +1,5 @@
 /** Mapping GitHub's PR data to the `Scm` contract's status types: pure, so every rule is unit-tested. */
-import type { CiStatus, Mergeability, PullRequest, ReviewState } from '@ao/core';
+import { ciFailureReport, type CiStatus, type Mergeability, type PullRequest, type ReviewState } from '@ao/core';
 import type { PrCheck, PrStatusData } from '@ao/github';
 
 /** Conclusions GitHub's own rollup counts as a failure. */
@@ -53,12 +53,15 @@ export function mergeabilityOf(data: PrStatusData): Mergeability {
   return { mergeable: !data.draft, conflicts: false };
 }
 
-/** The last `lines` lines of a job log, without GitHub's per-line timestamps and trailing blank lines. */
-export function logTail(log: string, lines: number): string {
-  const all = log
+/**
+ * What the agent is told about a failing job's log: the failing tests found in it first, then its
+ * last lines, within `maxChars` (core's `ciFailureReport`), read without GitHub's per-line
+ * timestamps and group markers.
+ */
+export function jobLogReport(log: string, options: { tailLines: number; maxChars: number }): string {
+  const lines = log
     .replace(/\r\n/g, '\n')
     .split('\n')
-    .map((line) => line.replace(/^\uFEFF?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/, ''));
-  while (all.length && !all[all.length - 1]!.trim()) all.pop();
-  return all.slice(-lines).join('\n');
+    .map((line) => line.replace(/^\uFEFF?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/, '').replace(/^##\[(?:group|endgroup)\]/, ''));
+  return ciFailureReport(lines.join('\n'), options);
 }

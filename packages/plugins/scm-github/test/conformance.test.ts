@@ -1,5 +1,7 @@
 import { createPluginContext, silentLogger } from '@ao/core';
+import { expect } from 'vitest';
 import { startFakeGitHub } from '@ao/testkit/fake-github';
+import { checkGitHubRequests } from '@ao/testkit/github-openapi';
 import { scmConformance } from '@ao/testkit/scm-conformance';
 import plugin from '../src/index.js';
 
@@ -18,6 +20,10 @@ scmConformance('github (fake GitHub server)', async () => {
     baseBranch: 'main',
     // Pushing is the agent's job; the fake server accepts any head branch.
     prepareBranch: async (branch) => ({ branch, workspacePath: '/unused' }),
-    cleanup: () => gh.close(),
+    cleanup: async () => {
+      await gh.close();
+      // Every call the plugin made is one GitHub documents (OpenAPI for REST, the schema for GraphQL).
+      expect(await checkGitHubRequests(gh.requests)).toEqual([]);
+    },
   };
 });

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPluginContext, silentLogger, type Clock, type PullRequest } from '@ao/core';
 import { startFakeGitHub, type FakeGitHub } from '@ao/testkit/fake-github';
-import plugin, { logTail, type GitHubScm } from '../src/index.js';
+import { checkGitHubRequests } from '@ao/testkit/github-openapi';
+import plugin, { jobLogReport, type GitHubScm } from '../src/index.js';
 
 let gh: FakeGitHub;
 const REPO = 'acme/app';
@@ -37,7 +38,27 @@ function prRef(n: number): PullRequest {
   return { id: String(n), title: pr.title, branch: pr.head, baseBranch: pr.base, state: 'open', headSha: pr.headSha };
 }
 
-const LOG = Array.from({ length: 100 }, (_, i) => `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}.1234567Z line ${i + 1}`).join('\n') + '\n';
+const stamp = (lines: string[]) => lines.map((line, i) => `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}.1234567Z ${line}`).join('\n') + '\n';
+/** A job log as GitHub serves it: a tape run whose one failure is far from the end, then nyc's table. */
+const LOG = stamp([
+  '##[group]Run npm test',
+  '> lib@1.0.0 test',
+  '> nyc tape test/*.js',
+  '##[endgroup]',
+  'TAP version 13',
+  '# parses dates',
+  'not ok 1 parses ISO dates',
+  '  ---',
+  "    operator: equal",
+  "    expected: '2024-05-01'",
+  "    actual:   '2024-5-1'",
+  '    at: Test.<anonymous> (/home/runner/work/lib/lib/test/dates.js:7:5)',
+  '  ...',
+  ...Array.from({ length: 80 }, (_, i) => `ok ${i + 2} passing ${i + 2}`),
+  '# fail  1',
+  'All files |   91.3 |    80 |   100 |   91.3 |',
+  '##[error]Process completed with exit code 1.',
+]);
 
 beforeEach(async () => {
   gh = await startFakeGitHub();
@@ -45,20 +66,35 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Whatever the plugin sent must be a documented GitHub call: REST against GitHub's OpenAPI
+  // description, GraphQL against its schema (scripted failures aside).
+  const sent = gh.requests.filter((r) => r.status < 500);
   await gh.close();
+  expect(await checkGitHubRequests(sent)).toEqual([]);
 });
 
 describe('manifest', () => {
   it('is the github scm with a strict config, squash by default', () => {
     expect([plugin.name, plugin.slot]).toEqual(['github', 'scm']);
-    expect(plugin.configSchema.parse({ repo: REPO })).toEqual({ repo: REPO, mergeMethod: 'squash', logTailLines: 40 });
+    expect(plugin.configSchema.parse({ repo: REPO })).toEqual({ repo: REPO, mergeMethod: 'squash', logTailLines: 40, logMaxChars: 6000 });
     expect(plugin.configSchema.safeParse({ repo: REPO, mergeMethod: 'ff' }).success).toBe(false);
     expect(plugin.configSchema.safeParse({ repo: REPO, extra: 1 }).success).toBe(false);
     expect(plugin.configSchema.safeParse({ repo: 'nope' }).success).toBe(false);
   });
 
-  it('cuts a job log to its last lines, without GitHub timestamps', () => {
-    expect(logTail(LOG, 3)).toBe('line 98\nline 99\nline 100');
+  it('reports a job log by its failing tests, then its last lines, without GitHub timestamps or group markers', () => {
+    const report = jobLogReport(LOG, { tailLines: 3, maxChars: 6000 });
+    expect(report).toContain("✖ parses dates › parses ISO dates");
+    expect(report).toContain("expected: '2024-05-01'");
+    expect(report).toContain("actual:   '2024-5-1'");
+    expect(report).toMatch(/End of the log:\n# fail {2}1\nAll files .*\n##\[error\]Process completed with exit code 1\.$/);
+    expect(report).not.toContain('2024-05-01T10');
+    expect(report).not.toContain('passing 2\n');
+    // Nothing recognised: the start and the end.
+    const plain = jobLogReport(stamp(Array.from({ length: 100 }, (_, i) => `line ${i + 1}`)), { tailLines: 2, maxChars: 6000 });
+    expect(plain).toContain('line 1\n');
+    expect(plain).toMatch(/line 99\nline 100$/);
+    expect(plain).not.toContain('line 50\n');
   });
 });
 
@@ -73,7 +109,7 @@ describe('polling', () => {
     expect(gh.requests[0]).toMatchObject({ path: '/graphql', graphqlAliases: 3 });
   });
 
-  it('reports failing checks with the log tail, fetched once per head sha', async () => {
+  it('reports failing checks with the failing tests of the log, fetched once per head sha', async () => {
     const n = gh.addPullRequest(REPO, { head: 'feat' });
     const sha = gh.pullRequest(REPO, n).headSha;
     gh.setCheckRuns(REPO, sha, [
@@ -85,12 +121,14 @@ describe('polling', () => {
     gh.resetRequests();
 
     const first = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
-    expect(first.ci).toEqual({ state: 'failing', sha, failing: ['test', 'ci/legacy'], logTail: 'line 99\nline 100' });
+    expect(first.ci).toMatchObject({ state: 'failing', sha, failing: ['test', 'ci/legacy'] });
+    expect(first.ci.logTail).toContain("✖ parses dates › parses ISO dates");
+    expect(first.ci.logTail).toMatch(/All files .*\n##\[error\]Process completed with exit code 1\.$/);
     expect(gh.requests.map((r) => r.path)).toEqual(['/graphql', `/repos/${REPO}/actions/jobs/501/logs`, expect.stringContaining('/_fake/job-logs/')]);
 
     gh.resetRequests();
     const second = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
-    expect(second.ci.logTail).toBe('line 99\nline 100');
+    expect(second.ci.logTail).toBe(first.ci.logTail);
     expect(gh.requests.map((r) => r.path)).toEqual(['/graphql']);
 
     // A force-push: new head, new failure, a new log.
@@ -99,7 +137,7 @@ describe('polling', () => {
     gh.resetRequests();
     const third = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
     expect(third.pr.headSha).toBe('f'.repeat(40));
-    expect(third.ci).toEqual({ state: 'failing', sha: 'f'.repeat(40), failing: ['test'], logTail: 'still broken' });
+    expect(third.ci).toEqual({ state: 'failing', sha: 'f'.repeat(40), failing: ['test'], logTail: 'The log (no failing test recognised in it):\nstill broken' });
   });
 
   it('maps pending, passing and no checks', async () => {

@@ -10,7 +10,7 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { describeError, git, gitTry, gitWorktreeList, type CiStatus, type PluginContext, pidAlive } from '@ao/core';
+import { ciFailureReport, describeError, git, gitTry, gitWorktreeList, type CiStatus, type PluginContext, pidAlive } from '@ao/core';
 import type { LocalCiRun, PrStore } from './records.js';
 
 /**
@@ -30,6 +30,8 @@ export interface CiRunnerOptions {
   argv: readonly string[];
   timeoutMs: number;
   logTailLines: number;
+  /** Upper bound on the failure report kept for the agent, in characters. */
+  logMaxChars: number;
 }
 
 export interface CiRunner {
@@ -51,7 +53,7 @@ const STALE_GRACE_MS = 60_000;
 const OTHER_PROCESS_POLL_MS = 500;
 
 export function createCiRunner(options: CiRunnerOptions): CiRunner {
-  const { ctx, store, repoPath, argv, timeoutMs, logTailLines } = options;
+  const { ctx, store, repoPath, argv, timeoutMs, logTailLines, logMaxChars } = options;
   const iso = () => new Date(ctx.clock.now()).toISOString();
 
   /** True while a pending run is being executed by another, living process. */
@@ -123,7 +125,11 @@ export function createCiRunner(options: CiRunnerOptions): CiRunner {
       try {
         // CI=true: test runners then run once instead of entering watch mode.
         const result = await ctx.exec(file, args, { cwd: dir, timeoutMs, reject: false, env: { CI: 'true' } });
-        return { exitCode: result.exitCode, logTail: tail(`${result.stdout}${ensureNewline(result.stdout)}${result.stderr}`, logTailLines) };
+        const output = `${result.stdout}${ensureNewline(result.stdout)}${result.stderr}`;
+        // A failure is reported by its failing tests (paths relative to the checkout); a pass by its end.
+        const logTail =
+          result.exitCode === 0 ? tail(output, logTailLines) : ciFailureReport(output, { tailLines: logTailLines, maxChars: logMaxChars, root: await realpath(dir) });
+        return { exitCode: result.exitCode, logTail };
       } catch (error) {
         // Timed out (the command was killed) or could not start (not on PATH).
         return { exitCode: null, logTail: `CI command \`${argv.join(' ')}\` did not complete: ${describeError(error)}` };

@@ -1,4 +1,4 @@
-import { definePlugin, z } from '@ao/core';
+import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core';
 import { createLocalScm } from './scm.js';
 
 export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig } from './scm.js';
@@ -17,8 +17,10 @@ const configSchema = z
     ci: z.union([z.tuple([z.string().min(1)]).rest(z.string()), z.string().trim().min(1)]).optional(),
     /** A CI run still going after this long is killed and counts as failing. */
     ciTimeoutMs: z.number().int().positive().default(10 * 60_000),
-    /** How many lines of the run's output (stdout then stderr) are kept for the agent. */
+    /** Lines of the end of a failing run's output (stdout then stderr) shown after its failing tests. */
     logTailLines: z.number().int().positive().max(10_000).default(40),
+    /** Upper bound, in characters, on what the agent is told of a failing run (failing tests first, then the end). */
+    logMaxChars: z.number().int().min(500).max(200_000).default(DEFAULT_CI_REPORT_CHARS),
     /** `merge` makes a merge commit (always, also when a fast-forward was possible); `squash` one commit. */
     mergeMethod: z.enum(['merge', 'squash']).default('merge'),
   })

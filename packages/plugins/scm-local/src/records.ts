@@ -7,9 +7,9 @@
  * inside the lock, so a review added by `ao review` is not lost when the daemon's CI run finishes.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, describeError, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
+import { AoError, describeError, mkdirPrivate, PRIVATE_FILE_MODE, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
 
 const ReviewSchema = z
   .object({
@@ -117,7 +117,7 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
   }
 
   async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-    await mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
     return withFileLock(join(dir, '.lock'), fn, { timeoutMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS });
   }
 
@@ -191,7 +191,7 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
 /** Writes `value` as JSON to a fsynced dot-temp file beside `name` (never matched as a record). */
 async function writeTemp(dir: string, name: string, value: unknown): Promise<string> {
   const temp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o644);
+  const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
   try {
     await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
     await handle.sync();

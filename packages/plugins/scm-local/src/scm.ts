@@ -29,6 +29,7 @@ export interface LocalScmConfig {
   ci?: string[] | string;
   ciTimeoutMs: number;
   logTailLines: number;
+  logMaxChars: number;
   mergeMethod: MergeMethod;
 }
 
@@ -65,7 +66,7 @@ export function createLocalScm(config: LocalScmConfig, ctx: PluginContext): Loca
   const store = createPrStore(join(ctx.paths.project(project.name), 'prs'), ctx.logger);
   const argv = ciArgv(config.ci);
   const ci = argv
-    ? createCiRunner({ ctx, store, repoPath, argv, timeoutMs: config.ciTimeoutMs, logTailLines: config.logTailLines })
+    ? createCiRunner({ ctx, store, repoPath, argv, timeoutMs: config.ciTimeoutMs, logTailLines: config.logTailLines, logMaxChars: config.logMaxChars })
     : undefined;
   const iso = () => new Date(ctx.clock.now()).toISOString();
   const noCi: CiStatus = { state: 'none', failing: [] };

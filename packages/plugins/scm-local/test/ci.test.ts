@@ -58,16 +58,48 @@ describe('scm-local CI', () => {
     expect(await f.git(f.repo.path, 'status', '--porcelain')).toBe(repoStatus);
   });
 
-  it('fails with the exit code and the last lines of output (stdout, then stderr)', async () => {
+  it('fails with the exit code and, for output it recognises no test in, its first and last lines (stdout, then stderr)', async () => {
     const script = "for (let i = 1; i <= 100; i++) console.log('line ' + i); console.error('boom'); process.exit(3)";
     const { f, pr } = await openPr({ ci: node(script), logTailLines: 5 });
     const ci = await f.scm.runCi(pr);
-    expect(ci).toEqual({ state: 'failing', sha: pr.headSha, failing: ['ci'], logTail: 'line 97\nline 98\nline 99\nline 100\nboom' });
+    expect(ci).toMatchObject({ state: 'failing', sha: pr.headSha, failing: ['ci'] });
+    expect(ci.logTail).toMatch(/^No failing test recognised in the log \(101 lines\)/);
+    expect(ci.logTail).toContain('\nline 1\nline 2\n');
+    expect(ci.logTail).toMatch(/\nline 97\nline 98\nline 99\nline 100\nboom$/);
+    expect(ci.logTail).not.toContain('line 50\n');
     expect((await f.scm.getPullRequest('1'))?.ci[pr.headSha!]).toMatchObject({ state: 'failing', exitCode: 3 });
 
     const status = (await f.scm.pollPullRequests([pr])).get('1');
     expect(status?.ci).toEqual(ci);
     expect(await f.repo.git('worktree', 'list', '--porcelain')).not.toContain('ao-ci-');
+  });
+
+  it("tells the agent which test failed and why, with paths relative to the repository, not the passing tail", async () => {
+    f = await setup({ ci: ['node', '--test', '--test-reporter=tap'], logTailLines: 10 });
+    const passing = (from: number) => Array.from({ length: 30 }, (_, i) => `  it('passes ${from + i}', () => assert.equal(1, 1));`).join('\n');
+    const suite = [
+      "import { describe, it } from 'node:test';",
+      "import assert from 'node:assert/strict';",
+      "const slugify = (s) => s.toLowerCase().replace(/ /g, '_');",
+      "describe('slugify', () => {",
+      passing(1),
+      "  it('joins words with dashes', () => {",
+      "    assert.equal(slugify('Hello World'), 'hello-world');",
+      '  });',
+      passing(31),
+      '});',
+    ].join('\n');
+    await f.commit(f.ws, 'slugify.test.mjs', `${suite}\n`);
+    const pr = await f.scm.openPullRequest(openInput());
+    const ci = await f.scm.runCi(pr);
+    expect(ci.state).toBe('failing');
+    expect(ci.logTail).toContain('slugify › joins words with dashes');
+    expect(ci.logTail).toContain("expected: 'hello-world'");
+    expect(ci.logTail).toContain("actual: 'hello_world'");
+    expect(ci.logTail).toMatch(/at .*\(slugify\.test\.mjs:\d+:\d+\)/);
+    expect(ci.logTail).not.toContain('ao-ci-');
+    expect(ci.logTail).not.toContain('passes 1\n');
+    expect(ci.logTail).toContain('# fail 1');
   });
 
   it('runs once per head sha, and again for a new commit', async () => {

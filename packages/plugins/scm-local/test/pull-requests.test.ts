@@ -138,6 +138,6 @@ describe('scm-local pull requests and reviews', () => {
     expect(plugin.configSchema.safeParse({ ci: [] }).success).toBe(false);
     expect(plugin.configSchema.safeParse({ mergeMethod: 'rebase' }).success).toBe(false);
     expect(plugin.configSchema.safeParse({ unknown: 1 }).success).toBe(false);
-    expect(plugin.configSchema.parse({})).toEqual({ ciTimeoutMs: 600_000, logTailLines: 40, mergeMethod: 'merge' });
+    expect(plugin.configSchema.parse({})).toEqual({ ciTimeoutMs: 600_000, logTailLines: 40, logMaxChars: 6000, mergeMethod: 'merge' });
   });
 });

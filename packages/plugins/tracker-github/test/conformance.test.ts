@@ -1,5 +1,7 @@
 import { createPluginContext, silentLogger } from '@ao/core';
+import { expect } from 'vitest';
 import { startFakeGitHub } from '@ao/testkit/fake-github';
+import { checkGitHubRequests } from '@ao/testkit/github-openapi';
 import { trackerConformance } from '@ao/testkit/tracker-conformance';
 import plugin from '../src/index.js';
 
@@ -14,5 +16,10 @@ trackerConformance('github (fake GitHub server)', async () => {
     logger: silentLogger,
     project: { name: 'app', path: '/unused', defaultBranch: 'main' },
   });
-  return { tracker: await plugin.create(plugin.configSchema.parse({ repo: 'acme/app' }), ctx), cleanup: () => gh.close() };
+  return { tracker: await plugin.create(plugin.configSchema.parse({ repo: 'acme/app' }), ctx), cleanup: async () => {
+      await gh.close();
+      // Every call the plugin made is one GitHub documents (OpenAPI for REST, the schema for GraphQL).
+      expect(await checkGitHubRequests(gh.requests)).toEqual([]);
+    },
+  };
 });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPluginContext, silentLogger, type Clock } from '@ao/core';
 import { startFakeGitHub, type FakeGitHub } from '@ao/testkit/fake-github';
+import { checkGitHubRequests } from '@ao/testkit/github-openapi';
 import plugin, { type GitHubTracker } from '../src/index.js';
 
 let gh: FakeGitHub;
@@ -34,7 +35,11 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  // Whatever the plugin sent must be a documented GitHub call: REST against GitHub's OpenAPI
+  // description, GraphQL against its schema (scripted failures aside).
+  const sent = gh.requests.filter((r) => r.status < 500);
   await gh.close();
+  expect(await checkGitHubRequests(sent)).toEqual([]);
 });
 
 describe('manifest', () => {

@@ -10,6 +10,9 @@ import { findIssue, reserveIssueId, scanIssueDir, withIssueLock, type IssueScan 
 import { formatIssueFile, newIssueDocument, type IssueFile, type LocalIssue } from './issue-file.js';
 import { slugify } from '@ao/core';
 
+/** Issue files live in the repository, to be committed and shared: the usual mode, not ao's private 0600. */
+const REPO_FILE_MODE = 0o644;
+
 export { branchNameForIssue, MAX_BRANCH_LENGTH, slugify } from '@ao/core';
 export { parseIssueFile, type LocalIssue } from './issue-file.js';
 export { scanIssueDir, type IssueFileProblem, type IssueScan } from './issue-dir.js';
@@ -91,7 +94,7 @@ export function createLocalTracker(options: { dir: string; clock: Clock; logger:
       const result = change(file);
       if (result === false) return;
       file.doc.set('updated', now());
-      await writeFileAtomic(file.issue.path, formatIssueFile(file.doc, result.body));
+      await writeFileAtomic(file.issue.path, formatIssueFile(file.doc, result.body), { mode: REPO_FILE_MODE });
     });
   }
 
@@ -126,7 +129,7 @@ export function createLocalTracker(options: { dir: string; clock: Clock; logger:
         const labels = [...new Set(input.labels ?? [])];
         const doc = newIssueDocument({ id, title, labels, assignees: [], created });
         const body = (input.body ?? '').replace(/\s+$/, '');
-        await writeFileAtomic(path, formatIssueFile(doc, body));
+        await writeFileAtomic(path, formatIssueFile(doc, body), { mode: REPO_FILE_MODE });
         const issue: LocalIssue = { id, title, body, labels, assignees: [], state: 'open', path, created, updated: created };
         return issue;
       } finally {

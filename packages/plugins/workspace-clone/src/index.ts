@@ -4,10 +4,12 @@
  * own index, hooks, stash and refs — at the cost of a clone. Work is safe once pushed back to origin.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import {
   AoError,
+  mkdirPrivate,
+  PRIVATE_DIR_MODE,
   assertNothingLost,
   assertWorkspaceCreatable,
   asWorkspaceError,
@@ -16,7 +18,9 @@ import {
   git,
   gitAheadCount,
   gitDeleteBranchIfMerged,
+  gitIgnoredLosable,
   gitLosableChanges,
+  gitRecordIgnoredBaseline,
   gitTry,
   gitUnmergedCount,
   prepareWorkspace,
@@ -61,12 +65,15 @@ export function createCloneWorkspace(ctx: PluginContext): Workspace {
       const { repoPath, path, branch, baseBranch } = options;
       await assertWorkspaceCreatable(exec, options);
       const parent = dirname(path);
-      await mkdir(parent, { recursive: true });
+      await mkdirPrivate(parent);
       try {
         await git(exec, parent, ['clone', '--quiet', '--local', '--no-checkout', '--', repoPath, basename(path)]);
+        // Its files keep git's (and later the agent's) modes; the 0700 root keeps other users out.
+        await chmod(path, PRIVATE_DIR_MODE);
         // --no-track: the session branch is pushed under its own name, never into the base branch.
         await git(exec, path, ['checkout', '--quiet', '--no-track', '-b', branch, `refs/remotes/origin/${baseBranch}`]);
         await prepareWorkspace(exec, options);
+        await gitRecordIgnoredBaseline(exec, path);
       } catch (error) {
         await removeQuietly(path);
         throw asWorkspaceError(error, `Could not create clone ${path}`);
@@ -77,8 +84,8 @@ export function createCloneWorkspace(ctx: PluginContext): Workspace {
 
     async state(info): Promise<WorkspaceState> {
       if (!existsSync(info.path)) return { exists: false, dirty: false, ahead: 0, unmerged: false };
-      const { uncommitted, ahead, unmergedCommits } = await inspect(info);
-      return { exists: true, dirty: uncommitted.length > 0, ahead, unmerged: unmergedCommits > 0 };
+      const [{ uncommitted, ahead, unmergedCommits }, ignored] = await Promise.all([inspect(info), gitIgnoredLosable(exec, info.path, info.repoPath)]);
+      return { exists: true, dirty: uncommitted.length > 0, ahead, unmerged: unmergedCommits > 0, ...(ignored.length > 0 ? { ignored } : {}) };
     },
 
     async remove(info) {

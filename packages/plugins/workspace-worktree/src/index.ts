@@ -5,10 +5,12 @@ import { createHash } from 'node:crypto';
  * branch lives in the user's repo, so merging it there is an ordinary `git merge`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   withFileLock,
+  mkdirPrivate,
+  PRIVATE_DIR_MODE,
   AoError,
   assertNothingLost,
   assertWorkspaceCreatable,
@@ -18,10 +20,13 @@ import {
   gitAheadCount,
   gitBranchExists,
   gitDeleteBranchIfMerged,
+  gitIgnoredLosable,
   gitLosableChanges,
+  gitRecordIgnoredBaseline,
   gitTry,
   gitUnmergedCount,
   gitWorktreeAdd,
+  gitWorktreeCheckout,
   gitWorktreePrune,
   gitWorktreeRemove,
   prepareWorkspace,
@@ -43,7 +48,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
   /** One lock per repository (under the data dir) around git's worktree bookkeeping. */
   const withRepoLock = async <T>(repoPath: string, fn: () => Promise<T>): Promise<T> => {
     const dir = join(ctx.paths.home, 'locks');
-    await mkdir(dir, { recursive: true });
+    await mkdirPrivate(dir);
     const name = `worktrees-${createHash('sha1').update(repoPath).digest('hex').slice(0, 12)}.lock`;
     return withFileLock(join(dir, name), fn, { timeoutMs: 120_000 });
   };
@@ -72,7 +77,7 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
     async create(options) {
       const { repoPath, path, branch, baseBranch } = options;
       await assertWorkspaceCreatable(exec, options);
-      await mkdir(dirname(path), { recursive: true });
+      await mkdirPrivate(dirname(path));
       try {
         // git's worktree bookkeeping is not safe against concurrent `worktree add` in one repo
         // (20 parallel spawns fail reading each other's half-written .git/worktrees entries).
@@ -94,7 +99,10 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
         });
       }
       try {
+        // Its files keep git's (and later the agent's) modes; the 0700 root keeps other users out.
+        await chmod(path, PRIVATE_DIR_MODE);
         await prepareWorkspace(exec, options);
+        await gitRecordIgnoredBaseline(exec, path);
       } catch (error) {
         await discard(options, true);
         throw asWorkspaceError(error, `Could not prepare workspace ${path}`);
@@ -106,12 +114,48 @@ export function createWorktreeWorkspace(ctx: PluginContext): Workspace {
     async state(info): Promise<WorkspaceState> {
       const exists = existsSync(info.path);
       const hasCheckout = exists && existsSync(join(info.path, '.git'));
-      const [changes, ahead, unmerged] = await Promise.all([
+      const [changes, ahead, unmerged, ignored] = await Promise.all([
         exists ? gitLosableChanges(exec, info.path, info.repoPath) : Promise.resolve([]),
         gitAheadCount(exec, info.repoPath, info.baseBranch, `refs/heads/${info.branch}`),
         unmergedCount(info, hasCheckout),
+        hasCheckout ? gitIgnoredLosable(exec, info.path, info.repoPath) : Promise.resolve([]),
       ]);
-      return { exists, dirty: changes.length > 0, ahead, unmerged: unmerged > 0 };
+      return { exists, dirty: changes.length > 0, ahead, unmerged: unmerged > 0, ...(ignored.length > 0 ? { ignored } : {}) };
+    },
+
+    async recreate(options) {
+      const { repoPath, path, branch } = options;
+      if (existsSync(path)) {
+        throw new AoError('WORKSPACE_FAILED', `Cannot recreate workspace ${path}: it exists. Move it aside first.`, { details: { path } });
+      }
+      if (!(await gitBranchExists(exec, repoPath, branch))) {
+        throw new AoError(
+          'WORKSPACE_FAILED',
+          `Cannot recreate workspace ${path}: its branch ${branch} no longer exists in ${repoPath}, so there is nothing to restore it from.`,
+          { details: { path, branch, repoPath } },
+        );
+      }
+      await mkdirPrivate(dirname(path));
+      try {
+        // The deleted directory is still registered (and holds the branch) until pruned.
+        await withRepoLock(repoPath, async () => {
+          await gitWorktreePrune(exec, repoPath);
+          await gitWorktreeCheckout(exec, repoPath, { path, branch });
+        });
+      } catch (error) {
+        throw new AoError('WORKSPACE_FAILED', `Could not recreate worktree ${path} from branch ${branch}: ${describeError(error)}`, {
+          cause: error,
+          details: { repoPath, path, branch },
+        });
+      }
+      try {
+        await prepareWorkspace(exec, { repoPath, path, ...(options.copyFiles ? { copyFiles: options.copyFiles } : {}), ...(options.postCreate ? { postCreate: options.postCreate } : {}) });
+        await gitRecordIgnoredBaseline(exec, path);
+      } catch (error) {
+        throw asWorkspaceError(error, `Recreated ${path} from branch ${branch}, but could not prepare it`);
+      }
+      logger.debug({ path, branch }, 'worktree recreated');
+      return { path, branch, baseBranch: options.baseBranch, repoPath };
     },
 
     async remove(info) {

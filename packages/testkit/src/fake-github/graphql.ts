@@ -1,98 +1,129 @@
 /**
- * The one GraphQL query ao sends: batched PR lookups, `r<i>: repository(owner:, name:) { pr<N>:
- * pullRequest(number: N) { ... } }`, optionally with `rateLimit { ... }`. The fake does not parse
- * GraphQL: it finds the repository blocks and PR aliases with regexes and answers each with a fixed
- * shape (documented in the spec), whatever the selection asks for. Unknown PRs and repos come back
- * as `null` with a `NOT_FOUND` error, as on GitHub.
+ * The fake's GraphQL endpoint: graphql-js executes each query against GitHub's published schema
+ * (@octokit/graphql-schema), with resolvers over the store (`graphql-nodes.ts`). So the fake
+ * answers exactly the fields a query selects, in GitHub's shape, and refuses what GitHub refuses:
+ * syntax errors, unknown fields or arguments, type errors, connections without `first`/`last`,
+ * pages over 100 and queries over 500,000 nodes. Points are charged by GitHub's formula
+ * (`graphql-cost.ts`); errors carry GitHub's `type` (`NOT_FOUND`, ...).
  */
-import { reviewDecision, rollupState } from './shapes.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  buildSchema,
+  execute,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import { queryCost, type QueryCost } from './graphql-cost.js';
+import { GitHubGraphqlError, queryRoot, strictFieldResolver } from './graphql-nodes.js';
 import type { Store } from './store.js';
-import type { FakePullRequest, FakeRepo } from './types.js';
+
+let schema: GraphQLSchema | undefined;
+
+/**
+ * The SDL file of @octokit/graphql-schema, found the way Node resolves packages (up the
+ * node_modules chain): its package exports only the parsed JSON, which costs more to load.
+ */
+function schemaFile(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', '@octokit', 'graphql-schema', 'schema.graphql');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error('fake GitHub: @octokit/graphql-schema is not installed (a dependency of @ao/testkit)');
+  }
+}
+
+/** GitHub's public schema, built once per process (~0.5 s). */
+export function githubSchema(): GraphQLSchema {
+  schema ??= buildSchema(readFileSync(schemaFile(), 'utf8'), { assumeValidSDL: true });
+  return schema;
+}
+
+export interface GraphqlRateBucket {
+  limit: number;
+  remaining: number;
+  /** Epoch seconds. */
+  resetAt: number;
+}
 
 export interface GraphqlResult {
-  json: { data: Record<string, unknown>; errors?: unknown[] };
-  /** How many `pullRequest(...)` selections the query held. */
-  aliases: number;
-  wantsRateLimit: boolean;
+  json: { data?: Record<string, unknown> | null; errors?: unknown[] };
+  /** Null when the query was refused before running (nothing charged). */
+  cost: QueryCost | null;
 }
 
-type Variables = Record<string, unknown>;
+type Json = Record<string, unknown>;
 
-/** Reads `key: "literal" | 123 | $var` arguments. */
-function parseArgs(text: string, variables: Variables): Record<string, unknown> {
-  const args: Record<string, unknown> = {};
-  for (const m of text.matchAll(/(\w+)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d+)|\$(\w+))/g)) {
-    args[m[1]!] = m[2] !== undefined ? m[2] : m[3] !== undefined ? Number(m[3]) : variables[m[4]!];
+function location(error: GraphQLError): { line: number; column: number }[] {
+  return (error.locations ?? []).map((l) => ({ line: l.line, column: l.column }));
+}
+
+/** A refusal before execution: GitHub answers 200 with `errors` and no `data`. */
+const refused = (errors: Json[]): GraphqlResult => ({ json: { errors }, cost: null });
+
+/** Runs one query: validates it against GitHub's schema, checks its limits, charges `charge(cost)`, executes it. */
+export function handleGraphql(query: string, variables: Record<string, unknown>, store: Store, bucket: GraphqlRateBucket, operationName?: string): GraphqlResult {
+  const s = githubSchema();
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (error) {
+    const e = error as GraphQLError;
+    return refused([{ message: `Parse error: ${e.message.replace(/^Syntax Error: /, '')}`, locations: location(e) }]);
   }
-  return args;
-}
+  const invalid = validate(s, document);
+  if (invalid.length > 0) {
+    return refused(invalid.map((e) => ({ path: [], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' }, locations: location(e), message: e.message })));
+  }
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation) return refused([{ message: operationName ? `No operation named "${operationName}"` : 'An operation name is required' }]);
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
 
-function location(query: string, index: number): { line: number; column: number } {
-  const before = query.slice(0, index).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
-}
+  // Coerce variables the way execution will, so the cost sees `first: $n` as a number.
+  const cost = queryCost(s, operation, fragments, variables);
+  if ('type' in cost) return refused([{ type: cost.type, path: cost.path, locations: cost.locations, message: cost.message }]);
+  if (cost.cost > bucket.remaining) {
+    return refused([{ type: 'RATE_LIMITED', message: 'API rate limit exceeded for user ID 1.' }]);
+  }
+  bucket.remaining -= cost.cost;
 
-function upper<T extends string | null>(value: T): Uppercase<NonNullable<T>> | null {
-  return value === null ? null : (value.toUpperCase() as Uppercase<NonNullable<T>>);
-}
-
-export function pullRequestNode(repo: FakeRepo, pr: FakePullRequest): Record<string, unknown> {
-  const runs = repo.checkRuns.get(pr.headSha) ?? [];
-  const statuses = repo.statuses.get(pr.headSha) ?? [];
-  const rollup = rollupState(runs, statuses);
-  return {
-    number: pr.number,
-    state: upper(pr.state),
-    isDraft: pr.draft,
-    url: `https://github.com/${repo.fullName}/pull/${pr.number}`,
-    title: pr.title,
-    headRefName: pr.head,
-    headRefOid: pr.headSha,
-    baseRefName: pr.base,
-    mergeable: pr.mergeable === true ? 'MERGEABLE' : pr.mergeable === false ? 'CONFLICTING' : 'UNKNOWN',
-    reviewDecision: reviewDecision(pr),
-    commits: { nodes: [{ commit: { oid: pr.headSha, statusCheckRollup: rollup === null ? null : { state: rollup }, checkSuites: null } }] },
-    checks: {
-      nodes: [
-        ...runs.map((run) => ({ __typename: 'CheckRun', name: run.name, status: upper(run.status), conclusion: run.status === 'completed' ? upper(run.conclusion) : null, databaseId: run.id, detailsUrl: run.detailsUrl })),
-        ...statuses.map((s) => ({ __typename: 'StatusContext', context: s.context, state: upper(s.state), targetUrl: s.targetUrl })),
-      ],
-    },
-    reviewThreads: {
-      nodes: pr.threads.map((t) => ({ isResolved: t.resolved, comments: { nodes: t.comments.map((c) => ({ author: { login: c.user }, body: c.body, path: t.path, line: t.line })) } })),
-    },
-  };
-}
-
-export function handleGraphql(query: string, variables: Variables, store: Store): GraphqlResult {
-  const data: Record<string, unknown> = {};
-  const errors: unknown[] = [];
-  const repoMatches = [...query.matchAll(/(?:(\w+)\s*:\s*)?\brepository\s*\(([^)]*)\)/g)];
-  const prMatches = [...query.matchAll(/(?:(\w+)\s*:\s*)?\bpullRequest\s*\(([^)]*)\)/g)];
-  repoMatches.forEach((repoMatch, i) => {
-    const repoKey = repoMatch[1] ?? 'repository';
-    const args = parseArgs(repoMatch[2]!, variables);
-    const repo = store.findRepo(`${String(args.owner)}/${String(args.name)}`);
-    const end = repoMatches[i + 1]?.index ?? query.length;
-    const inBlock = prMatches.filter((m) => m.index > repoMatch.index && m.index < end);
-    if (!repo) {
-      data[repoKey] = null;
-      errors.push({ type: 'NOT_FOUND', path: [repoKey], locations: [location(query, repoMatch.index)], message: `Could not resolve to a Repository with the name '${String(args.owner)}/${String(args.name)}'.` });
-      return;
-    }
-    const block: Record<string, unknown> = {};
-    for (const prMatch of inBlock) {
-      const prKey = prMatch[1] ?? 'pullRequest';
-      const number = Number(parseArgs(prMatch[2]!, variables).number);
-      const item = repo.items.get(number);
-      if (item?.isPullRequest) {
-        block[prKey] = pullRequestNode(repo, item);
-      } else {
-        block[prKey] = null;
-        errors.push({ type: 'NOT_FOUND', path: [repoKey, prKey], locations: [location(query, prMatch.index)], message: `Could not resolve to a PullRequest with the number of ${number}.` });
-      }
-    }
-    data[repoKey] = block;
+  const rateLimit = (): Json => ({
+    __typename: 'RateLimit',
+    cost: cost.cost,
+    limit: bucket.limit,
+    remaining: bucket.remaining,
+    used: bucket.limit - bucket.remaining,
+    resetAt: new Date(bucket.resetAt * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    nodeCount: cost.nodeCount,
   });
-  return { json: errors.length > 0 ? { data, errors } : { data }, aliases: prMatches.length, wantsRateLimit: /\brateLimit\b/.test(query) };
+  const result = execute({
+    schema: s,
+    document,
+    rootValue: queryRoot(store, rateLimit),
+    variableValues: variables,
+    ...(operationName ? { operationName } : {}),
+    fieldResolver: strictFieldResolver,
+  });
+  if ('then' in result) throw new Error('fake GitHub: resolvers must be synchronous');
+  const json: GraphqlResult['json'] = { data: (result.data as Json | null | undefined) ?? null };
+  if (result.errors?.length) {
+    json.errors = result.errors.map((e) => {
+      const original = e.originalError;
+      return {
+        ...(original instanceof GitHubGraphqlError ? { type: original.type } : {}),
+        path: e.path ?? [],
+        locations: location(e),
+        message: e.message,
+      };
+    });
+  }
+  return { json, cost };
 }

@@ -14,7 +14,7 @@ import {
   repoJson,
   reviewCommentsJson,
   reviewJson,
-  userJson,
+  authenticatedUserJson,
   type ShapeContext,
 } from './shapes.js';
 import type { FakeItem, FakePullRequest, FakeRepo, MergeMethod } from './types.js';
@@ -347,7 +347,7 @@ const REPO_ROUTES: [string, RegExp, Handler][] = [
 
 /** Answers one authenticated REST request, or 404 like GitHub for anything it doesn't know. */
 export function handleRest(req: RestRequest, store: Store, shapes: ShapeContext): RestResponse {
-  if (req.method === 'GET' && req.path === '/user') return { status: 200, json: { ...userJson(store.login), name: store.login, email: null } };
+  if (req.method === 'GET' && req.path === '/user') return { status: 200, json: authenticatedUserJson(store.login) };
   const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(req.path);
   if (!match) return notFound();
   const repo = store.findRepo(`${decodeURIComponent(match[1]!)}/${decodeURIComponent(match[2]!)}`);

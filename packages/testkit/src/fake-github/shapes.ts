@@ -26,11 +26,121 @@ function userId(login: string): number {
   return Number.parseInt(fakeSha('user', login).slice(0, 7), 16);
 }
 
+/** GitHub's `simple-user`: every required field, API URLs on api.github.com as GitHub writes them. */
 export function userJson(login: string): Record<string, unknown> {
-  return { login, id: userId(login), node_id: nodeId('User', login), type: login.endsWith('[bot]') ? 'Bot' : 'User', site_admin: false, html_url: `${WEB}/${login}` };
+  const api = `https://api.github.com/users/${login}`;
+  return {
+    login,
+    id: userId(login),
+    node_id: nodeId('User', login),
+    avatar_url: `https://avatars.githubusercontent.com/u/${userId(login)}?v=4`,
+    gravatar_id: '',
+    url: api,
+    html_url: `${WEB}/${login}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+    site_admin: false,
+  };
 }
 
+const EPOCH = '2024-01-01T00:00:00Z';
+
+/** `GET /user` for the token's owner (GitHub's `private-user`). */
+export function authenticatedUserJson(login: string): Record<string, unknown> {
+  return {
+    ...userJson(login),
+    name: login,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: EPOCH,
+    updated_at: EPOCH,
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: true,
+  };
+}
+
+/** The GitHub Actions app, as check runs carry it. */
+export function actionsAppJson(): Record<string, unknown> {
+  return {
+    id: 15368,
+    slug: 'github-actions',
+    node_id: nodeId('App', 15368),
+    owner: { ...userJson('github'), type: 'Organization' },
+    name: 'GitHub Actions',
+    description: 'Automate your workflow from idea to production',
+    external_url: 'https://help.github.com/en/actions',
+    html_url: `${WEB}/apps/github-actions`,
+    created_at: '2018-07-30T09:30:17Z',
+    updated_at: '2019-12-10T19:04:12Z',
+    permissions: { checks: 'write', contents: 'write', metadata: 'read', pull_requests: 'write', statuses: 'write' },
+    events: ['check_run', 'check_suite', 'pull_request', 'push', 'status'],
+  };
+}
+
+/** The URL templates every repository object carries (`<repo api url><path>`). */
+const REPO_URLS: Record<string, string> = {
+  archive_url: '/{archive_format}{/ref}',
+  assignees_url: '/assignees{/user}',
+  blobs_url: '/git/blobs{/sha}',
+  branches_url: '/branches{/branch}',
+  collaborators_url: '/collaborators{/collaborator}',
+  comments_url: '/comments{/number}',
+  commits_url: '/commits{/sha}',
+  compare_url: '/compare/{base}...{head}',
+  contents_url: '/contents/{+path}',
+  contributors_url: '/contributors',
+  deployments_url: '/deployments',
+  downloads_url: '/downloads',
+  events_url: '/events',
+  forks_url: '/forks',
+  git_commits_url: '/git/commits{/sha}',
+  git_refs_url: '/git/refs{/sha}',
+  git_tags_url: '/git/tags{/sha}',
+  hooks_url: '/hooks',
+  issue_comment_url: '/issues/comments{/number}',
+  issue_events_url: '/issues/events{/number}',
+  issues_url: '/issues{/number}',
+  keys_url: '/keys{/key_id}',
+  labels_url: '/labels{/name}',
+  languages_url: '/languages',
+  merges_url: '/merges',
+  milestones_url: '/milestones{/number}',
+  notifications_url: '/notifications{?since,all,participating}',
+  pulls_url: '/pulls{/number}',
+  releases_url: '/releases{/id}',
+  stargazers_url: '/stargazers',
+  statuses_url: '/statuses/{sha}',
+  subscribers_url: '/subscribers',
+  subscription_url: '/subscription',
+  tags_url: '/tags',
+  teams_url: '/teams',
+  trees_url: '/git/trees{/sha}',
+};
+
+/** A repository as `GET /repos/:o/:r` sends it (`full-repository`); embedded copies use the same object. */
 export function repoJson(repo: FakeRepo, ctx: ShapeContext): Record<string, unknown> {
+  const api = `${ctx.apiUrl}/repos/${repo.fullName}`;
+  const openIssues = [...repo.items.values()].filter((i) => i.state === 'open').length;
   return {
     id: repo.id,
     node_id: nodeId('Repository', repo.id),
@@ -40,14 +150,45 @@ export function repoJson(repo: FakeRepo, ctx: ShapeContext): Record<string, unkn
     visibility: repo.private ? 'private' : 'public',
     owner: userJson(repo.owner),
     html_url: `${WEB}/${repo.fullName}`,
-    url: `${ctx.apiUrl}/repos/${repo.fullName}`,
+    url: api,
     clone_url: `${WEB}/${repo.fullName}.git`,
     ssh_url: `git@github.com:${repo.fullName}.git`,
+    git_url: `git://github.com/${repo.fullName}.git`,
+    svn_url: `${WEB}/${repo.fullName}`,
+    mirror_url: null,
     default_branch: repo.defaultBranch,
+    description: null,
+    homepage: null,
+    language: null,
+    license: null,
     fork: false,
     archived: false,
     disabled: false,
+    is_template: false,
+    topics: [],
+    has_issues: true,
+    has_projects: true,
+    has_wiki: true,
+    has_pages: false,
+    has_downloads: true,
+    has_discussions: false,
+    forks: 0,
+    forks_count: 0,
+    stargazers_count: 0,
+    watchers: 0,
+    watchers_count: 0,
+    subscribers_count: 0,
+    network_count: 0,
+    open_issues: openIssues,
+    open_issues_count: openIssues,
+    size: 0,
+    created_at: EPOCH,
+    updated_at: EPOCH,
+    pushed_at: EPOCH,
     permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+    ...Object.fromEntries(
+      Object.entries(REPO_URLS).map(([key, path]) => [key, `${api}${path}`]),
+    ),
   };
 }
 
@@ -69,8 +210,14 @@ function milestoneJson(repo: FakeRepo, title: string | null, ctx: ShapeContext):
     title,
     description: null,
     state: 'open',
+    labels_url: `${ctx.apiUrl}/repos/${repo.fullName}/milestones/${number}/labels`,
+    creator: userJson(repo.owner),
     open_issues: [...repo.items.values()].filter((i) => i.milestone === title && i.state === 'open').length,
     closed_issues: [...repo.items.values()].filter((i) => i.milestone === title && i.state !== 'open').length,
+    created_at: EPOCH,
+    updated_at: EPOCH,
+    closed_at: null,
+    due_on: null,
   };
 }
 
@@ -188,6 +335,21 @@ export function pullJson(repo: FakeRepo, pr: FakePullRequest, ctx: ShapeContext,
     diff_url: `${issueUrl(repo, pr)}.diff`,
     patch_url: `${issueUrl(repo, pr)}.patch`,
     issue_url: `${ctx.apiUrl}/repos/${repo.fullName}/issues/${pr.number}`,
+    commits_url: `${api}/commits`,
+    review_comments_url: `${api}/comments`,
+    review_comment_url: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/comments{/number}`,
+    comments_url: `${ctx.apiUrl}/repos/${repo.fullName}/issues/${pr.number}/comments`,
+    statuses_url: `${ctx.apiUrl}/repos/${repo.fullName}/statuses/${pr.headSha}`,
+    _links: {
+      self: { href: api },
+      html: { href: issueUrl(repo, pr) },
+      issue: { href: `${ctx.apiUrl}/repos/${repo.fullName}/issues/${pr.number}` },
+      comments: { href: `${ctx.apiUrl}/repos/${repo.fullName}/issues/${pr.number}/comments` },
+      review_comments: { href: `${api}/comments` },
+      review_comment: { href: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/comments{/number}` },
+      commits: { href: `${api}/commits` },
+      statuses: { href: `${ctx.apiUrl}/repos/${repo.fullName}/statuses/${pr.headSha}` },
+    },
     number: pr.number,
     state: pr.state === 'open' ? 'open' : 'closed',
     locked: false,
@@ -240,6 +402,7 @@ export function reviewJson(repo: FakeRepo, pr: FakePullRequest, review: FakeRevi
     pull_request_url: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/${pr.number}`,
     submitted_at: review.submittedAt,
     commit_id: review.commitId,
+    _links: { html: { href: `${issueUrl(repo, pr)}#pullrequestreview-${review.id}` }, pull_request: { href: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/${pr.number}` } },
     author_association: 'COLLABORATOR',
   };
 }
@@ -263,6 +426,11 @@ export function reviewCommentsJson(repo: FakeRepo, pr: FakePullRequest, ctx: Sha
       created_at: comment.createdAt,
       updated_at: comment.createdAt,
       html_url: `${issueUrl(repo, pr)}#discussion_r${comment.id}`,
+      _links: {
+        self: { href: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/comments/${comment.id}` },
+        html: { href: `${issueUrl(repo, pr)}#discussion_r${comment.id}` },
+        pull_request: { href: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/${pr.number}` },
+      },
       pull_request_url: `${ctx.apiUrl}/repos/${repo.fullName}/pulls/${pr.number}`,
       author_association: 'COLLABORATOR',
       line: thread.line,
@@ -291,7 +459,7 @@ export function checkRunJson(repo: FakeRepo, run: FakeCheckRun, ctx: ShapeContex
     output: { title: run.output.title, summary: run.output.summary, text: run.output.text, annotations_count: 0, annotations_url: `${ctx.apiUrl}/repos/${repo.fullName}/check-runs/${run.id}/annotations` },
     name: run.name,
     check_suite: { id: run.id },
-    app: { id: 15368, slug: 'github-actions', name: 'GitHub Actions', owner: userJson('github') },
+    app: actionsAppJson(),
     pull_requests: [],
   };
 }

@@ -228,6 +228,8 @@ export function createStore(login: string): Store {
   const addReview: Store['addReview'] = (repoName, number, review) => {
     const pr = pull(repoName, number);
     pr.reviews.push({ id: nextId(), state: review.state, body: review.body ?? '', user: review.user ?? 'reviewer', submittedAt: now(), commitId: pr.headSha });
+    // A review bumps the PR's updated_at / updatedAt on GitHub; a check run does not.
+    pr.updatedAt = now();
   };
 
   const addReviewThread: Store['addReviewThread'] = (repoName, number, thread) => {
@@ -240,6 +242,7 @@ export function createStore(login: string): Store {
       comments: thread.comments.map((c) => ({ id: nextId(), body: c.body, user: c.user ?? 'reviewer', createdAt: stamp })),
     };
     pr.threads.push(built);
+    pr.updatedAt = stamp;
   };
 
   const knownShas = (r: FakeRepo): string[] => [

@@ -9,8 +9,15 @@ export interface FakeGitHubOptions {
   token?: string;
   /** Sent back in `x-oauth-scopes` on every response. Default `['repo']`. */
   scopes?: string[];
-  /** The primary rate limit (requests per hour). Default 5000. */
+  /** The primary REST rate limit (requests per hour). Default 5000. */
   rateLimit?: number;
+  /** The GraphQL budget (points per hour). Default: `rateLimit`, else 5000. */
+  graphqlPoints?: number;
+  /**
+   * Lay the API out like GitHub Enterprise Server: REST under `/api/v3`, GraphQL at `/api/graphql`,
+   * and 404 at `/graphql` and `/api/v3/graphql`. `url` then ends in `/api/v3`.
+   */
+  enterprise?: boolean;
   /** The login `GET /user` answers with, also the author of everything created through the API. Default `ao-test-user`. */
   login?: string;
 }
@@ -28,8 +35,12 @@ export interface FakeGitHubRequest {
   body: unknown;
   /** The status the server answered (304 for ETag hits, the scripted status for `failNext`). */
   status: number;
-  /** For `POST /graphql`: how many `pullRequest(number:)` aliases the query held. */
+  /** For `POST /graphql`: how many `pullRequest(number:)` fields the query selects (counting nested lists). */
   graphqlAliases?: number;
+  /** For `POST /graphql` that ran: the points it cost by GitHub's formula. */
+  graphqlCost?: number;
+  /** For `POST /graphql` that ran: the most nodes it could return (`rateLimit.nodeCount`). */
+  graphqlNodes?: number;
 }
 
 export interface FakeComment {
@@ -209,7 +220,11 @@ export interface FailSpec {
   message?: string;
 }
 
+export type RateResource = 'core' | 'graphql';
+
 export interface RateLimitPatch {
+  /** Which budget to change; both when absent. */
+  resource?: RateResource;
   remaining?: number;
   limit?: number;
   /** Epoch seconds. When it passes, remaining refills to the limit (as on GitHub). */

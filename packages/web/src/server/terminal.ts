@@ -41,23 +41,12 @@ const clamp = (n: unknown, min: number, max: number, fallback: number): number =
   return Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
 };
 
-function reject(socket: Duplex, status: number, reason: string, body: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-}
-
-/** A page on another origin must not drive a terminal, even with the cookie. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return true; // not a browser (or same-origin non-CORS client)
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export function createTerminalServer(deps: TerminalServerDeps): {
-  /** Handles upgrades to the terminal path (auth already checked); false for any other path. */
+  /**
+   * Handles upgrades to the terminal path; false for any other path. The daemon's server has
+   * already checked Host, Origin (a page on another origin must not drive a terminal, even with
+   * the cookie) and the token, for this and every other request.
+   */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean;
   /** Detaches every open terminal. */
   close(): void;
@@ -174,10 +163,6 @@ export function createTerminalServer(deps: TerminalServerDeps): {
     upgrade(req, socket, head, url) {
       const m = PATH.exec(url.pathname);
       if (!m) return false;
-      if (!sameOrigin(req)) {
-        reject(socket, 403, 'Forbidden', 'The terminal only accepts connections from the dashboard page itself.');
-        return true;
-      }
       wss.handleUpgrade(req, socket, head, (ws) => attach(ws, m[1] as string, url));
       return true;
     },
