@@ -340,7 +340,11 @@ describe('the orchestrator session', () => {
     const [orch] = sessions();
     expect(orch).toMatchObject({ id: 'app-1', role: 'orchestrator', status: 'working' });
     await until(() => env.received().some((t) => t.includes('You are the orchestrator') && t.includes('spawn <issue>') && t.includes('8 workers run at once')), 10_000, 'the orchestrator prompt');
-    expect(env.ao('stop').code).toBe(0);
+    const stopped = env.ao('stop');
+    expect(stopped.code).toBe(0);
+    // It says what it leaves running and how to end it.
+    expect(stopped.stdout).toContain("still running, without the daemon's reactions: app-1 (orchestrator)");
+    expect(stopped.stdout).toContain('end one: ao session kill <id>');
     expect(tmuxAlive(env.tmuxName('app-1'))).toBe(true);
 
     const again = env.ao('start');
