@@ -39,5 +39,6 @@ export {
 export * from './lifecycle/index.js';
 export * from './approvals/index.js';
 export * from './process.js';
+export { crashPoint } from './crash-point.js';
 export * from './ci/failures.js';
 export * from './queue/index.js';

@@ -208,6 +208,22 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       expect(received(entries)).toEqual(['before[201~typed\nafter[200~x', 'next']);
     });
 
+    it('a delivery id is harmless; a runtime keeping receipts says delivered, not delivered, unknown once gone', async () => {
+      const rt = runtime();
+      const { handle, logFile } = await startAgent('receipt');
+      await waitForLog(logFile, 'the agent waiting for input', (entries) => entries.some((e) => e.type === 'waiting'));
+      await rt.sendText(handle, 'with a receipt', { deliveryId: 'd0000000000000001' });
+      await waitForLog(logFile, 'the submission', (e) => received(e).includes('with a receipt'));
+      // Receipts are optional (ao then tells a human about a delivery cut short), but come in pairs.
+      expect(typeof rt.forgetDelivery).toBe(typeof rt.deliveryStatus);
+      if (!rt.deliveryStatus) return;
+      expect(await rt.deliveryStatus(handle, 'd0000000000000001')).toBe('delivered');
+      expect(await rt.deliveryStatus(handle, 'd0000000000000002')).toBe('not-delivered');
+      await rt.forgetDelivery?.(handle, 'd0000000000000001');
+      await rt.stop(handle);
+      expect(await rt.deliveryStatus(handle, 'd0000000000000001')).toBe('unknown');
+    });
+
     it('a process that exits by itself is reported not alive', async () => {
       const { handle, logFile } = await startAgent('exits', [{ print: 'done' }, { exit: 3 }]);
       await waitForLog(logFile, 'the exited event', (entries) => entries.some((e) => e.type === 'exited'));

@@ -101,6 +101,22 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     for (const c of found) add(c.level, c.label, c.detail);
   }
 
+  // A local SCM without `ci` merges pull requests nobody tested: say so, with the command `ao init` would write.
+  for (const project of projects.filter((p) => p.scm.plugin === 'local')) {
+    const ci = (project.scm.config as { ci?: unknown }).ci;
+    const label = `ci ${project.name}`;
+    if (ci !== undefined) {
+      const { ciPlan } = await import('@ao/plugin-scm-local');
+      const plan = ciPlan(ci as Parameters<typeof ciPlan>[0]);
+      add('ok', label, plan ? `${plan.command.join(' ')}${plan.setup ? ` (setup: ${plan.setup.join(' ')})` : ''}, dependencies: ${plan.dependencies}` : 'configured');
+      continue;
+    }
+    const { detectTestCommand } = await import('@ao/plugin-scm-local');
+    const found = await detectTestCommand(project.path).catch(() => undefined);
+    const fix = `scm: { plugin: local, ci: ${found ? JSON.stringify(found.command).replace(/,/g, ', ') : '["<your test command>"]'} } under projects.${project.name}`;
+    add('warn', label, `no CI: pull requests are reviewed and merged without running the tests. Set ${fix}${found ? ` (found in ${found.source})` : ''}`);
+  }
+
   const paths = resolvePaths();
   const probe = join(paths.home, `.doctor-${process.pid}`);
   try {

@@ -35,7 +35,20 @@ export interface SendTextOptions {
   submit?: boolean;
   /** Wrap the text in bracketed-paste markers so newlines don't submit early. Default true. */
   bracketedPaste?: boolean;
+  /**
+   * Given by ao for every message it delivers (its `message.sending` event names it). A runtime
+   * with `deliveryStatus` keeps a receipt of this id, made together with the paste and the submit
+   * (all or nothing), so that after a crash ao can ask whether the message arrived.
+   */
+  deliveryId?: string;
 }
+
+/**
+ * Whether a delivery whose sender died arrived: `delivered` (pasted and submitted),
+ * `not-delivered` (certainly not, and nothing of it will arrive later: ao sends it again) or
+ * `unknown` (ao tells a human instead of guessing).
+ */
+export type DeliveryStatus = 'delivered' | 'not-delivered' | 'unknown';
 
 const PASTE_MARKER = /\x1b\[20[01]~/g;
 
@@ -89,6 +102,17 @@ export interface Runtime {
    * Throws `RUNTIME_FAILED` if the process is gone.
    */
   sendText(handle: RuntimeHandle, text: string, options?: SendTextOptions): Promise<void>;
+
+  /**
+   * Optional. Called after an ao process died while delivering `deliveryId` to `handle` (the
+   * intent is logged, the `message.sent` is not): did the paste and submit happen? A runtime
+   * without it makes every such delivery `unknown`, and a human is told. Any text of the delivery
+   * still waiting to be pasted is discarded before `not-delivered` is answered.
+   */
+  deliveryStatus?(handle: RuntimeHandle, deliveryId: string): Promise<DeliveryStatus>;
+
+  /** Optional. Drops the receipt of `deliveryId` once ao has recorded the delivery's outcome. */
+  forgetDelivery?(handle: RuntimeHandle, deliveryId: string): Promise<void>;
 
   /**
    * Called by activity detection and the dashboard: the visible screen plus up to `lines` lines

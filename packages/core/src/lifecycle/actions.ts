@@ -191,12 +191,12 @@ export function createActionExecutor(deps: ActionDeps) {
     return notes.join('; ') || 'done';
   }
 
-  /** Runs an approval-held (or gated) action now. Resolves to the outcome. */
-  async function execute(session: Session, action: ApprovalAction, ledger?: Ledger): Promise<string> {
+  /** Runs an approval-held (or gated) action now. Resolves to the outcome. A send is logged as `deliveryId`. */
+  async function execute(session: Session, action: ApprovalAction, ledger?: Ledger, deliveryId?: string): Promise<string> {
     switch (action.type) {
       case 'send': {
         const message = String(action.payload.message ?? '');
-        await manager.send(session.id, message);
+        await manager.send(session.id, message, deliveryId === undefined ? {} : { deliveryId });
         return `sent (${message.length} chars)`;
       }
       case 'merge':
@@ -240,8 +240,9 @@ export function createActionExecutor(deps: ActionDeps) {
       reaction: 'approval',
       key,
       atMostOnce: approval.action.type === 'send',
+      ...(approval.action.type === 'send' ? { message: String(approval.action.payload.message ?? '') } : {}),
       detail: { approval: approval.id, action: approval.action.type },
-      effect: async () => execute(await store.get(approval.project, approval.sessionId), approval.action, ledger),
+      effect: async ({ deliveryId }) => execute(await store.get(approval.project, approval.sessionId), approval.action, ledger, deliveryId),
     });
     const done = ledger.get(key)?.done;
     if (done) return approvals.markExecuted(approval.id, done.outcome);

@@ -4,10 +4,14 @@ import type { SessionEvent } from '../sessions/schema.js';
  * The reaction ledger: what the session's event log says about every reaction ao ran for it.
  * Reactions are recorded as events keyed by the reaction's idempotency key `K`:
  *
- *   reaction.pending  key `pending:K:<n>`   attempt n is about to run (pid of the runner)
- *   reaction.attempt  key `attempt:K:<n>`   an at-most-once effect (a send) is being delivered now
+ *   reaction.pending  key `pending:K:<n>`   attempt n is about to run (pid of the runner; a send's message)
+ *   reaction.attempt  key `attempt:K:<n>`   a send is being delivered now, as delivery `deliveryId`
  *   reaction.done     key `done:K`          finished, with `outcome`; never run again
  *   reaction.failed   key `failed:K:<n>`    attempt n threw; retried on a later poll
+ *
+ * A send's delivery is followed by the delivery events of `sessions/delivery.ts`, keyed by its
+ * delivery id: `message.sending` (intent), then `message.sent`, or after a crash `message.sent`
+ * with `recovered: true` or `message.unsent` (it certainly never arrived).
  *
  * Because the store skips an event whose key is already logged, appending `pending:K:<n>` is also
  * the claim: of two processes racing for the same reaction, one appends it and the other sees
@@ -19,8 +23,12 @@ export interface ReactionAttempt {
   ts: string;
   /** An at-most-once effect was started (its `reaction.attempt` is logged). */
   started: boolean;
-  /** A `message.sent` was logged after `started`: the send was delivered. */
+  /** The delivery id of the send (logs before delivery ids have none). */
+  deliveryId?: string;
+  /** Its `message.sent` is logged: the send was delivered. */
   delivered: boolean;
+  /** Its `message.unsent` is logged: it certainly never arrived. */
+  unsent: boolean;
   failed?: string;
 }
 
@@ -31,6 +39,8 @@ export interface ReactionEntry {
   done?: { outcome: string; ts: string };
   /** When the reaction was first recorded. */
   firstTs: string;
+  /** For a send: the message, so a send cut short can be completed even if it is no longer planned. */
+  message?: string;
 }
 
 export interface Ledger {
@@ -44,8 +54,9 @@ export interface Ledger {
 
 export function createLedger(events: readonly SessionEvent[] = []): Ledger {
   const entries = new Map<string, ReactionEntry>();
-  // The attempt whose send is in flight: a `message.sent` right after it says it was delivered.
+  // Logs without delivery ids: the attempt whose send is in flight, delivered by the next `message.sent`.
   let awaitingDelivery: ReactionAttempt | undefined;
+  const byDelivery = new Map<string, ReactionAttempt>();
 
   const entryOf = (event: SessionEvent): ReactionEntry | undefined => {
     const key = event.data?.key;
@@ -64,9 +75,11 @@ export function createLedger(events: readonly SessionEvent[] = []): Ledger {
 
   const add = (list: readonly SessionEvent[]): void => {
     for (const event of list) {
-      if (event.type === 'message.sent') {
-        if (awaitingDelivery) awaitingDelivery.delivered = true;
-        awaitingDelivery = undefined;
+      if (event.type === 'message.sent' || event.type === 'message.unsent') {
+        const deliveryId = event.data?.deliveryId;
+        const attempt = typeof deliveryId === 'string' ? byDelivery.get(deliveryId) : awaitingDelivery;
+        if (attempt) attempt[event.type === 'message.sent' ? 'delivered' : 'unsent'] = true;
+        if (attempt === awaitingDelivery) awaitingDelivery = undefined;
         continue;
       }
       if (!event.type.startsWith('reaction.')) continue;
@@ -76,14 +89,21 @@ export function createLedger(events: readonly SessionEvent[] = []): Ledger {
         case 'reaction.pending': {
           const n = Number(event.data?.attempt ?? entry.attempts.length + 1);
           const pid = typeof event.data?.pid === 'number' ? event.data.pid : undefined;
-          entry.attempts.push({ n, ts: event.ts, started: false, delivered: false, ...(pid !== undefined ? { pid } : {}) });
+          entry.attempts.push({ n, ts: event.ts, started: false, delivered: false, unsent: false, ...(pid !== undefined ? { pid } : {}) });
+          if (typeof event.data?.message === 'string') entry.message = event.data.message;
           break;
         }
         case 'reaction.attempt': {
           const attempt = attemptOf(entry, event);
           if (attempt) {
             attempt.started = true;
-            awaitingDelivery = attempt;
+            const deliveryId = event.data?.deliveryId;
+            if (typeof deliveryId === 'string') {
+              attempt.deliveryId = deliveryId;
+              byDelivery.set(deliveryId, attempt);
+            } else {
+              awaitingDelivery = attempt;
+            }
           }
           break;
         }

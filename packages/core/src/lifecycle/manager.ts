@@ -14,7 +14,7 @@ import { autonomyFor, createActionExecutor, needsApproval, type LifecycleEvent }
 import { activitySince, deriveStatus, enteredStatusAt, FINAL_STATUSES, samePr } from './derive.js';
 import { createLedger } from './ledger.js';
 import { idsHash } from './messages.js';
-import { mergedReaction, planReactions } from './reactions.js';
+import { interruptedSends, mergedReaction, planReactions } from './reactions.js';
 import { createReactionRunner, type ReactionResult, type RunnerHooks } from './runner.js';
 
 export interface LifecycleDeps {
@@ -81,7 +81,26 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       }
     }
   };
-  const runner = createReactionRunner({ store, logger, clock, ...(deps.hooks ? { hooks: deps.hooks } : {}) });
+  const runner = createReactionRunner({
+    store,
+    logger,
+    clock,
+    ...(deps.hooks ? { hooks: deps.hooks } : {}),
+    delivery: {
+      settle: (session, deliveryId) => manager.settleDelivery(session.id, deliveryId),
+      async tellHuman(session, reaction, why) {
+        const project = config.projects[session.project];
+        if (!project) return;
+        await exec.notify(project, {
+          event: 'delivery-uncertain',
+          level: 'action',
+          sessionId: session.id,
+          title: `${session.id}: a ${reaction} message may not have reached the agent`,
+          body: `${why}\nLook at its screen with \`ao session attach ${session.id}\`; if the message is not there, send it again with \`ao send ${session.id} …\`.`,
+        });
+      },
+    },
+  });
   const exec = createActionExecutor({ config, manager, store, approvals, logger, clock, runner, emit });
 
   // Branch head at which a session was last found level with its base: until the branch moves,
@@ -197,6 +216,8 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       s.reactions.push(result);
       emit({ type: 'reaction', project: project.name, ...result });
     };
+    // Sends a crashed runner left unfinished come first, whether or not they are still due.
+    for (const run of interruptedSends(plan)) record(await runner.run(session, ledger, run));
     for (const run of planReactions({ ...plan, ...(pr ? { pr } : {}) })) record(await runner.run(session, ledger, run));
     // A merge made just now is cleaned up in this same poll.
     const latest = await store.get(project.name, session.id);

@@ -37,12 +37,14 @@ export function planReactions(input: PlanInput): ReactionRun[] {
   /** A reaction that performs `action`, or asks for it when the autonomy level says so. */
   const act = (reaction: string, key: string, action: ApprovalAction, reason: string, escalated = false): ReactionRun => {
     const ask = needsApproval(level, action.type, escalated);
+    const send = action.type === 'send' && !ask;
     return {
       reaction,
       key,
-      atMostOnce: action.type === 'send' && !ask,
+      atMostOnce: send,
+      ...(send ? { message: String(action.payload.message ?? '') } : {}),
       detail: { action: action.type, ...(ask ? { approval: true } : {}) },
-      effect: () => (ask ? exec.requestApproval(session, reaction, key, action, reason) : exec.execute(session, action, ledger)),
+      effect: ({ deliveryId }) => (ask ? exec.requestApproval(session, reaction, key, action, reason) : exec.execute(session, action, ledger, deliveryId)),
     };
   };
   const notify = (reaction: string, key: string, level: 'info' | 'warn' | 'action' | 'error', title: string, body: string): ReactionRun => ({
@@ -110,6 +112,30 @@ export function planReactions(input: PlanInput): ReactionRun[] {
       const method = R['approved-and-green'].method;
       runs.push(act('approved-and-green', `approved-and-green:${id}:${head}`, { type: 'merge', payload: { prId: pr.pr.id, ...(method ? { method } : {}) } }, `PR #${pr.pr.id} is approved, CI is ${pr.ci.state === 'none' ? 'not configured' : 'green'} and it merges cleanly`));
     }
+  }
+  return runs;
+}
+
+/**
+ * Sends whose runner died before they were recorded done, rebuilt from the ledger (it keeps each
+ * send's message): the runner settles every one — found delivered, sent again, or a human told —
+ * even when the reaction that started it is no longer due. Run before `planReactions`.
+ */
+export function interruptedSends(input: Pick<PlanInput, 'session' | 'ledger' | 'exec'>): ReactionRun[] {
+  const { session, ledger, exec } = input;
+  const runs: ReactionRun[] = [];
+  for (const entry of ledger.entries.values()) {
+    const last = entry.attempts.at(-1);
+    if (entry.done || entry.message === undefined || !last || last.failed !== undefined) continue;
+    const message = entry.message;
+    runs.push({
+      reaction: entry.reaction,
+      key: entry.key,
+      atMostOnce: true,
+      message,
+      detail: { action: 'send', recovering: true },
+      effect: ({ deliveryId }) => exec.execute(session, { type: 'send', payload: { message } }, ledger, deliveryId),
+    });
   }
   return runs;
 }

@@ -1,5 +1,8 @@
 import { describeError } from '../errors.js';
 import type { Clock, Logger } from '../contracts/plugin.js';
+import type { DeliveryStatus } from '../contracts/runtime.js';
+import { crashPoint } from '../crash-point.js';
+import { newDeliveryId } from '../sessions/delivery.js';
 import type { Session, SessionEvent, SessionEventInput } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
 import type { Ledger, ReactionEntry } from './ledger.js';
@@ -15,16 +18,19 @@ export interface ReactionRun {
   /** Idempotency key `<reaction>:<session>:<discriminator>`. */
   key: string;
   /**
-   * Sends to agents are at-most-once: an attempt interrupted after its delivery started (and
-   * before the send was logged) is not repeated but recorded `outcome: uncertain`.
+   * Sends to agents are exactly-once or a human is told: an attempt interrupted after its
+   * delivery began is settled first (`SessionManager.settleDelivery`): found delivered, it is
+   * done; certainly not delivered, it is sent again; unknowable, a human is told.
    * Everything else (notify, merge, cleanup, close, open PR: idempotent or harmless) is
    * at-least-once: an interrupted attempt is run again.
    */
   atMostOnce: boolean;
+  /** For a send: the message, kept in `reaction.pending` so an interrupted send can be completed. */
+  message?: string;
   /** Extra fields for the `reaction.pending` event (what is about to happen). */
   detail?: Record<string, unknown>;
-  /** The side effect; resolves to the outcome recorded in `reaction.done`. */
-  effect(): Promise<string>;
+  /** The side effect; resolves to the outcome recorded in `reaction.done`. Sends log their delivery as `deliveryId`. */
+  effect(context: { deliveryId?: string }): Promise<string>;
 }
 
 export interface ReactionResult {
@@ -40,6 +46,12 @@ export interface RunnerHooks {
   afterRecord?(event: SessionEvent, session: Session): void | Promise<void>;
 }
 
+/** How the runner settles a send whose runner died, and tells a human when that cannot be known. */
+export interface DeliveryRecovery {
+  settle(session: Session, deliveryId: string): Promise<DeliveryStatus>;
+  tellHuman(session: Session, reaction: string, why: string): Promise<void>;
+}
+
 export interface ReactionRunner {
   /** Runs `run` unless the ledger says it is done or in flight elsewhere; undefined when skipped. */
   run(session: Session, ledger: Ledger, run: ReactionRun): Promise<ReactionResult | undefined>;
@@ -50,18 +62,21 @@ export interface ReactionRunner {
 /** Reactions running in this process right now (keyed by session + key). */
 const inFlight = new Set<string>();
 
-export function createReactionRunner(deps: { store: SessionStore; logger: Logger; clock: Clock; hooks?: RunnerHooks }): ReactionRunner {
+export function createReactionRunner(deps: { store: SessionStore; logger: Logger; clock: Clock; hooks?: RunnerHooks; delivery?: DeliveryRecovery }): ReactionRunner {
   const { store, logger, clock } = deps;
 
   const record: ReactionRunner['record'] = async (session, ledger, events) => {
     const { session: next, appended } = await store.appendWithResult(session.project, session.id, events);
     ledger?.add(appended);
-    for (const event of appended) await deps.hooks?.afterRecord?.(event, next);
+    for (const event of appended) {
+      await deps.hooks?.afterRecord?.(event, next);
+      crashPoint(event.type);
+    }
     return { session: next, appended };
   };
 
   /** What to do with a reaction given its ledger entry. */
-  function plan(entry: ReactionEntry | undefined): { kind: 'skip' } | { kind: 'fresh'; n: number } | { kind: 'resume'; n: number; started: boolean; delivered: boolean } | { kind: 'give-up'; error: string } {
+  function plan(entry: ReactionEntry | undefined): { kind: 'skip' } | { kind: 'fresh'; n: number } | { kind: 'resume'; n: number } | { kind: 'give-up'; error: string } {
     if (!entry) return { kind: 'fresh', n: 1 };
     if (entry.done) return { kind: 'skip' };
     const last = entry.attempts.at(-1);
@@ -73,7 +88,30 @@ export function createReactionRunner(deps: { store: SessionStore; logger: Logger
     if (last.pid !== undefined && last.pid !== process.pid && pidAlive(last.pid) && clock.now() - Date.parse(last.ts) < FOREIGN_PENDING_MS) {
       return { kind: 'skip' };
     }
-    return { kind: 'resume', n: last.n, started: last.started, delivered: last.delivered };
+    return { kind: 'resume', n: last.n };
+  }
+
+  /**
+   * Settles every delivery of `entry` that a dead runner began and never logged as sent: the
+   * reaction is `sent` if one arrived, `uncertain` (and a human told) if that cannot be known,
+   * else undefined (nothing arrived: send it).
+   */
+  async function settleInterrupted(session: Session, entry: ReactionEntry | undefined, reaction: string): Promise<string | undefined> {
+    const attempts = entry?.attempts ?? [];
+    if (attempts.some((a) => a.delivered)) return 'sent';
+    for (const attempt of attempts) {
+      if (!attempt.started || attempt.unsent) continue;
+      const status: DeliveryStatus =
+        attempt.deliveryId && deps.delivery ? await deps.delivery.settle(session, attempt.deliveryId).catch(() => 'unknown' as const) : 'unknown';
+      logger.warn({ session: session.id, key: entry?.key, attempt: attempt.n, status }, 'settled an interrupted send');
+      if (status === 'delivered') return 'sent (found delivered after its sender was interrupted)';
+      if (status === 'unknown') {
+        const why = `ao was interrupted while sending the ${reaction} message to ${session.id}, and cannot tell whether the agent received it.`;
+        await deps.delivery?.tellHuman(session, reaction, why);
+        return 'uncertain: interrupted while sending and undeterminable; not sent again, a human was told';
+      }
+    }
+    return undefined;
   }
 
   return {
@@ -95,25 +133,29 @@ export function createReactionRunner(deps: { store: SessionStore; logger: Logger
       }
       inFlight.add(flightKey);
       try {
-        const n = p.n;
-        if (p.kind === 'fresh') {
-          const { appended } = await record(session, ledger, [
-            { type: 'reaction.pending', key: `pending:${r.key}:${n}`, data: { ...base, attempt: n, pid: process.pid, ...r.detail } },
-          ]);
-          if (appended.length === 0) return undefined; // another process claimed it
-        } else if (r.atMostOnce && p.started) {
-          // Delivery had begun when the last runner died: resend only if we know it never arrived.
-          logger.warn({ session: session.id, key: r.key, delivered: p.delivered }, 'resuming an interrupted send');
-          return done(p.delivered ? 'sent' : 'uncertain: interrupted while sending; not sent again (at-most-once)');
-        } else {
-          logger.info({ session: session.id, key: r.key, attempt: n }, 'resuming an interrupted reaction');
-        }
+        // An interrupted attempt is taken over as the next one: appending its `reaction.pending`
+        // is the claim, so of two processes recovering at once only one goes on.
+        const n = p.kind === 'fresh' ? p.n : p.n + 1;
+        if (p.kind === 'resume') logger.info({ session: session.id, key: r.key, attempt: p.n }, 'resuming an interrupted reaction');
+        const message = r.message ?? ledger.get(r.key)?.message;
+        const { appended } = await record(session, ledger, [
+          {
+            type: 'reaction.pending',
+            key: `pending:${r.key}:${n}`,
+            data: { ...base, attempt: n, pid: process.pid, ...(p.kind === 'resume' ? { resumes: p.n } : {}), ...r.detail, ...(message !== undefined ? { message } : {}) },
+          },
+        ]);
+        if (appended.length === 0) return undefined; // another process claimed it
+        let deliveryId: string | undefined;
         if (r.atMostOnce) {
-          await record(session, ledger, [{ type: 'reaction.attempt', key: `attempt:${r.key}:${n}`, data: { ...base, attempt: n } }]);
+          const settled = await settleInterrupted(session, ledger.get(r.key), r.reaction);
+          if (settled !== undefined) return await done(settled);
+          deliveryId = newDeliveryId();
+          await record(session, ledger, [{ type: 'reaction.attempt', key: `attempt:${r.key}:${n}`, data: { ...base, attempt: n, deliveryId } }]);
         }
         let outcome: string;
         try {
-          outcome = await r.effect();
+          outcome = await r.effect(deliveryId === undefined ? {} : { deliveryId });
         } catch (error) {
           const message = describeError(error);
           logger.warn({ session: session.id, key: r.key, attempt: n, err: message }, 'reaction failed');

@@ -6,9 +6,15 @@
  * the session store) from paste to submit, so deliveries from any number of processes reach the
  * agent one whole submission at a time: without it, two pastes followed by two Enters arrive as
  * one glued submission and one empty one.
+ *
+ * Every delivery is logged twice, keyed by a delivery id: `message.sending` (the intent, before
+ * anything is pasted) and `message.sent` (after the paste and submit). An intent without its
+ * `message.sent` means the sender died in between; `settleDelivery` finds out what happened.
  */
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import type { DeliveryStatus, Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import { crashPoint } from '../crash-point.js';
 import { withFileLock } from './lock.js';
 import type { Session } from './schema.js';
 import type { SessionStore } from './store.js';
@@ -20,10 +26,17 @@ import type { SessionStore } from './store.js';
 const DELIVERY_LOCK_TIMEOUT_MS = 60_000;
 
 export interface DeliverOptions {
+  /** The id to log the delivery under (reactions choose it first); default: a new one. */
+  deliveryId?: string;
   /** Extra fields for the `message.sent` event (e.g. `initial: true`). */
   data?: Record<string, unknown>;
   /** Called once the runtime has pasted and submitted the text, before it is recorded. */
   onDelivered?: () => void;
+}
+
+/** A new delivery id: 16 hex characters (safe in tmux buffer and option names). */
+export function newDeliveryId(): string {
+  return randomBytes(8).toString('hex');
 }
 
 /** The lock file every delivery to `session` holds around paste and submit. */
@@ -31,7 +44,7 @@ export function deliveryLockPath(store: SessionStore, session: Pick<Session, 'pr
   return join(dirname(store.files(session.project, session.id).lock), `${session.id}.delivery.lock`);
 }
 
-/** Pastes `text` into the agent as one submission under the delivery lock, then logs `message.sent`. */
+/** Logs the intent, pastes `text` into the agent as one submission, logs `message.sent`; all under the delivery lock. */
 export async function deliver(
   store: SessionStore,
   session: Session,
@@ -40,12 +53,58 @@ export async function deliver(
   text: string,
   options: DeliverOptions = {},
 ): Promise<Session> {
+  const deliveryId = options.deliveryId ?? newDeliveryId();
+  const { project, id } = session;
   return withFileLock(
     deliveryLockPath(store, session),
     async () => {
-      await runtime.sendText(handle, text, { submit: true, bracketedPaste: true });
+      // The agent it is meant for: a delivery cut short is only checked against that very agent.
+      const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length };
+      await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
+      crashPoint('message.sending');
+      await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId });
       options.onDelivered?.();
-      return store.update(session.project, session.id, 'message.sent', {}, { chars: text.length, preview: preview(text), ...options.data });
+      crashPoint('message.pasted');
+      const sent = await store.append(project, id, [
+        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...options.data } },
+      ]);
+      crashPoint('message.sent');
+      await runtime.forgetDelivery?.(handle, deliveryId).catch(() => undefined);
+      return sent;
+    },
+    { timeoutMs: DELIVERY_LOCK_TIMEOUT_MS },
+  );
+}
+
+/**
+ * The outcome of delivery `deliveryId` to `session`, recorded in its log: `delivered` once a
+ * `message.sent` is logged (found in the log, or on the runtime's receipt, then logged with
+ * `recovered: true`), `not-delivered` when it never began or certainly never arrived (logged as
+ * `message.unsent`), `unknown` when nobody can tell: the agent it was meant for has exited or was
+ * replaced, or the runtime keeps no receipts. Call it only when the sender is known to be dead.
+ */
+export async function settleDelivery(store: SessionStore, session: Session, runtime: Runtime | undefined, deliveryId: string): Promise<DeliveryStatus> {
+  const { project, id } = session;
+  return withFileLock(
+    deliveryLockPath(store, session),
+    async () => {
+      const events = await store.events(project, id);
+      const has = (key: string) => events.some((e) => e.key === key);
+      if (has(`sent:${deliveryId}`)) return 'delivered';
+      if (has(`unsent:${deliveryId}`)) return 'not-delivered';
+      const intent = events.find((e) => e.key === `sending:${deliveryId}`)?.data;
+      let status: DeliveryStatus = 'not-delivered';
+      if (intent) {
+        const sameAgent = session.runtime !== null && session.runtime.id === intent.handle && session.startedAt === intent.startedAt;
+        status = sameAgent && runtime?.deliveryStatus ? await runtime.deliveryStatus(session.runtime as RuntimeHandle, deliveryId).catch(() => 'unknown' as const) : 'unknown';
+      }
+      if (status === 'delivered') {
+        await store.append(project, id, [{ type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: intent?.chars, recovered: true } }]);
+      } else if (status === 'not-delivered') {
+        await store.append(project, id, [{ type: 'message.unsent', key: `unsent:${deliveryId}`, data: { deliveryId, ...(intent ? {} : { reason: 'never began' }) } }]);
+      }
+      if (status !== 'unknown' && session.runtime) await runtime?.forgetDelivery?.(session.runtime, deliveryId).catch(() => undefined);
+      return status;
     },
     { timeoutMs: DELIVERY_LOCK_TIMEOUT_MS },
   );

@@ -17,7 +17,8 @@ import { branchNameForIssue, sessionBranch } from './naming.js';
 import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
-import { deliver } from './delivery.js';
+import { deliver, settleDelivery } from './delivery.js';
+import type { DeliveryStatus } from '../contracts/runtime.js';
 
 export interface SessionManagerDeps {
   config: ResolvedConfig;
@@ -92,8 +93,16 @@ export interface SessionManager {
    */
   list(options?: { project?: string; refresh?: boolean; activity?: boolean; orphans?: boolean }): Promise<SessionListing>;
   get(id: string): Promise<Session>;
-  /** Delivers `message` literally, as one submission. Throws if the agent is not running. */
-  send(id: string, message: string): Promise<Session>;
+  /**
+   * Delivers `message` literally, as one submission, under the session's delivery lock (see
+   * `delivery.ts`), logged as `deliveryId` when given. Throws if the agent is not running.
+   */
+  send(id: string, message: string, options?: { deliveryId?: string }): Promise<Session>;
+  /**
+   * What became of delivery `deliveryId` whose sender died (see `settleDelivery`): `delivered`,
+   * `not-delivered` (safe to send again) or `unknown`. Records the answer in the session's log.
+   */
+  settleDelivery(id: string, deliveryId: string): Promise<DeliveryStatus>;
   /** Stops the agent; the workspace and branch are kept, whatever their state. */
   kill(id: string): Promise<KillResult>;
   /** Relaunches the agent in the same workspace and branch, resuming its conversation when it can. */
@@ -373,12 +382,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     get: (id) => store.find(id),
 
-    async send(id, message) {
+    async send(id, message, options = {}) {
       let delivered = false;
       try {
         const session = await store.find(id);
         const { runtime, handle } = await liveRuntime(session);
-        return await deliver(store, session, runtime, handle, message, { onDelivered: () => (delivered = true) });
+        return await deliver(store, session, runtime, handle, message, { ...options, onDelivered: () => (delivered = true) });
       } catch (error) {
         throw withOutcome(
           error,
@@ -387,6 +396,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
             : `The message was NOT delivered to ${id}.`,
         );
       }
+    },
+
+    async settleDelivery(id, deliveryId) {
+      const session = await store.find(id);
+      const project = projectOf(session);
+      const runtime: Runtime | undefined = await manager.plugin(project, 'runtime', runtimeSelection(project, session)).catch(() => undefined);
+      return settleDelivery(store, session, runtime, deliveryId);
     },
 
     async kill(id) {

@@ -3,7 +3,7 @@
  * process that started them and a human can attach at any time.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AoError, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
+import { AoError, crashPoint, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
 import { join } from 'node:path';
 import { LAUNCH_SHELL, removeLaunchFile, writeLaunchFile } from './launch.js';
 import {
@@ -14,12 +14,21 @@ import {
   listSessions,
   loadBuffer,
   newSession,
+  bufferExists,
   pasteAndSubmit,
   sanitizeSessionName,
+  showSessionOption,
+  unsetSessionOption,
   sessionAlive,
 } from './tmux.js';
 
 export const RUNTIME_NAME = 'tmux';
+
+const plain = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_');
+/** The paste buffer of one delivery. */
+const sendBuffer = (deliveryId: string): string => `ao-send-${plain(deliveryId)}`;
+/** The session option that is the receipt of one delivery (see `deliveryStatus`). */
+const receiptOption = (deliveryId: string): string => `@ao-sent-${plain(deliveryId)}`;
 
 export interface TmuxRuntimeConfig {
   cols: number;
@@ -109,16 +118,40 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
     async sendText(handle: RuntimeHandle, text: string, options: SendTextOptions = {}) {
       checkHandle(handle);
       if ((await sessionAlive(exec, handle.id)) !== true) throw goneError(handle, 'send text');
-      // A buffer per call: concurrent sends never paste each other's text.
-      const buffer = `ao-send-${randomBytes(6).toString('hex')}`;
+      // A buffer per delivery, deleted by the paste: concurrent sends never paste each other's text.
+      const buffer = sendBuffer(options.deliveryId ?? randomBytes(6).toString('hex'));
       try {
         await loadBuffer(exec, buffer, neutralizePasteMarkers(text));
-        await pasteAndSubmit(exec, handle.id, buffer, { bracketed: options.bracketedPaste !== false, deleteAfter: true, submit: options.submit !== false });
+        crashPoint('tmux.loaded');
+        await pasteAndSubmit(exec, handle.id, buffer, {
+          bracketed: options.bracketedPaste !== false,
+          deleteAfter: true,
+          submit: options.submit !== false,
+          ...(options.deliveryId ? { receipt: receiptOption(options.deliveryId) } : {}),
+        });
       } catch (error) {
         await deleteBuffer(exec, buffer);
         throw error;
       }
-      if (options.submit !== false) await sendKeys(exec, handle.id, ['Enter']);
+    },
+
+    /**
+     * The receipt is a session option set in the same tmux command as the paste and its Enter,
+     * which tmux runs all or nothing: set means delivered, unset means it never was. A buffer
+     * loaded but never pasted is deleted, so it cannot be pasted later. Without the tmux session
+     * (the agent's terminal is gone) nobody can tell.
+     */
+    async deliveryStatus(handle, deliveryId) {
+      checkHandle(handle);
+      if ((await sessionAlive(exec, handle.id)) === undefined) return 'unknown';
+      if ((await showSessionOption(exec, handle.id, receiptOption(deliveryId))) !== undefined) return 'delivered';
+      if (await bufferExists(exec, sendBuffer(deliveryId))) await deleteBuffer(exec, sendBuffer(deliveryId));
+      return 'not-delivered';
+    },
+
+    async forgetDelivery(handle, deliveryId) {
+      checkHandle(handle);
+      await unsetSessionOption(exec, handle.id, receiptOption(deliveryId));
     },
 
     /**

@@ -181,6 +181,8 @@ export async function pasteBuffer(exec: Exec, name: string, buffer: string, opti
 export interface PasteAndSubmitOptions extends PasteBufferOptions {
   /** Press Enter after the paste. Default true. */
   submit?: boolean;
+  /** A session option (`@…`) set to 1 in the same command: a receipt that the paste happened. */
+  receipt?: string;
 }
 
 /**
@@ -195,8 +197,28 @@ export async function pasteAndSubmit(exec: Exec, name: string, buffer: string, o
   const words = paste.map(escapeTmuxArg);
   // The bare `;` is our own command separator, so it is added after escaping.
   if (options.submit !== false) words.push(';', ...['send-keys', '-t', paneTarget(name), 'Enter'].map(escapeTmuxArg));
+  if (options.receipt) words.push(';', ...['set-option', '-t', paneTarget(name), options.receipt, '1'].map(escapeTmuxArg));
   const result = await exec('tmux', words, { reject: false });
   if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
+}
+
+/** The value of the user option `option` (`@…`) of session `name`; undefined when unset. */
+export async function showSessionOption(exec: Exec, name: string, option: string): Promise<string | undefined> {
+  const result = await tmux(exec, ['show-options', '-qv', '-t', paneTarget(name), option]);
+  if (result.exitCode !== 0) throw failed(`show-options -t ${name} ${option}`, result);
+  const value = result.stdout.replace(/\n$/, '');
+  return value === '' ? undefined : value;
+}
+
+/** Unsets the user option `option` of session `name`; quiet when it (or the session) is gone. */
+export async function unsetSessionOption(exec: Exec, name: string, option: string): Promise<void> {
+  await tmux(exec, ['set-option', '-qu', '-t', paneTarget(name), option]);
+}
+
+/** True when the paste buffer exists (loaded and not yet pasted with `-d`). */
+export async function bufferExists(exec: Exec, buffer: string): Promise<boolean> {
+  const result = await tmux(exec, ['show-buffer', '-b', buffer]);
+  return result.exitCode === 0;
 }
 
 /** Deletes a paste buffer; quiet when it is already gone. */
