@@ -66,10 +66,11 @@ program
 
 program
   .command('send')
-  .description('send a message to a session, delivered literally as one submission')
+  .description('send a message to a session, delivered literally as one submission; while the agent waits on a menu, the message is the answer (a number, shortcut or label)')
   .argument('<session>', 'session id')
-  .argument('[message...]', 'the message (or - to read stdin)')
+  .argument('[message...]', 'the message (or - to read stdin); with --keys, the keys')
   .option('-f, --file <file>', 'read the message from a file (- for stdin)')
+  .option('-k, --keys', 'send the arguments as raw keys, no Enter added: single characters or Enter, Escape, Tab, Space, Backspace, Up, Down, Left, Right, C-c')
   .action(lazy(() => import('./commands/send.js')));
 
 program

@@ -94,6 +94,51 @@ describe('ao init', () => {
   });
 });
 
+describe('ao init: CI from the repository', () => {
+  async function initIn(files: Record<string, string>, env: Record<string, string> = {}) {
+    const r = await repo();
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(r.path, name), text);
+    const home = await tempDir();
+    const res = runAo(['init', '--auto'], { cwd: r.path, env: { AO_HOME: home.path, GITHUB_TOKEN: '', GH_TOKEN: '', ...env } });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const show = runAo(['config', 'show'], { cwd: r.path, env: { AO_HOME: home.path } });
+    expect(show.code).toBe(0);
+    return { text: readFileSync(join(r.path, 'agent-orchestrator.yaml'), 'utf8'), stdout: res.stdout, show: show.stdout, r, home };
+  }
+
+  it('writes `ci` from package.json scripts.test, run by the package manager of the lockfile', async () => {
+    const scripts = JSON.stringify({ name: 'lib', scripts: { test: 'eslint . && tape test/*.js' } });
+    const npm = await initIn({ 'package.json': scripts, 'package-lock.json': '{}' });
+    expect(npm.text).toContain('scm: { plugin: local, ci: ["npm", "test"] }');
+    expect(npm.stdout).toContain('ci npm test (from package.json scripts.test (npm: package-lock.json))');
+    // The config ao reads has it: the local SCM runs `npm test`.
+    expect(npm.show).toMatch(/ci:\s*\n\s*- npm\n\s*- test/);
+
+    expect((await initIn({ 'package.json': scripts, 'pnpm-lock.yaml': '' })).text).toContain('ci: ["pnpm", "test"]');
+    expect((await initIn({ 'package.json': scripts, 'yarn.lock': '' })).text).toContain('ci: ["yarn", "test"]');
+  });
+
+  it("ignores npm's placeholder test script, says no test command was found, and doctor warns", async () => {
+    const placeholder = JSON.stringify({ name: 'lib', scripts: { test: 'echo "Error: no test specified" && exit 1' } });
+    const { text, stdout, r, home } = await initIn({ 'package.json': placeholder });
+    expect(text).not.toMatch(/^\s*scm: \{ plugin: local, ci/m);
+    expect(text).toContain('# No test command found');
+    expect(stdout).toContain('no test command found');
+
+    const doctor = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path } });
+    expect(doctor.stdout).toMatch(/! ci [\w-]+ +no CI: pull requests are reviewed and merged without running the tests/);
+    expect(doctor.stdout).toContain('["<your test command>"]');
+  });
+
+  it('finds go test, cargo test, pytest and a Makefile test target', async () => {
+    expect((await initIn({ 'go.mod': 'module example.com/calc\n\ngo 1.22\n' })).text).toContain('ci: ["go", "test", "./..."]');
+    expect((await initIn({ 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' })).text).toContain('ci: ["cargo", "test"]');
+    expect((await initIn({ 'pyproject.toml': '[project]\nname = "calc"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n' })).text).toContain('ci: ["pytest"]');
+    expect((await initIn({ Makefile: 'build:\n\tcc -o calc calc.c\n\ntest: build\n\t./calc --self-test\n' })).text).toContain('ci: ["make", "test"]');
+  });
+});
+
 describe('ao doctor', () => {
   /** A PATH of only git, tmux and, when asked, an executable `claude` that does nothing. */
   async function barePath(withClaude: boolean) {
@@ -117,6 +162,20 @@ describe('ao doctor', () => {
     // Agents the config does not use are only warnings, each with how to install it.
     expect(res.stdout).toMatch(/! agent codex +codex not found: install Codex/);
     expect(res.code).toBe(0);
+  });
+
+  it('warns about a project without CI, with the test command it found, and shows the configured one', async () => {
+    const r = await repo();
+    const home = await tempDir();
+    writeFileSync(join(r.path, 'package.json'), JSON.stringify({ name: 'lib', scripts: { test: 'tape test/*.js' } }));
+    writeFileSync(join(r.path, 'agent-orchestrator.yaml'), 'projects:\n  lib:\n    path: .\n    defaultBranch: main\n');
+    const bare = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path } });
+    expect(bare.stdout).toContain('! ci lib');
+    expect(bare.stdout).toContain('Set scm: { plugin: local, ci: ["npm", "test"] } under projects.lib (found in package.json scripts.test (npm))');
+
+    writeFileSync(join(r.path, 'agent-orchestrator.yaml'), 'projects:\n  lib:\n    path: .\n    defaultBranch: main\n    scm: { plugin: local, ci: { command: [npm, test], setup: [npm, run, build] } }\n');
+    const configured = runAo(['doctor'], { cwd: r.path, env: { AO_HOME: home.path } });
+    expect(configured.stdout).toMatch(/✓ ci lib +npm test \(setup: npm run build\), dependencies: auto/);
   });
 
   it('fails when the agent the config selects is not installed', async () => {

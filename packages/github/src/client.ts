@@ -10,16 +10,8 @@
  */
 import { Octokit } from '@octokit/rest';
 import { AoError, type Clock, type Exec, type Logger } from '@ao/core';
-import {
-  chunkRefs,
-  buildPullRequestsQuery,
-  parsePullRequestsResponse,
-  prKey,
-  type GraphQlError,
-  type PrRef,
-  type PrResult,
-  type PrStatusData,
-} from './pull-requests.js';
+import { prKey, type GraphQlError, type PrRef, type PrResult, type PrStatusData } from './pull-requests.js';
+import { createPrPoller, type GitHubBudget, type WebhookChange } from './pr-poller.js';
 import { DEFAULT_RETRY_POLICY, isPrimaryLimit, isSecondaryLimit, paceDelay, rateLimitFromHeaders, retryDecision, type RateLimit, type RetryPolicy } from './rate-limit.js';
 import { DEFAULT_API_URL, resolveToken, tokenFromEnv, type ResolvedToken, type TokenSource } from './token.js';
 import { toAoError } from './errors.js';
@@ -52,11 +44,18 @@ export interface GitHubClient {
   /** One GraphQL query; partial data with `errors` is returned, not thrown. */
   graphql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data: T | null; errors: GraphQlError[] }>;
   /**
-   * State, checks, reviews and mergeability of many PRs: one GraphQL request per 50 PRs. Calls made
-   * in the same tick (several projects polling at once) share the batches. PRs GitHub does not
-   * have are left out of the map; an unknown repository rejects with `GITHUB_NOT_FOUND`.
+   * State, checks, reviews and mergeability of many PRs, within the GraphQL points budget: a cheap
+   * change signal per PR (one query per 100 PRs), then the detail of those that changed (one query
+   * per 50), then any further pages (checks beyond the 100th, more threads or comments). Unchanged
+   * PRs answer from memory. Calls made in the same tick (several projects polling at once) share
+   * the queries. PRs GitHub does not have are left out of the map; an unknown repository rejects
+   * with `GITHUB_NOT_FOUND`.
    */
   pullRequestsStatus(refs: readonly PrRef[]): Promise<Map<string, PrStatusData>>;
+  /** The GraphQL points budget as pull request polling sees it (for `ao daemon status`, `ao doctor`, the dashboard). */
+  budget(): GitHubBudget;
+  /** A verified GitHub webhook said these PRs changed: read them on the next poll; polling slows down while webhooks flow. */
+  noteWebhook(change: WebhookChange): void;
   /** The plain-text log of an Actions job (a check run's `databaseId`). */
   jobLog(repo: string, jobId: number): Promise<string>;
   /** The last rate limit GitHub reported (`core` by default; also `graphql`, …). */
@@ -125,6 +124,16 @@ export function graphqlUrlFor(options: { baseUrl?: string; graphqlUrl?: string; 
   const url = new URL(base);
   if (/\/api\/v3$/.test(url.pathname)) return `${url.origin}${url.pathname.replace(/\/v3$/, '')}/graphql`;
   return `${base}/graphql`;
+}
+
+/** Tells every client in this process about a webhook (the daemon does not know which client polls that repository). */
+export function noteGitHubWebhook(change: WebhookChange): void {
+  for (const client of clients.values()) client.noteWebhook(change);
+}
+
+/** The budget of every client in this process that has polled pull requests. */
+export function githubBudgets(): { baseUrl: string; budget: GitHubBudget }[] {
+  return [...clients.values()].map((c) => ({ baseUrl: c.baseUrl, budget: c.budget() })).filter((b) => b.budget.queries > 0);
 }
 
 /** The shared client for this base URL and token (created on first use). */
@@ -281,8 +290,8 @@ function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientO
     return { data: body.data ?? null, errors: body.errors ?? [] };
   }
 
-  async function runBatch(refs: PrRef[]): Promise<Map<string, PrResult>> {
-    const { query, repos } = buildPullRequestsQuery(refs);
+  /** One PR query: partial data is fine, but no data at all is an error (the budget spent, a bad query). */
+  async function runPrQuery(query: string): Promise<{ data: Record<string, unknown> | null; errors: GraphQlError[] }> {
     const { data, errors } = await graphql<Record<string, unknown>>(query);
     const fatal = errors.filter((e) => e.type !== 'NOT_FOUND');
     if (!data && fatal.length) {
@@ -292,8 +301,10 @@ function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientO
         `GitHub's GraphQL API refused the pull request query (${fatal.map((e) => e.message).join('; ')})${limited ? ': the GraphQL budget is spent until its reset' : ''}.`,
       );
     }
-    return parsePullRequestsResponse(refs, repos, data, errors);
+    return { data, errors };
   }
+
+  const poller = createPrPoller({ run: runPrQuery, clock, logger });
 
   // Calls in the same tick share batches; each caller gets its own refs back (or its own error).
   let pending: { refs: readonly PrRef[]; resolve: (m: Map<string, PrStatusData>) => void; reject: (e: unknown) => void }[] = [];
@@ -301,15 +312,7 @@ function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientO
   async function flush(): Promise<void> {
     const callers = pending;
     pending = [];
-    const results = new Map<string, PrResult>();
-    const failures = new Map<string, unknown>();
-    for (const chunk of chunkRefs(callers.flatMap((c) => c.refs))) {
-      try {
-        for (const [k, v] of await runBatch(chunk)) results.set(k, v);
-      } catch (error) {
-        for (const ref of chunk) failures.set(prKey(ref), error);
-      }
-    }
+    const { results, failures } = await poller.poll(callers.flatMap((c) => c.refs));
     for (const caller of callers) {
       const out = new Map<string, PrStatusData>();
       let failed: unknown;
@@ -362,6 +365,8 @@ function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientO
       const name = resource ?? (rates.has('core') ? 'core' : lastResource);
       return name ? rates.get(name) : undefined;
     },
+    budget: () => poller.budget(),
+    noteWebhook: (change) => poller.noteWebhook(change),
     health: () => (consecutiveFailures >= DEGRADED_AFTER ? 'degraded' : 'ok'),
     scopes: () => scopes,
     stats: () => ({ ...counters }),

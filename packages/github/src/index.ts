@@ -1,9 +1,16 @@
 // @ao/github: the one GitHub client ao uses, shared by tracker-github, scm-github and `ao doctor`.
-export { createGitHubClient, apiBaseUrl, graphqlUrlFor, DEGRADED_AFTER, type GitHubClient, type GitHubClientOptions, type GitHubHealth } from './client.js';
+export { createGitHubClient, apiBaseUrl, graphqlUrlFor, githubBudgets, noteGitHubWebhook, DEGRADED_AFTER, type GitHubClient, type GitHubClientOptions, type GitHubHealth } from './client.js';
 export { toAoError, httpStatus, isHttpError, type ErrorContext } from './errors.js';
 export { githubBudgetLine, githubDoctorChecks, type GitHubDoctorCheck, type GitHubDoctorOptions } from './doctor.js';
+export { createPrPoller, signalOf, WEBHOOK_ACTIVE_MS, WEBHOOK_FALLBACK_MS, type GitHubBudget, type PrPoller, type WebhookChange } from './pr-poller.js';
+export { readRemainingPages } from './pr-pages.js';
 export {
+  buildBatchQuery,
   buildPullRequestsQuery,
+  detailFields,
+  PAGE,
+  SIGNAL_FIELDS,
+  SIGNALS_PER_QUERY,
   chunkRefs,
   parsePullRequestNode,
   parsePullRequestsResponse,

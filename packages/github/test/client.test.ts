@@ -183,18 +183,29 @@ describe('faults', () => {
 });
 
 describe('batched pull request status', () => {
-  it('asks for 120 PRs in three GraphQL queries and parses the fixed shape', async () => {
+  it('asks the signal of 120 PRs in two queries, their detail in three, then answers unchanged PRs from memory', async () => {
     const numbers = Array.from({ length: 120 }, (_, i) => fake.addPullRequest('acme/app', { head: `b${i}` }));
     const gh = clientFor(fake);
     const map = await gh.pullRequestsStatus(numbers.map((number) => ({ repo: 'acme/app', number })));
     expect(map.size).toBe(120);
     expect(fake.requests.map((r) => [r.path, r.graphqlAliases])).toEqual([
+      ['/graphql', 100],
+      ['/graphql', 20],
       ['/graphql', 50],
       ['/graphql', 50],
       ['/graphql', 20],
     ]);
     const first = map.get(`acme/app#${numbers[0]}`)!;
     expect(first).toMatchObject({ state: 'open', headRefName: 'b0', baseRefName: 'main', checkRollup: null, checks: [] });
+    // By GitHub's formula: 3 + 1 points of signal (3 requests per PR); detail 3 requests per PR (150 per 50 PRs: 2 points).
+    expect(fake.requests.map((r) => r.graphqlCost)).toEqual([3, 1, 2, 2, 1]);
+    expect(gh.budget()).toMatchObject({ pointsSpent: 9, queries: 5, remaining: fake.getRateLimit('graphql').remaining, trackedPullRequests: 120 });
+
+    fake.resetRequests();
+    fake.addReview('acme/app', numbers[7]!, { state: 'APPROVED', user: 'carol' });
+    const again = await gh.pullRequestsStatus(numbers.map((number) => ({ repo: 'acme/app', number })));
+    expect(again.get(`acme/app#${numbers[7]}`)!.reviewDecision).toBe('approved');
+    expect(fake.requests.map((r) => r.graphqlAliases)).toEqual([100, 20, 1]);
   });
 
   it('shares batches between calls made at the same time (two projects polling)', async () => {
@@ -205,8 +216,7 @@ describe('batched pull request status', () => {
     const [ma, mb] = await Promise.all([gh.pullRequestsStatus([{ repo: 'acme/app', number: a }]), gh.pullRequestsStatus([{ repo: 'acme/api', number: b }])]);
     expect([...ma.keys()]).toEqual([`acme/app#${a}`]);
     expect([...mb.keys()]).toEqual([`acme/api#${b}`]);
-    expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]!.graphqlAliases).toBe(2);
+    expect(fake.requests.map((r) => r.graphqlAliases)).toEqual([2, 2]);
   });
 
   it('leaves out PRs GitHub does not have, and rejects for an unknown repository only its caller', async () => {

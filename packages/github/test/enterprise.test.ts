@@ -33,6 +33,6 @@ describe('GitHub Enterprise Server', () => {
     expect(repo.full_name).toBe('acme/app');
     const status = await gh.pullRequestsStatus([{ repo: 'acme/app', number }]);
     expect(status.get(`acme/app#${number}`)?.headRefName).toBe('ao/feat');
-    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v3/repos/acme/app 200', 'POST /api/graphql 200']);
+    expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v3/repos/acme/app 200', 'POST /api/graphql 200', 'POST /api/graphql 200']);
   });
 });

@@ -134,18 +134,13 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     );
   } finally {
     // A full disk creates the file and then refuses its bytes: never leave the probe behind.
-    rmSync(probe, { force: true });
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // no probe was created (the data dir is not even a directory)
+    }
   }
 
-  const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };
-  const width = Math.max(...checks.map((c) => c.label.length));
-  for (const c of checks) print(`${mark[c.level]} ${c.label.padEnd(width)}  ${c.detail}`);
-  const failed = checks.filter((c) => c.level === 'fail').length;
-  const warned = checks.filter((c) => c.level === 'warn').length;
-  print();
-  print(failed ? color.red(`${failed} problem(s) must be fixed`) : color.green(`ready${warned ? ` (${warned} warning(s))` : ''}`));
-  return failed ? 1 : 0;
-}
   // Agents still running after their session record was lost: nothing else would ever show them.
   if (config) {
     try {
@@ -160,3 +155,12 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     }
   }
 
+  const mark = { ok: color.green('✓'), warn: color.yellow('!'), fail: color.red('✗') };
+  const width = Math.max(...checks.map((c) => c.label.length));
+  for (const c of checks) print(`${mark[c.level]} ${c.label.padEnd(width)}  ${c.detail}`);
+  const failed = checks.filter((c) => c.level === 'fail').length;
+  const warned = checks.filter((c) => c.level === 'warn').length;
+  print();
+  print(failed ? color.red(`${failed} problem(s) must be fixed`) : color.green(`ready${warned ? ` (${warned} warning(s))` : ''}`));
+  return failed ? 1 : 0;
+}

@@ -3,3 +3,4 @@
 export * from './screen.js';
 export * from './files.js';
 export * from './transcript.js';
+export * from './menus.js';

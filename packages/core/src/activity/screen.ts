@@ -5,7 +5,7 @@
  *
  * Pure functions: no I/O, no clock. The caller tracks how long the screen has been unchanged.
  */
-import type { ActivityProbe, ActivityReport } from '../contracts/agent.js';
+import type { ActivityProbe, ActivityReport, AgentMenu } from '../contracts/agent.js';
 
 /** How long a screen must stay unchanged before a quiet agent counts as idle or blocked. */
 export const DEFAULT_STABLE_MS = 5_000;
@@ -60,6 +60,11 @@ export interface ScreenProfile {
   blocked?: readonly RegExp[];
   /** Extra busy markers, checked before the common `BUSY_PATTERNS`. */
   busy?: readonly RegExp[];
+  /**
+   * The CLI's own menu reader (the agent plugin's `readMenu`): a menu on screen is a question
+   * whatever else shows, since the screen is its and nothing below it can be newer.
+   */
+  menu?: (screen: string) => AgentMenu | undefined;
 }
 
 /** What was recognised on a screen; each string is the line that matched, for `detail`. */
@@ -101,6 +106,11 @@ function lastMatch(lines: readonly string[], patterns: readonly RegExp[]): { ind
  * already answered, or an error the agent got past, stays visible above whatever came next.
  */
 export function matchScreen(screen: string, profile: ScreenProfile = {}): ScreenMatch {
+  const menu = profile.menu?.(screen);
+  if (menu) {
+    const options = menu.options.map((o) => `${o.number}. ${o.label}`).join(' · ');
+    return { atPrompt: false, waiting: `${menu.prompt ? `${menu.prompt} ` : ''}(${options})` };
+  }
   const tail = lastScreenLines(screen, TAIL_LINES);
   const idle = profile.idle ?? [];
   const prompt = idle.length > 0 ? lastMatch(tail, idle) : undefined;

@@ -59,6 +59,31 @@ export interface ActivityReport {
   nativeSessionId?: string;
 }
 
+/** One choice of a menu the agent shows (a permission prompt, a question, a dialog). */
+export interface MenuOption {
+  /** 1-based position, as numbered on screen (or counted left to right for unnumbered menus). */
+  number: number;
+  /** The option's text, without its number or shortcut, e.g. `No, and tell Codex what to do differently`. */
+  label: string;
+  /** The shortcut the screen shows for it, lower-cased, e.g. `y` or `esc`. */
+  shortcut?: string;
+}
+
+/** A menu on the agent's screen that waits for a choice; typed text does not answer it. */
+export interface AgentMenu {
+  /** `permission`: may the agent run a tool; `question`: the agent asks the user; `dialog`: the CLI's own (trust, API key, login). */
+  kind: 'permission' | 'question' | 'dialog';
+  /** The question the menu asks, one line, e.g. `Do you want to proceed?`. */
+  prompt: string;
+  options: MenuOption[];
+}
+
+/**
+ * Keys for `Runtime` delivery, one key each: a single character, or one of these names.
+ * Core turns them into the bytes a terminal sends (see `KEY_NAMES` in core's activity module).
+ */
+export type KeyName = 'Enter' | 'Escape' | 'Tab' | 'Space' | 'Backspace' | 'Up' | 'Down' | 'Left' | 'Right' | 'C-c';
+
 export interface Agent {
   /**
    * Called by spawn and restore. Returns how to start the agent for this session.
@@ -81,4 +106,19 @@ export interface Agent {
    * script, a formatter), which `ao start` then does not launch as the orchestrator.
    */
   readonly canPlan?: boolean;
+
+  /**
+   * Optional. Called by `send` (under the session's delivery lock) and by activity detection with
+   * the current screen: the menu the agent waits on, or `undefined` when none is showing. While a
+   * menu shows, a message is an answer: `send` selects the option it names with `menuKeys`, and
+   * refuses (sending nothing) an answer that names no option. Must not throw.
+   */
+  readMenu?(screen: string): AgentMenu | undefined;
+
+  /**
+   * Optional, with `readMenu`. The keys (single characters or `KeyName`s) that select `option` of
+   * `menu` in this CLI, e.g. `['3']` for Claude Code, `['Escape']` for OpenCode's Reject. Never a
+   * sequence that could confirm another option if a key were lost: prefer direct shortcuts.
+   */
+  menuKeys?(menu: AgentMenu, option: MenuOption): string[];
 }

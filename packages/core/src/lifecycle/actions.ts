@@ -196,7 +196,8 @@ export function createActionExecutor(deps: ActionDeps) {
     switch (action.type) {
       case 'send': {
         const message = String(action.payload.message ?? '');
-        await manager.send(session.id, message, deliveryId === undefined ? {} : { deliveryId });
+        // A reaction never types into a menu: that answer belongs to a human (`menu: 'refuse'`).
+        await manager.send(session.id, message, { menu: 'refuse', ...(deliveryId === undefined ? {} : { deliveryId }) });
         return `sent (${message.length} chars)`;
       }
       case 'merge':

@@ -18,6 +18,7 @@ import { crashPoint } from '../crash-point.js';
 import { withFileLock } from './lock.js';
 import type { Session } from './schema.js';
 import type { SessionStore } from './store.js';
+import { planMenuAnswer, sendKeys, type MenuPolicy } from './answer.js';
 
 /**
  * Waiting for the lock: deliveries queue one short paste at a time, but 20 senders on a busy
@@ -32,6 +33,11 @@ export interface DeliverOptions {
   data?: Record<string, unknown>;
   /** Called once the runtime has pasted and submitted the text, before it is recorded. */
   onDelivered?: () => void;
+  /**
+   * When the agent may show a menu: the text then answers it (selects the option it names, or is
+   * refused) or, for reactions, is refused. See `answer.ts`. Without it the text is always pasted.
+   */
+  menu?: MenuPolicy;
 }
 
 /** A new delivery id: 16 hex characters (safe in tmux buffer and option names). */
@@ -58,15 +64,19 @@ export async function deliver(
   return withFileLock(
     deliveryLockPath(store, session),
     async () => {
+      // Read under the lock: no other delivery can change the menu before the answer's last key.
+      const answer = options.menu ? await planMenuAnswer(runtime, handle, text, options.menu) : undefined;
+      const answered = answer ? { answer: answer.option.label, option: answer.option.number, keys: answer.keys } : {};
       // The agent it is meant for: a delivery cut short is only checked against that very agent.
-      const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length };
+      const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length, ...answered };
       await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
       crashPoint('message.sending');
-      await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId });
+      if (answer) await sendKeys(runtime, handle, answer.keys);
+      else await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId });
       options.onDelivered?.();
       crashPoint('message.pasted');
       const sent = await store.append(project, id, [
-        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...options.data } },
+        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...options.data } },
       ]);
       crashPoint('message.sent');
       await runtime.forgetDelivery?.(handle, deliveryId).catch(() => undefined);

@@ -17,7 +17,10 @@ import { branchNameForIssue, sessionBranch } from './naming.js';
 import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
 import { waitForScreen } from './ready.js';
-import { deliver, settleDelivery } from './delivery.js';
+import { deliver, deliveryLockPath, settleDelivery } from './delivery.js';
+import { sendKeys } from './answer.js';
+import { withFileLock } from './lock.js';
+import { keyBytes } from '../activity/menus.js';
 import type { DeliveryStatus } from '../contracts/runtime.js';
 
 export interface SessionManagerDeps {
@@ -59,6 +62,16 @@ export interface SpawnOptions {
   plan?: Session['plan'];
 }
 
+export interface SendOptions {
+  /** The id to log the delivery under (reactions choose it first). */
+  deliveryId?: string;
+  /**
+   * While the agent waits on a menu: `answer` (default, people) selects the option the message
+   * names and refuses one that names none; `refuse` (reactions) sends nothing. See `answer.ts`.
+   */
+  menu?: 'answer' | 'refuse';
+}
+
 export interface CleanupResult {
   removed: { id: string; workspacePath: string }[];
   kept: { id: string; reason: string }[];
@@ -97,7 +110,12 @@ export interface SessionManager {
    * Delivers `message` literally, as one submission, under the session's delivery lock (see
    * `delivery.ts`), logged as `deliveryId` when given. Throws if the agent is not running.
    */
-  send(id: string, message: string, options?: { deliveryId?: string }): Promise<Session>;
+  send(id: string, message: string, options?: SendOptions): Promise<Session>;
+  /**
+   * Sends raw keys (single characters or key names such as `Down`, `Enter`, `Escape`; see
+   * `keyBytes`) under the same delivery lock, with no Enter added: for menus and dialogs.
+   */
+  sendKeys(id: string, keys: readonly string[]): Promise<Session>;
   /**
    * What became of delivery `deliveryId` whose sender died (see `settleDelivery`): `delivered`,
    * `not-delivered` (safe to send again) or `unknown`. Records the answer in the session's log.
@@ -387,7 +405,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       try {
         const session = await store.find(id);
         const { runtime, handle } = await liveRuntime(session);
-        return await deliver(store, session, runtime, handle, message, { ...options, onDelivered: () => (delivered = true) });
+        const agent = await sessionAgent(session);
+        const { menu = 'answer', ...rest } = options;
+        return await deliver(store, session, runtime, handle, message, {
+          ...rest,
+          ...(agent ? { menu: { agent, mode: menu, sessionId: id } } : {}),
+          onDelivered: () => (delivered = true),
+        });
       } catch (error) {
         throw withOutcome(
           error,
@@ -396,6 +420,20 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
             : `The message was NOT delivered to ${id}.`,
         );
       }
+    },
+
+    async sendKeys(id, keys) {
+      keys.forEach(keyBytes); // a bad key name is a usage error, before anything is sent
+      const session = await store.find(id);
+      const { runtime, handle } = await liveRuntime(session);
+      return withFileLock(
+        deliveryLockPath(store, session),
+        async () => {
+          await sendKeys(runtime, handle, keys);
+          return store.update(session.project, id, 'keys.sent', {}, { keys: [...keys] });
+        },
+        { timeoutMs: 60_000 },
+      );
     },
 
     async settleDelivery(id, deliveryId) {
@@ -626,6 +664,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     const project = projectOf(session);
     const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
     return workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
+  }
+
+  /** The session's agent plugin, or undefined when its agent is no longer configured. */
+  async function sessionAgent(session: Session): Promise<Agent | undefined> {
+    const agentSel = config.agents[session.agent];
+    return agentSel ? manager.plugin(projectOf(session), 'agent', agentSel) : undefined;
   }
 
   async function liveRuntime(session: Session): Promise<{ runtime: Runtime; handle: RuntimeHandle }> {

@@ -23,9 +23,12 @@ import {
   detectWithFallback,
   findNewestFile,
   jsonString,
+  lastScreenLines,
   readJsonlTail,
+  readNumberedMenu,
   z,
   type ActivityProbe,
+  type AgentMenu,
   type ActivityReport,
   type AgentLaunch,
   type ScreenProfile,
@@ -52,11 +55,32 @@ const configSchema = z
 
 export type ClaudeCodeConfig = z.infer<typeof configSchema>;
 
-/** Claude Code's TUI: the `>` input box (with a footer below it) and its busy line. */
+/**
+ * Claude Code's menus, as 2.1 draws them: numbered options with `❯` before the highlighted one
+ * and a key-hint footer (`Esc to cancel`, `Enter to select · ↑/↓ to navigate`). Permission prompts
+ * ask `Do you want to proceed?`; AskUserQuestion shows the question above its options; the
+ * folder-trust and API-key dialogs are its own. A digit selects its option at once.
+ */
+export function readClaudeMenu(screen: string): AgentMenu | undefined {
+  const menu = readNumberedMenu(screen, 'question', { cursor: '❯>', footer: /Esc to cancel|Enter to (?:select|confirm)/i, maxTrailing: 4 });
+  if (!menu) return undefined;
+  const tail = lastScreenLines(screen, 40).join('\n');
+  if (/trust this folder|Accessing workspace|Do you want to use this API key|Detected a custom API key/i.test(tail)) return { ...menu, kind: 'dialog' };
+  if (/^Do you want to\b/i.test(menu.prompt)) return { ...menu, kind: 'permission' };
+  return menu;
+}
+
+/** The keys that choose `option` in Claude Code: its digit (every menu it draws takes one). */
+export function claudeMenuKeys(_menu: AgentMenu, option: { number: number }): string[] {
+  return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
+}
+
+/** Claude Code's TUI: the `❯` input box of 2.x (`>` before) with a footer below it, its busy line, its menus. */
 export const claudeScreen: ScreenProfile = {
-  idle: [/^\s*[│|]?\s*>(?:\s|$)/m, /\? for shortcuts/],
+  idle: [/^\s*[│|]?\s*[>❯](?:\s|$)/m, /\? for shortcuts/],
   idleLines: 6,
   busy: [/\(esc to interrupt\)/i, /^\s*[✻✽✶✳✢·*]\s+\w+…/m],
+  menu: readClaudeMenu,
 };
 
 /** The project directory Claude Code uses for a cwd: every non-alphanumeric character becomes '-'. */
@@ -157,6 +181,8 @@ export default definePlugin({
     return {
       canResume: true,
       canPlan: true,
+      readMenu: readClaudeMenu,
+      menuKeys: claudeMenuKeys,
       launch(input): AgentLaunch {
         const argv = ['claude'];
         if (config.model) argv.push('--model', config.model);

@@ -23,8 +23,10 @@ import {
   jsonString,
   readFirstJsonLine,
   readJsonlTail,
+  readNumberedMenu,
   z,
   type ActivityProbe,
+  type AgentMenu,
   type ActivityReport,
   type AgentLaunch,
   type RecentFile,
@@ -55,11 +57,32 @@ const configSchema = z
 
 export type CodexConfig = z.infer<typeof configSchema>;
 
-/** Codex's TUI: the `›` composer with its footer, `Working (… esc to interrupt)` while busy. */
+/**
+ * Codex's menus, as 0.171 draws them: numbered options with `›` before the highlighted one,
+ * shortcuts in parentheses (`1. Yes, proceed (y)`, `3. No, and tell Codex what to do differently
+ * (esc)`) and a footer (`Press enter to confirm or esc to cancel`, `enter continue · esc back`).
+ * The folder-trust dialog is one of them; its cursor is the composer's `›`, so without this it
+ * read as idle at the prompt. A digit selects its option at once.
+ */
+export function readCodexMenu(screen: string): AgentMenu | undefined {
+  const menu = readNumberedMenu(screen, 'question', { cursor: '›>', footer: /Press enter to confirm|enter (?:continue|to submit)|esc (?:back|to cancel)/i, maxTrailing: 4 });
+  if (!menu) return undefined;
+  if (/Trust this folder|Folder access|trust the contents/i.test(screen)) return { ...menu, kind: 'dialog' };
+  if (/^(?:Would you like to|Allow|Approve)\b/i.test(menu.prompt) || /^Yes, proceed\b/i.test(menu.options[0]?.label ?? '')) return { ...menu, kind: 'permission' };
+  return menu;
+}
+
+/** The keys that choose `option` in Codex: its digit. */
+export function codexMenuKeys(_menu: AgentMenu, option: { number: number }): string[] {
+  return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
+}
+
+/** Codex's TUI: the `›` composer with its footer, `Working (… esc to interrupt)` while busy, its menus. */
 export const codexScreen: ScreenProfile = {
   idle: [/^\s*[▌›>](?:\s|$)/m, /\bcontext left\b/i, /\? for shortcuts/, /⏎ send/],
   idleLines: 6,
   waiting: [/\bAllow command\?/i, /\bApprove\b[^\n]*\?/i],
+  menu: readCodexMenu,
 };
 
 const OUTPUT_TYPES = new Set(['function_call_output', 'custom_tool_call_output', 'tool_search_output']);
@@ -203,6 +226,8 @@ export default definePlugin({
     return {
       canResume: true,
       canPlan: true,
+      readMenu: readCodexMenu,
+      menuKeys: codexMenuKeys,
       launch(input): AgentLaunch {
         const argv = ['codex'];
         if (input.resumeId !== undefined) {

@@ -16,9 +16,13 @@ import {
   detectScreenActivity,
   detectWithFallback,
   jsonString,
+  lastScreenLines,
   listRecentFiles,
+  readNumberedMenu,
   z,
   type ActivityProbe,
+  type AgentMenu,
+  type MenuOption,
   type AgentLaunch,
   type ScreenProfile,
 } from '@ao/core';
@@ -38,11 +42,60 @@ const configSchema = z
 
 export type OpenCodeConfig = z.infer<typeof configSchema>;
 
+const PERMISSION_ROW = /Allow once\s+Allow always\s+Reject/;
+const strip = (line: string): string => line.replace(/^\s*[┃│|]\s?/, '').trim();
+
 /**
- * OpenCode's full-screen TUI has no prompt line to recognise reliably; it animates while it works
- * and shows `esc interrupt`, so a quiet screen means idle (the common rule for prompt-less profiles).
+ * OpenCode's menus, as 1.18 draws them. The permission prompt (`△ Permission required`, then
+ * what is asked, then `Allow once   Allow always   Reject` in one row, highlighted only by colour);
+ * the question menu (numbered options under the question, `↑↓ select  enter submit  esc dismiss`).
  */
-export const opencodeScreen: ScreenProfile = {};
+export function readOpencodeMenu(screen: string): AgentMenu | undefined {
+  const lines = lastScreenLines(screen, 40);
+  let row = -1;
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 5); i--) if (PERMISSION_ROW.test(lines[i] ?? '')) row = i;
+  if (row >= 0) {
+    let head = -1;
+    for (let i = row - 1; i >= 0; i--) if (/Permission required/i.test(lines[i] ?? '')) { head = i; break; }
+    if (head >= 0) {
+      const asked = lines.slice(head + 1, row).map(strip).filter((l) => l !== '');
+      return {
+        kind: 'permission',
+        prompt: asked[0]?.replace(/^[←→$]\s*/, '') ?? 'Permission required',
+        options: [
+          { number: 1, label: 'Allow once' },
+          { number: 2, label: 'Allow always' },
+          { number: 3, label: 'Reject', shortcut: 'esc' },
+        ],
+      };
+    }
+  }
+  return readNumberedMenu(screen, 'question', { footer: /↑↓ select|enter submit/i, maxTrailing: 4 });
+}
+
+/**
+ * The keys that choose `option` in OpenCode. A question takes its digit. The permission row has
+ * no shortcuts and wraps around, and its highlight is only colour, which a plain screen capture
+ * loses: Reject is Escape (certain, whatever is highlighted); Allow once is Enter and Allow always
+ * is Right, Enter, from the first option, where OpenCode puts the highlight. Should a person have
+ * moved it, the wrong pick is always the less permissive one (Allow once, or Reject).
+ */
+export function opencodeMenuKeys(menu: AgentMenu, option: MenuOption): string[] {
+  if (menu.kind === 'permission') return option.number === 3 ? ['Escape'] : option.number === 2 ? ['Right', 'Enter'] : ['Enter'];
+  return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
+}
+
+/**
+ * OpenCode's full-screen TUI: the footer `ctrl+p commands` sits under its input box when it can
+ * take a prompt (a blank screen while it starts is not idle); `esc interrupt` and the progress
+ * bar while it works; its menus.
+ */
+export const opencodeScreen: ScreenProfile = {
+  idle: [/ctrl\+p commands/],
+  idleLines: 2,
+  busy: [/esc interrupt/i, /[⬝■]{4,}/],
+  menu: readOpencodeMenu,
+};
 
 export default definePlugin({
   name: 'opencode',
@@ -80,6 +133,8 @@ export default definePlugin({
     return {
       canResume: true,
       canPlan: true,
+      readMenu: readOpencodeMenu,
+      menuKeys: opencodeMenuKeys,
       launch(input): AgentLaunch {
         const argv = ['opencode'];
         if (config.model) argv.push('--model', config.model);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,8 +70,10 @@ describe('opencode activity', () => {
   it('is active while the screen changes or shows "esc interrupt", idle when quiet', async () => {
     const a = await agent();
     expect((await a.detectActivity(probe('  Build  claude-sonnet-4\n  ⠙ Working...  esc interrupt', 20_000))).activity).toBe('active');
-    expect((await a.detectActivity(probe('Here is the fix.\n\n  ┃ \n  enter send', 800))).activity).toBe('active');
-    expect(await a.detectActivity(probe('Here is the fix.\n\n  ┃ \n  enter send', 20_000))).toMatchObject({ activity: 'idle', source: 'screen' });
+    // OpenCode 1.18's screen after a turn (captured): its footer `ctrl+p commands` under the input box.
+    const idle = readFileSync(join(import.meta.dirname, 'fixtures', 'opencode-idle.txt'), 'utf8');
+    expect((await a.detectActivity(probe(idle, 800))).activity).toBe('active');
+    expect(await a.detectActivity(probe(idle, 20_000))).toMatchObject({ activity: 'idle', source: 'screen' });
   });
 
   it('is waiting_input on a permission request', async () => {

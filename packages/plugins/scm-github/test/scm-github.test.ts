@@ -99,14 +99,25 @@ describe('manifest', () => {
 });
 
 describe('polling', () => {
-  it('polls every PR of the project in one request', async () => {
+  it('polls every PR of the project with one signal query, and reads the detail only of PRs that changed', async () => {
     const numbers = [1, 2, 3].map((i) => gh.addPullRequest(REPO, { head: `b${i}` }));
     const scm = await scmFor();
     gh.resetRequests();
     const statuses = await scm.pollPullRequests(numbers.map(prRef));
     expect([...statuses.keys()]).toEqual(numbers.map(String));
+    // First sight: the signal, then the detail of all three.
+    expect(gh.requests.map((r) => [r.path, r.graphqlAliases, r.graphqlCost])).toEqual([
+      ['/graphql', 3, 1],
+      ['/graphql', 3, 1],
+    ]);
+    gh.resetRequests();
+    await scm.pollPullRequests(numbers.map(prRef));
     expect(gh.requests).toHaveLength(1);
-    expect(gh.requests[0]).toMatchObject({ path: '/graphql', graphqlAliases: 3 });
+    gh.setCheckRuns(REPO, gh.pullRequest(REPO, numbers[1]!).headSha, [{ name: 'ci', status: 'in_progress' }]);
+    gh.resetRequests();
+    const after = await scm.pollPullRequests(numbers.map(prRef));
+    expect(after.get(String(numbers[1]))!.ci.state).toBe('pending');
+    expect(gh.requests.map((r) => r.graphqlAliases)).toEqual([3, 1]);
   });
 
   it('reports failing checks with the failing tests of the log, fetched once per head sha', async () => {
@@ -124,7 +135,7 @@ describe('polling', () => {
     expect(first.ci).toMatchObject({ state: 'failing', sha, failing: ['test', 'ci/legacy'] });
     expect(first.ci.logTail).toContain("✖ parses dates › parses ISO dates");
     expect(first.ci.logTail).toMatch(/All files .*\n##\[error\]Process completed with exit code 1\.$/);
-    expect(gh.requests.map((r) => r.path)).toEqual(['/graphql', `/repos/${REPO}/actions/jobs/501/logs`, expect.stringContaining('/_fake/job-logs/')]);
+    expect(gh.requests.map((r) => r.path)).toEqual(['/graphql', '/graphql', `/repos/${REPO}/actions/jobs/501/logs`, expect.stringContaining('/_fake/job-logs/')]);
 
     gh.resetRequests();
     const second = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
@@ -138,6 +149,32 @@ describe('polling', () => {
     const third = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
     expect(third.pr.headSha).toBe('f'.repeat(40));
     expect(third.ci).toEqual({ state: 'failing', sha: 'f'.repeat(40), failing: ['test'], logTail: 'The log (no failing test recognised in it):\nstill broken' });
+  });
+
+  it('pages past the first page: a failing check beyond the 100th, a 25th reviewer, a 105th thread and its 23rd comment are all seen', async () => {
+    const n = gh.addPullRequest(REPO, { head: 'big' });
+    const sha = gh.pullRequest(REPO, n).headSha;
+    gh.setCheckRuns(
+      REPO,
+      sha,
+      Array.from({ length: 150 }, (_, i) => ({ id: 9000 + i, name: `check-${i + 1}`, status: 'completed' as const, conclusion: i === 149 ? ('failure' as const) : ('success' as const), log: 'boom' })),
+    );
+    for (let i = 1; i <= 24; i++) gh.addReview(REPO, n, { state: 'COMMENTED', user: `reader-${i}` });
+    gh.addReview(REPO, n, { state: 'CHANGES_REQUESTED', user: 'reader-25' });
+    gh.updatePullRequest(REPO, n, { reviewDecision: null });
+    for (let i = 1; i <= 104; i++) gh.addReviewThread(REPO, n, { comments: [{ body: `nit ${i}` }], resolved: true });
+    gh.addReviewThread(REPO, n, { path: 'last.ts', line: 1, comments: Array.from({ length: 23 }, (_, i) => ({ body: `comment ${i + 1}`, user: 'carol' })) });
+    const scm = await scmFor();
+    gh.resetRequests();
+
+    const status = (await scm.pollPullRequests([prRef(n)])).get(String(n))!;
+    expect(status.ci).toMatchObject({ state: 'failing', failing: ['check-150'] });
+    // Without branch protection the latest reviews decide: the 25th reviewer asked for changes.
+    expect(status.review.decision).toBe('changes_requested');
+    expect(status.review.comments.map((c) => c.body)).toEqual(Array.from({ length: 23 }, (_, i) => `comment ${i + 1}`));
+    // Signal, detail, then one query with every further page, then the last thread's comments.
+    expect(gh.requests.filter((r) => r.path === '/graphql').length).toBeLessThanOrEqual(4);
+    expect(gh.requests.every((r) => r.status === 200 || r.status === 302)).toBe(true);
   });
 
   it('maps pending, passing and no checks', async () => {

@@ -34,6 +34,17 @@ const CiRunSchema = z
     logTail: z.string().optional(),
     /** The ao process running a pending run; a dead pid means the run was interrupted. */
     pid: z.number().optional(),
+    /** How the run's checkout got the project's dependencies. */
+    dependencies: z.object({ how: z.enum(['reused', 'installed', 'none']), summary: z.string() }).optional(),
+    /** How long each phase of the run took, in ms (what CI adds to the test command itself); the checkout is removed after the result is recorded. */
+    timings: z
+      .object({
+        checkoutMs: z.number().optional(),
+        dependenciesMs: z.number().optional(),
+        setupMs: z.number().optional(),
+        commandMs: z.number().optional(),
+      })
+      .optional(),
   })
   .passthrough();
 
@@ -51,6 +62,8 @@ const RecordShape = z.object({
   /** CI results keyed by the head sha they ran on. */
   ci: z.record(CiRunSchema),
   mergedSha: z.string().optional(),
+  /** The session workspace the PR was opened from: its installed dependencies may serve CI. */
+  workspacePath: z.string().optional(),
 });
 
 /** Unknown fields are kept, so a newer ao's additions survive an older one's rewrite. */

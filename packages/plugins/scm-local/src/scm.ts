@@ -19,14 +19,15 @@ import {
   type ReviewState,
   type Scm,
 } from '@ao/core';
-import { ciArgv, createCiRunner } from './ci.js';
+import { ciPlan, createCiRunner } from './ci.js';
+import type { DependencyMode } from './deps.js';
 import { mergeabilityOf, mergeIntoBase, type MergeMethod } from './merge.js';
 import { createPrStore, toPullRequest, type LocalPullRequest, type LocalReview } from './records.js';
 import { reviewStateOf } from './review.js';
 
 export interface LocalScmConfig {
-  /** The project's test command; argv array (preferred) or a whitespace-split string, never a shell. */
-  ci?: string[] | string;
+  /** The project's test command (argv, preferred, or a whitespace-split string, never a shell), or `{ command, setup, dependencies }`. */
+  ci?: string[] | string | { command: string[] | string; setup?: string[] | string | undefined; dependencies: DependencyMode };
   ciTimeoutMs: number;
   logTailLines: number;
   logMaxChars: number;
@@ -64,9 +65,9 @@ export function createLocalScm(config: LocalScmConfig, ctx: PluginContext): Loca
   }
   const repoPath = project.path;
   const store = createPrStore(join(ctx.paths.project(project.name), 'prs'), ctx.logger);
-  const argv = ciArgv(config.ci);
-  const ci = argv
-    ? createCiRunner({ ctx, store, repoPath, argv, timeoutMs: config.ciTimeoutMs, logTailLines: config.logTailLines, logMaxChars: config.logMaxChars })
+  const plan = ciPlan(config.ci);
+  const ci = plan
+    ? createCiRunner({ ctx, store, repoPath, plan, timeoutMs: config.ciTimeoutMs, logTailLines: config.logTailLines, logMaxChars: config.logMaxChars })
     : undefined;
   const iso = () => new Date(ctx.clock.now()).toISOString();
   const noCi: CiStatus = { state: 'none', failing: [] };
@@ -172,6 +173,7 @@ export function createLocalScm(config: LocalScmConfig, ctx: PluginContext): Loca
           updatedAt: now,
           reviews: [],
           ci: {},
+          ...(input.workspacePath ? { workspacePath: input.workspacePath } : {}),
         },
         openFor,
       );

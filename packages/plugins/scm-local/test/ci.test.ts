@@ -63,7 +63,7 @@ describe('scm-local CI', () => {
     const { f, pr } = await openPr({ ci: node(script), logTailLines: 5 });
     const ci = await f.scm.runCi(pr);
     expect(ci).toMatchObject({ state: 'failing', sha: pr.headSha, failing: ['ci'] });
-    expect(ci.logTail).toMatch(/^No failing test recognised in the log \(101 lines\)/);
+    expect(ci.logTail).toMatch(/^No failing test recognised in the log \(102 lines\); its start and its end:\nao: dependencies: none \(no package.json\)/);
     expect(ci.logTail).toContain('\nline 1\nline 2\n');
     expect(ci.logTail).toMatch(/\nline 97\nline 98\nline 99\nline 100\nboom$/);
     expect(ci.logTail).not.toContain('line 50\n');
