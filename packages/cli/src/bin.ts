@@ -106,11 +106,11 @@ session
   .command('cleanup')
   .description('remove workspaces of finished sessions that are clean; list the rest with why')
   .option('-n, --dry-run', 'only say what would be removed')
+  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .option('--project <name>', 'only this project')
   .option('--json', 'print the result as JSON')
   .action(lazy(() => import('./commands/session.js'), (m) => m.cleanup));
 session
-  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .command('events')
   .description("print a session's event log")
   .argument('<session>', 'session id')
