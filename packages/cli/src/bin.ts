@@ -75,10 +75,16 @@ program
 
 program
   .command('status')
-  .description('one table of all sessions: status, activity, branch, PR, age, last event')
+  .description('one table of all sessions: status, activity, branch, PR, age, last event, and what needs you')
   .option('--json', 'print the sessions as JSON')
+  .option('--attention', 'only the sessions that need a human, and why; exit 1 when any does')
   .option('--project <name>', 'only this project')
   .action(lazy(() => import('./commands/status.js')));
+
+program
+  .command('watch')
+  .description('a live feed of what needs you and what ao does, until Ctrl-C (works with or without the daemon)')
+  .action(lazy(() => import('./commands/watch.js')));
 
 const session = program.command('session').description('list, attach, kill, restore and clean up sessions');
 session

@@ -105,6 +105,14 @@ describe('config errors name the file, the key path and what was expected', () =
     expect(set.stdout).toContain('webhook');
   });
 
+  it('without a notifiers list, desktop notifications join the console where a desktop can show them', () => {
+    write(VALID);
+    const shown = ao('config', 'show', '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    const notifiers = (JSON.parse(shown.stdout) as { projects: { app: { notifiers: unknown[] } } }).projects.app.notifiers;
+    expect(notifiers).toEqual(['console', { plugin: 'desktop', whenAvailable: true }]);
+  });
+
   it('${VAR:-default} and set variables interpolate', () => {
     write(`${VALID}    sessionPrefix: \${AO_TEST_UNSET_PREFIX:-fallback}\n`);
     const r = ao('config', 'show');

@@ -23,6 +23,7 @@ export * from './sessions/store.js';
 export * from './templates.js';
 export * from './sessions/manager.js';
 export * from './review.js';
+export * from './attention.js';
 export * from './sessions/naming.js';
 export * from './sessions/ready.js';
 export { withFileLock, type FileLockOptions } from './sessions/lock.js';
