@@ -142,6 +142,87 @@ queue
   .requiredOption('--priority <n>', '1 (lowest) to 10 (highest)')
   .action(lazy(() => import('./commands/queue.js'), (m) => m.move));
 
+const plan = program.command('plan').description('plans: DAGs of agent work whose steps the daemon queues as their dependencies finish');
+plan
+  .command('run')
+  .description('validate a plan file, store it and queue its first steps; prints the plan id')
+  .argument('<file>', 'plan file (YAML, see docs/plans.md)')
+  .option('-n, --dry-run', 'only validate and print the order')
+  .option('--json', 'print the plan as JSON')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.run));
+plan
+  .command('ls')
+  .description('list plans')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.list));
+plan
+  .command('show')
+  .description("each step's state and sessions")
+  .argument('<plan>', 'plan id')
+  .option('--json', 'print JSON')
+  .option('--context', 'also the context now and the snapshot each step start saw')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.show));
+plan
+  .command('cancel')
+  .description('cancel pending steps, take queued ones out of the queue, stop running ones (work kept)')
+  .argument('<plan>', 'plan id')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.cancel));
+plan
+  .command('ctx')
+  .description("the plan's shared context")
+  .command('set')
+  .description('set a context key; steps started from now on see it')
+  .argument('<plan>', 'plan id')
+  .argument('<key>', 'key')
+  .argument('<value>', 'value')
+  .action(lazy(() => import('./commands/plan.js'), (m) => m.ctxSet));
+
+const trigger = program.command('trigger').description('work that starts by itself: triggers: in the config (cron, tracker events)');
+trigger
+  .command('ls')
+  .description('every trigger with its next run and last outcome')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/trigger.js'), (m) => m.list));
+trigger
+  .command('run')
+  .description('fire a trigger now (its work is queued)')
+  .argument('<id>', 'trigger id')
+  .action(lazy(() => import('./commands/trigger.js'), (m) => m.run));
+
+const template = program.command('template').description('versioned prompt templates (issue, task): version 1 is the config\'s');
+template
+  .command('ls')
+  .description('each template\'s versions, the current one marked')
+  .option('--project <name>', 'whose config gives version 1')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.list));
+template
+  .command('show')
+  .description('print a template: <name> (current) or <name>@<version>')
+  .argument('<template>', 'issue | task, optionally @<version>')
+  .option('--project <name>', 'whose config gives version 1')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.show));
+template
+  .command('set')
+  .description('add a new version and make it current')
+  .argument('<name>', 'issue | task')
+  .requiredOption('-f, --file <file>', 'the new text (- for stdin)')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.set));
+template
+  .command('rollback')
+  .description('make an earlier version current (default: the one before)')
+  .argument('<name>', 'issue | task')
+  .argument('[version]', 'version number')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.rollback));
+template
+  .command('diff')
+  .description('lines changed between two versions')
+  .argument('<name>', 'issue | task')
+  .argument('<v1>', 'version')
+  .argument('<v2>', 'version')
+  .option('--project <name>', 'whose config gives version 1')
+  .action(lazy(() => import('./commands/template.js'), (m) => m.diff));
+
 const issue = program.command('issue').description("issues of the project's tracker (local: .ao/issues/, or GitHub)");
 issue
   .command('new')

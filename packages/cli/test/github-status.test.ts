@@ -25,11 +25,12 @@ afterEach(async () => {
 describe('GitHub in the CLI', () => {
   it('ao status shows the remaining API budget', async () => {
     gh.setRateLimit({ remaining: 4321 });
+    gh.setRateLimit({ resource: 'graphql', remaining: 1234 });
     const env = { AO_HOME: join(repo.path, '.ao-home'), GITHUB_API_URL: gh.url, GITHUB_TOKEN: gh.token };
     const r = await runAoAsync(['status'], { cwd: repo.path, env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/GitHub: 4321\/5000 requests left .*, ok/);
+    expect(r.stdout).toMatch(/GitHub: 4321\/5000 requests left \(resets .*\), 1234\/5000 GraphQL points, ok/);
   });
 
   it('ao status says why GitHub is unavailable without failing', async () => {

@@ -6,8 +6,11 @@ beforeEach(async () => {
   env = await createSessionEnv();
 });
 afterEach(async () => {
-  env.ao('stop', '--force');
-  await env.cleanup();
+  try {
+    env.ao('stop', '--force');
+  } finally {
+    await env.cleanup();
+  }
 });
 
 interface Listed {

@@ -43,3 +43,6 @@ export * from './process.js';
 export { crashPoint } from './crash-point.js';
 export * from './ci/failures.js';
 export * from './queue/index.js';
+export * from './plans/index.js';
+export * from './triggers/index.js';
+export * from './template-store.js';

@@ -95,11 +95,14 @@ export async function githubDoctorChecks(options: GitHubDoctorOptions): Promise<
 export async function githubBudgetLine(options: Omit<GitHubDoctorOptions, 'repos'>): Promise<string> {
   const client = createGitHubClient(options);
   try {
-    await client.octokit.request('GET /rate_limit');
+    const { data } = await client.octokit.request('GET /rate_limit');
     const rate = client.rateLimit('core') ?? client.rateLimit();
     if (!rate) return `GitHub: ${client.health()}`;
     const reset = new Date(rate.resetAt).toLocaleTimeString();
-    return `GitHub: ${rate.remaining}/${rate.limit} requests left (resets ${reset}), ${client.health()}`;
+    // GraphQL is billed in points, on a budget of its own: what PR polling spends.
+    const graphql = (data as { resources?: { graphql?: { remaining: number; limit: number } } }).resources?.graphql;
+    const points = graphql ? `, ${graphql.remaining}/${graphql.limit} GraphQL points` : '';
+    return `GitHub: ${rate.remaining}/${rate.limit} requests left (resets ${reset})${points}, ${client.health()}`;
   } catch (error) {
     return `GitHub: unavailable (${isAoError(error) ? error.message : describeError(toAoError(error, { what: 'read the rate limit' }))})`;
   }

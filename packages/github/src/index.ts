@@ -34,3 +34,4 @@ export {
 } from './rate-limit.js';
 export { parseRepo, repoFromRemoteUrl, RepoSchema, type RepoRef } from './repo.js';
 export { DEFAULT_API_URL, hostOfApiUrl, resolveToken, tokenFromEnv, type ResolvedToken, type TokenSource } from './token.js';
+export { createDeliveryLog, signWebhookBody, verifyWebhookSignature, webhookChange, WEBHOOK_EVENTS, type DeliveryLog } from './webhooks.js';

@@ -40,6 +40,8 @@ export const WEBHOOK_ACTIVE_MS = 10 * 60_000;
  * until the reset, polling is not paced; past that, the interval stretches so the budget lasts.
  */
 export const BUDGET_PACE_FROM_MS = 15_000;
+/** PRs remembered per client at most. */
+const MAX_TRACKED = 5000;
 /** Share of the budget left for everything else using the token (other tools, `gh`, ao's doctor). */
 const RESERVE_SHARE = 0.1;
 
@@ -251,6 +253,14 @@ export function createPrPoller(deps: { run: GraphqlRunner; clock: Clock; logger:
       const entry = cache.get(key);
       if (entry) results.set(key, entry.data);
     }
+    // PRs no longer polled (merged, their session gone) are forgotten, oldest first.
+    if (cache.size > MAX_TRACKED) {
+      const oldest = [...cache].sort((a, b) => a[1].signalAt - b[1].signalAt).slice(0, cache.size - MAX_TRACKED);
+      for (const [key] of oldest) {
+        cache.delete(key);
+        dirty.delete(key);
+      }
+    }
     if (spentThisPoll > 0) stats.pointsPerPoll = stats.pointsPerPoll === 0 ? spentThisPoll : 0.7 * stats.pointsPerPoll + 0.3 * spentThisPoll;
     return { results, failures };
   }
@@ -273,8 +283,9 @@ export function createPrPoller(deps: { run: GraphqlRunner; clock: Clock; logger:
         }
       }
       // An event we cannot pin to a PR we know: ask every PR of the repository its signal now.
+      // (A PR not polled yet is read in full on its first poll anyway: nothing to remember for it,
+      // so events about the repository's other PRs cost no memory.)
       if (marked === 0 && !change.numbers?.length) for (const entry of cache.values()) if (entry.data.repo.toLowerCase() === repo) entry.signalAt = 0;
-      for (const n of change.numbers ?? []) dirty.add(prKey({ repo: change.repo, number: n }));
     },
     budget() {
       const now = clock.now();

@@ -12,6 +12,18 @@ interface StatusBody {
   lifecycle?: { running?: boolean; lastPollAt?: string | null; lastPollOk?: boolean | null; lastPollResult?: unknown; lastPollError?: string | null; polls?: number };
   orchestrator?: { state: string; sessionId?: string; error?: string; reason?: string };
   sessions?: { total: number };
+  github?: { budgets: { baseUrl: string; budget: GitHubBudgetBody }[]; webhooks: { enabled: boolean; accepted: number; refused: number; lastEvent?: string; lastAt?: string } };
+}
+
+/** `GitHubBudget` of @ao/github, as JSON (not imported: `ao daemon status` stays light). */
+interface GitHubBudgetBody {
+  limit?: number;
+  remaining?: number;
+  resetAt?: number;
+  pointsPerPoll: number;
+  signalIntervalMs: number;
+  pacing: 'none' | 'webhooks' | 'budget';
+  trackedPullRequests: number;
 }
 
 /** `ao daemon status [--json]`: running or not, pid, url, uptime, last lifecycle poll. Exit 1 when not running. */
@@ -42,8 +54,31 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
   print(`last poll:    ${poll}${lc.polls !== undefined ? ` (${lc.polls} polls)` : ''}`);
   print(`orchestrator: ${orch}`);
   if (s.sessions) print(`sessions:     ${s.sessions.total}`);
+  for (const line of githubLines(s.github)) print(line);
   print(`version:      ${s.version}`);
   return 0;
+}
+
+/** The GraphQL points budget of each GitHub client the daemon polls with, and the webhook receiver. */
+export function githubLines(github: StatusBody['github']): string[] {
+  // Nothing about GitHub for a daemon that neither polls it nor takes its webhooks.
+  if (!github || (github.budgets.length === 0 && !github.webhooks.enabled)) return [];
+  const lines = github.budgets.map(({ baseUrl, budget: b }) => {
+    const left = b.remaining !== undefined && b.limit !== undefined ? `${b.remaining}/${b.limit} GraphQL points left` : 'GraphQL budget not read yet';
+    const reset = b.resetAt ? ` (resets ${new Date(b.resetAt).toLocaleTimeString()})` : '';
+    const pace = b.pacing === 'none' ? 'every poll' : `every ${Math.round(b.signalIntervalMs / 1000)} s (${b.pacing === 'budget' ? color.yellow('budget low') : 'webhooks flowing'})`;
+    const host = baseUrl === 'https://api.github.com' ? '' : ` [${baseUrl}]`;
+    return `github:       ${left}${reset}, ~${b.pointsPerPoll} points/poll, ${b.trackedPullRequests} PRs checked ${pace}${host}`;
+  });
+  const w = github.webhooks;
+  lines.push(
+    `webhooks:     ${
+      w.enabled
+        ? `on, ${w.accepted} received${w.lastEvent && w.lastAt ? ` (last: ${w.lastEvent}, ${age(w.lastAt)} ago)` : ''}${w.refused ? `, ${color.yellow(`${w.refused} refused`)}` : ''}`
+        : 'off (set AO_GITHUB_WEBHOOK_SECRET, see docs/webhooks.md)'
+    }`,
+  );
+  return lines;
 }
 
 function summary(result: unknown): string {

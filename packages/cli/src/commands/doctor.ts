@@ -36,6 +36,33 @@ async function version(tool: string, args: string[]): Promise<string | undefined
   }
 }
 
+/** The CLI version each agent plugin was verified against (its screens, menus and logs). */
+async function verifiedVersion(plugin: string): Promise<string | undefined> {
+  switch (plugin) {
+    case 'claude-code':
+      return (await import('@ao/plugin-agent-claude-code')).VERIFIED_VERSION;
+    case 'codex':
+      return (await import('@ao/plugin-agent-codex')).VERIFIED_VERSION;
+    case 'opencode':
+      return (await import('@ao/plugin-agent-opencode')).VERIFIED_VERSION;
+    default:
+      return undefined;
+  }
+}
+
+/** `ok` at the verified version; `warn` with the way back to it at any other (menus and screens change between releases). */
+async function agentVersionCheck(plugin: string, bin: string, path: string): Promise<{ level: Level; detail: string }> {
+  const verified = await verifiedVersion(plugin);
+  const installed = /\d+\.\d+\.\d+/.exec((await version(path, ['--version'])) ?? '')?.[0];
+  if (!verified) return { level: 'ok', detail: `${path}${installed ? ` ${installed}` : ''} (not verified with ao)` };
+  if (installed === verified) return { level: 'ok', detail: `${path} ${installed} (verified)` };
+  const pkg = { 'claude-code': '@anthropic-ai/claude-code', codex: '@openai/codex', opencode: 'opencode-ai' }[plugin] ?? bin;
+  return {
+    level: 'warn',
+    detail: `${path} ${installed ?? '(version unknown)'}: ao reads this agent's menus and screens as ${bin} ${verified} draws them; others may answer or report wrongly. Install the verified one: npm install -g ${pkg}@${verified}`,
+  };
+}
+
 /** Runs every check; each failing line says how to fix it. Exit 1 when a required check fails. */
 export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
   const checks: Check[] = [];
@@ -75,8 +102,10 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   const configuredAgents = new Set(projects.flatMap((p) => [p.agent.plugin, p.agentName]));
   for (const agent of KNOWN_AGENTS) {
     const path = whichSync(agent.bin);
-    if (path) add('ok', `agent ${agent.plugin}`, path);
-    else {
+    if (path) {
+      const check = await agentVersionCheck(agent.plugin, agent.bin, path);
+      add(check.level, `agent ${agent.plugin}`, check.detail);
+    } else {
       // An agent the config selects is required: every spawn with it would fail.
       const used = configuredAgents.has(agent.plugin);
       add(used ? 'fail' : 'warn', `agent ${agent.plugin}`, `${agent.bin} not found${used ? ' (your config uses it)' : ''}: ${installHint(agent.bin)}`);

@@ -1,8 +1,8 @@
-import { createFileLogger, createLifecycleManager, systemClock, type LifecycleManager, type PollSummary } from '@ao/core';
+import { createFileLogger, createLifecycleManager, systemClock, workTick, type LifecycleManager, type PollSummary } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
 import { loadSessions, type SessionCli } from '../sessions.js';
-import { loadQueue } from './queue.js';
+import { loadPlans } from './plan.js';
 
 export interface LifecycleCli extends SessionCli {
   lifecycle: LifecycleManager;
@@ -25,12 +25,16 @@ export async function poll([opts]: unknown[], globals: GlobalOptions): Promise<n
   const flags = (opts ?? {}) as { json?: boolean };
   const cli = await loadLifecycle(globals);
   const summary = await cli.lifecycle.pollOnce();
-  // Then admission, as on each of the daemon's ticks: queued work starts where the limits allow.
-  const { queue } = await loadQueue(globals, cli);
-  const admitted = await queue.admit();
+  // Then plans and admission, as on each of the daemon's ticks: steps whose dependencies finished
+  // are queued, and queued work starts where the limits allow.
+  const { queue, runner, triggers } = await loadPlans(globals, cli);
+  const tick = await workTick({ triggers, plans: runner, queue });
+  for (const message of tick.errors) summary.errors.push({ message });
+  const admitted = tick.admitted;
   if (flags.json) print(JSON.stringify({ ...summary, queue: { started: admitted.started.map((s) => s.id), failed: admitted.failed, queued: admitted.queued } }, null, 2));
   else {
     render(summary);
+    for (const f of tick.firings) print(`  trigger ${f.trigger}: ${f.outcome}`);
     for (const s of admitted.started) print(`  ${s.id} started from the queue`);
     for (const f of admitted.failed) print(color.red(`  ${f.id} could not start from the queue: ${f.error}`));
     if (admitted.queued > 0) print(color.dim(`  ${admitted.queued} queued${admitted.blocked ? `, waiting: ${admitted.blocked.message}` : ''}`));

@@ -25,7 +25,7 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 export function statusForCode(code: ErrorCode | string): number {
   if (code.endsWith('_NOT_FOUND')) return 404;
   if (code === 'USAGE' || code.startsWith('CONFIG_') || code === 'TEMPLATE_INVALID' || code === 'ENV_VAR_UNSET') return 400;
-  if (code === 'SESSION_STATE' || code === 'SESSION_BUSY' || code === 'SESSION_LIMIT' || code === 'QUEUE_FULL' || code === 'LOCK_TIMEOUT' || code === 'PR_STATE') return 409;
+  if (code === 'SESSION_STATE' || code === 'SESSION_BUSY' || code === 'SESSION_LIMIT' || code === 'QUEUE_FULL' || code === 'LOCK_TIMEOUT' || code === 'PR_STATE' || code === 'ANSWER_NOT_IN_MENU') return 409;
   return 500;
 }
 

@@ -1,6 +1,10 @@
 import {
   createLifecycleManager,
+  createPlanRunner,
+  createPlanStore,
   createSpawnQueue,
+  createTriggerRunner,
+  workTick,
   describeError,
   systemClock,
   type AoPaths,
@@ -65,17 +69,21 @@ export async function createLifecycleHost(deps: {
     lastPollError: null,
     lastTrigger: null,
   };
-  // Admission after every poll (the poll has just seen which sessions finished): the daemon is
-  // what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
+  // Plans and admission after every poll (the poll has just seen which sessions finished): the
+  // daemon is what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
   const queue = createSpawnQueue({ config, manager, store, paths, logger: logger.child({ component: 'queue' }) });
+  // Triggers and plans first (see workTick): work they queue is admitted in the same tick.
+  const runner = createPlanRunner({ config, manager, queue, plans: createPlanStore(paths), logger: logger.child({ component: 'plans' }), clock: systemClock });
+  const triggers = createTriggerRunner({ config, manager, queue, paths, logger: logger.child({ component: 'triggers' }), clock: systemClock });
   let admitting: Promise<void> = Promise.resolve();
   const admit = (): void => {
     admitting = admitting.then(async () => {
-      const result = await queue.admit().catch((error: unknown) => {
+      const result = await workTick({ triggers, plans: runner, queue }).catch((error: unknown) => {
         logger.warn({ err: describeError(error) }, 'queue admission failed');
         return undefined;
       });
-      if (result?.started.length) lifecycle.trigger('queue');
+      for (const e of result?.errors ?? []) logger.warn({ err: e }, 'work tick');
+      if (result?.admitted.started.length) lifecycle.trigger('queue');
     });
   };
   lifecycle.onEvent((event) => {

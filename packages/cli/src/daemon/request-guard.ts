@@ -3,7 +3,9 @@ import { hostname, networkInterfaces } from 'node:os';
 
 /**
  * Checks every request and WebSocket upgrade gets before anything else, in one place
- * (`createDaemonServer`), against two browser attacks the token alone does not stop:
+ * (`createDaemonServer`), against two browser attacks the token alone does not stop (the one
+ * exemption, a `SignedRoute` such as `POST /webhooks/github`, authenticates by an HMAC signature
+ * over the body and refuses any request with an Origin; see server.ts):
  *
  * - DNS rebinding: a page on `evil.example` whose name now resolves to 127.0.0.1 talks to the
  *   daemon as "its own" origin. The `Host` it sends is `evil.example`: only our names pass.

@@ -110,8 +110,19 @@ export function createApiRoutes(deps: ApiDeps): (req: IncomingMessage, res: Serv
       method: 'POST',
       pattern: new RegExp(`^/api/sessions/${ID}/send$`),
       handler: async ({ req, res, params }) => {
-        const message = optionalString(await readJsonBody(req), 'message');
-        if (!message?.trim()) throw new BadRequest('Nothing to send: give {"message": "..."}');
+        const body = await readJsonBody(req);
+        const keys = (body as { keys?: unknown } | undefined)?.keys;
+        if (keys !== undefined) {
+          // Raw keys for menus and dialogs, as `ao send --keys`: no Enter added.
+          if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string')) throw new BadRequest('"keys" must be a non-empty array of key names or single characters');
+          const session = await manager.sendKeys(params[0] as string, keys as string[]);
+          mutated(`send ${session.id}`);
+          sendJson(res, 200, session);
+          return;
+        }
+        const message = optionalString(body, 'message');
+        if (!message?.trim()) throw new BadRequest('Nothing to send: give {"message": "..."} or {"keys": ["Down", "Enter"]}');
+        // While the agent waits on a menu, the message is the answer (core selects or refuses it).
         const session = await manager.send(params[0] as string, message);
         mutated(`send ${session.id}`);
         sendJson(res, 200, session);

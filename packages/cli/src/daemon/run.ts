@@ -8,6 +8,7 @@ import { createEventHub } from './events.js';
 import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
 import { createLifecycleHost } from './lifecycle-host.js';
 import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
+import { createGitHubWebhookRoute, WEBHOOK_SECRET_ENV } from './github-webhook.js';
 import { createApiRoutes } from './routes.js';
 import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv } from './server.js';
 
@@ -44,6 +45,9 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
 
   const { host } = config.dashboard;
   let info: DaemonInfo | undefined;
+  // GitHub's deliveries make the affected sessions poll now (off without AO_GITHUB_WEBHOOK_SECRET).
+  const githubWebhook = await createGitHubWebhookRoute({ secret: process.env[WEBHOOK_SECRET_ENV], trigger: (reason) => lifecycle.trigger(reason), logger });
+  const { githubBudgets } = await import('@ao/github');
   const api = createApiRoutes({
     manager,
     config,
@@ -65,13 +69,22 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
         lifecycle: lifecycle.status(),
         orchestrator,
         sessions: { total: sessions.length, byStatus },
+        github: { budgets: githubBudgets(), webhooks: githubWebhook.status() },
       };
     },
   });
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
   const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
-  const server = createDaemonServer({ token, logger, host, limits: serverLimitsFromEnv(process.env), handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle], upgrade: dashboard.upgrade });
+  const server = createDaemonServer({
+    token,
+    logger,
+    host,
+    limits: serverLimitsFromEnv(process.env),
+    handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle],
+    signedRoutes: [githubWebhook],
+    upgrade: dashboard.upgrade,
+  });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
     join(paths.home, 'daemon.lock'),

@@ -43,6 +43,21 @@ export function serverLimitsFromEnv(env: NodeJS.ProcessEnv): ServerLimits {
   return limits;
 }
 
+/**
+ * A route that authenticates each request itself, by a signature over its body, instead of by
+ * the daemon's token: the one way past the token, Host and Origin checks, for callers that cannot
+ * hold the token or name our host (GitHub's webhooks, through a tunnel). It matches one method and
+ * one exact path, nothing under it; its handler must refuse anything unsigned before acting. The
+ * only one today is `POST /webhooks/github` (github-webhook.ts, HMAC SHA-256).
+ */
+export interface SignedRoute {
+  method: 'POST';
+  path: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** What `GET /api/status` says about it. */
+  status(): unknown;
+}
+
 export interface DaemonServerOptions {
   token: string;
   logger: Logger;
@@ -51,6 +66,8 @@ export interface DaemonServerOptions {
   limits?: ServerLimits;
   /** Tried in order after the token check; the first that returns true handled the request. */
   handlers: RouteHandler[];
+  /** Routes exempt from the token, Host and Origin checks because they check a signature instead (see `SignedRoute`). */
+  signedRoutes?: SignedRoute[];
   /** HTTP upgrades (the dashboard's terminal WebSocket), after the same checks; false → 404. */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 }
@@ -67,7 +84,8 @@ const UNAUTHORIZED = 'Missing or wrong token: send `Authorization: Bearer <token
  * The daemon's HTTP server (node:http, no framework). Every request and upgrade — API, SSE,
  * terminals, pages — passes the same checks here, in this order, before any route runs: a Host
  * of ours (421), an Origin of ours when one is sent (403), the token (401), and for a mutation
- * `Content-Type: application/json` (415). See request-guard.ts for why.
+ * `Content-Type: application/json` (415). See request-guard.ts for why. The one exemption is a
+ * `SignedRoute` (exact method and path), which authenticates by a signature over the body.
  */
 export function createDaemonServer(options: DaemonServerOptions): Server {
   const { token, logger, handlers } = options;
@@ -91,6 +109,16 @@ export function createDaemonServer(options: DaemonServerOptions): Server {
     (req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        const signed = options.signedRoutes?.find((r) => r.method === req.method && r.path === url.pathname);
+        if (signed) {
+          try {
+            await signed.handle(req, res);
+          } catch (error) {
+            logger.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed');
+            if (!res.headersSent) sendThrown(res, error);
+          }
+          return;
+        }
         const address = guard.checkAddress(req);
         if (address) {
           logger.warn({ method: req.method, path: url.pathname, host: req.headers.host, origin: req.headers.origin, code: address.code }, 'request refused');

@@ -99,7 +99,7 @@ export function ciFailureReport(log: string, options: CiFailureReportOptions = {
   const runners = [...new Set(failures.map((f) => RUNNER_NAMES[f.runner]))].join(', ');
   const lastEnd = Math.max(...failures.map((f) => f.end));
   const tailFrom = Math.max(lastEnd + 1, lines.length - tailLines);
-  const tail = trimBlank(lines.slice(tailFrom));
+  const tail = collapsePassing(trimBlank(lines.slice(tailFrom)));
   // The tail gets up to a third of the budget; the failures what the tail leaves.
   const tailSection = tail.length ? fitFromEnd(tail, Math.floor(maxChars / 3), 'End of the log:') : '';
   const header = `Failing tests (${failures.length}, ${runners}):`;
@@ -140,9 +140,10 @@ function fallbackReport(lines: string[], maxChars: number, headLines: number, ta
   const whole = `The log (no failing test recognised in it):\n${lines.join('\n')}`;
   if (lines.length <= headLines + tailLines && whole.length <= maxChars) return whole;
   const headCount = Math.min(headLines, Math.max(0, lines.length - tailLines));
-  const head = trimBlank(lines.slice(0, headCount));
-  const tail = trimBlank(lines.slice(Math.max(headCount, lines.length - tailLines)));
-  const omitted = lines.length - headCount - tail.length;
+  const head = collapsePassing(trimBlank(lines.slice(0, headCount)));
+  const tailSlice = trimBlank(lines.slice(Math.max(headCount, lines.length - tailLines)));
+  const tail = collapsePassing(tailSlice);
+  const omitted = lines.length - headCount - tailSlice.length;
   const title = `No failing test recognised in the log (${lines.length} lines); its start and its end:`;
   const gap = omitted > 0 ? `[… ${omitted} line(s) left out …]` : '';
   const tailBudget = Math.floor(((maxChars - title.length - gap.length) * 2) / 3);
@@ -174,6 +175,30 @@ function fitFromStart(lines: string[], budget: number): string {
     used += line.length + 1;
   }
   return out.join('\n');
+}
+
+/** A line reporting a passing test: TAP `ok`, ✓/✔, pytest PASSED, go's PASS and RUN, cargo's `... ok`. */
+const PASSING = /^\s*(?:ok \d+\b(?!.*#\s*(?:TODO|SKIP))|[✓✔√] |--- PASS: |=== (?:RUN|PAUSE|CONT) |test \S+ \.\.\. ok$)|\sPASSED(?:\s+\[\s*\d+%\])?$/;
+
+/**
+ * Runs of 3+ lines about passing tests (with tape's `# name` line before each `ok`) folded into one
+ * line: they say nothing about the failure and would crowd the rest out of the budget.
+ */
+function collapsePassing(lines: string[]): string[] {
+  const passing = lines.map((line, i) => PASSING.test(line) || (/^\s*#\s/.test(line) && PASSING.test(lines[i + 1] ?? '') && !/^\s*#\s+(?:tests|pass|fail|skip|todo)\b/.test(line)));
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    while (j < lines.length && passing[j]) j++;
+    if (j - i >= 3) {
+      out.push(`[… ${j - i} lines about passing tests …]`);
+      i = j;
+    } else {
+      out.push(lines[i]!);
+      i++;
+    }
+  }
+  return out;
 }
 
 function trimBlank(lines: string[]): string[] {

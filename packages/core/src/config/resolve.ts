@@ -54,6 +54,7 @@ export interface ResolvedConfig {
   limits: ParsedConfig['limits'];
   queue: ParsedConfig['queue'];
   plans: ParsedConfig['plans'];
+  triggers: ParsedConfig['triggers'];
   autonomy: Autonomy;
   reactions: ParsedConfig['reactions'];
   lifecycle: ParsedConfig['lifecycle'];
@@ -188,6 +189,7 @@ export async function resolveConfig(
     limits: config.limits,
     queue: config.queue,
     plans: config.plans,
+    triggers: config.triggers,
     autonomy: config.autonomy,
     reactions: config.reactions,
     lifecycle: config.lifecycle,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApprovalsConfigSchema, LifecycleConfigSchema, ReactionsSchema } from '../lifecycle/config.js';
+import { TriggerSchema } from '../triggers/schema.js';
 
 /**
  * The shape of `agent-orchestrator.yaml`. Every object is strict so a misspelt key is an error
@@ -105,6 +106,11 @@ export const ConfigSchema = z
       .object({ maxSize: z.number().int().positive().default(100) })
       .strict()
       .default({}),
+    /** Work that starts by itself: on a schedule (`cron`) or on a tracker event (`on`). See docs/plans.md. */
+    triggers: z
+      .array(TriggerSchema)
+      .default([])
+      .refine((ts) => new Set(ts.map((t) => t.id)).size === ts.length, 'expected every trigger id once'),
     /** Plans: DAGs of agent work (`ao plan run`). */
     plans: z
       .object({ maxSteps: z.number().int().positive().default(50) })

@@ -1,9 +1,9 @@
-import { mkdir } from 'node:fs/promises';
 import { freemem } from 'node:os';
 import { join } from 'node:path';
 import type { AoPaths } from '../contracts/plugin.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { AoError } from '../errors.js';
+import { mkdirPrivate } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
 import { countsAgainstLimit, type Session } from '../sessions/schema.js';
 
@@ -57,7 +57,7 @@ export function countLimitMessage(running: number, limit: number, configFile: st
  * together exceed a limit. Keep `fn` to reads and records; workspaces and agents start after it.
  */
 export async function withSpawnLock<T>(paths: AoPaths, fn: () => Promise<T>): Promise<T> {
-  await mkdir(paths.home, { recursive: true });
+  await mkdirPrivate(paths.home);
   // One short critical section at a time; 20 spawns at once on a busy machine wait seconds.
   return withFileLock(join(paths.home, 'spawn.lock'), fn, { timeoutMs: 60_000 });
 }

@@ -1,2 +1,3 @@
 export * from './admission.js';
 export * from './queue.js';
+export * from './tick.js';

@@ -60,6 +60,8 @@ export interface SpawnOptions {
   priority?: number;
   /** The plan step this session does. */
   plan?: Session['plan'];
+  /** The trigger firing that queued it. */
+  trigger?: Session['trigger'];
 }
 
 export interface SendOptions {
@@ -304,6 +306,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           role: options.role ?? 'worker',
           ...(wait ? { priority } : {}),
           ...(options.plan ? { plan: options.plan } : {}),
+          ...(options.trigger ? { trigger: options.trigger } : {}),
         });
         if (!wait) return { session: created, prompt };
         // The prompt is rendered now (the issue as it is now) and given to the agent when it starts.
@@ -723,8 +726,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       now: clock.now(),
     });
     const set: Partial<Session> = {};
-    if (report.activity !== session.activity) set.activity = report.activity;
-    if ((report.detail ?? null) !== session.activityDetail) set.activityDetail = report.detail ?? null;
+    const changed = report.activity !== session.activity;
+    if (changed) set.activity = report.activity;
+    // Events only when something a person acts on changes: the activity, or the question or block
+    // shown. A busy screen's detail changes with every spinner frame (58 of 82 events of one run).
+    const detail = report.detail ?? null;
+    if (detail !== session.activityDetail && (changed || report.activity === 'waiting_input' || report.activity === 'blocked')) set.activityDetail = detail;
     if (report.nativeSessionId && report.nativeSessionId !== session.nativeSessionId) set.nativeSessionId = report.nativeSessionId;
     if (!Object.keys(set).length) return undefined;
     return store.update(session.project, session.id, 'activity.changed', set, { source: report.source, from: session.activity });

@@ -79,8 +79,12 @@ export const SessionSchema = z.object({
   role: z.enum(['worker', 'orchestrator']).optional(),
   /** Queue priority, 1..10 (10 first); set on sessions that were queued. */
   priority: z.number().int().min(1).max(10).optional(),
-  /** The plan step this session does (`ao plan`); `item` is its foreach item. */
-  plan: z.object({ id: z.string(), step: z.string(), item: z.string().optional() }).optional(),
+  /** The plan step this session does (`ao plan`): `item` is its foreach item, `attempt` counts retries from 1. */
+  plan: z.object({ id: z.string(), step: z.string(), item: z.string().optional(), attempt: z.number().int().positive().optional() }).optional(),
+  /** The trigger whose firing queued this session; `key` names the firing (a cron slot, an issue id). */
+  trigger: z.object({ id: z.string(), key: z.string() }).optional(),
+  /** The prompt template and version it was spawned with, `task@2` (see `ao template`). */
+  template: z.string().optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 

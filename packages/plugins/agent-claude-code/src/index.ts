@@ -35,6 +35,12 @@ import {
   type TurnState,
 } from '@ao/core';
 
+/**
+ * The Claude Code version this plugin's screens, menus and logs were verified against (with the real CLI,
+ * see packages/cli/test/real-agents.test.ts). `ao doctor` warns when another version is installed.
+ */
+export const VERIFIED_VERSION = '2.1.197';
+
 const configSchema = z
   .object({
     /** Pass `--dangerously-skip-permissions`: the agent never asks before running tools. */

@@ -34,10 +34,17 @@ import {
   type TurnState,
 } from '@ao/core';
 
+/**
+ * The Codex version this plugin's screens, menus and logs were verified against (with the real CLI,
+ * see packages/cli/test/real-agents.test.ts). `ao doctor` warns when another version is installed.
+ */
+export const VERIFIED_VERSION = '0.171.0';
+
 const configSchema = z
   .object({
     /**
-     * How much Codex may do unasked: `ask` (its defaults), `full-auto` (`--full-auto`: sandboxed,
+     * How much Codex may do unasked: `ask` (its defaults), `full-auto` (`--sandbox workspace-write
+     * --ask-for-approval on-request`, what `--full-auto` meant before Codex removed it: sandboxed,
      * asks only on failure) or `bypass` (`--dangerously-bypass-approvals-and-sandbox`).
      */
     approvals: z.enum(['ask', 'full-auto', 'bypass']).default('ask'),
@@ -235,7 +242,8 @@ export default definePlugin({
           argv.push('resume', input.resumeId);
         }
         if (config.model) argv.push('--model', config.model);
-        if (config.approvals === 'full-auto') argv.push('--full-auto');
+        // What `--full-auto` meant; Codex 0.171 no longer accepts the alias and exits at once.
+        if (config.approvals === 'full-auto') argv.push('--sandbox', 'workspace-write', '--ask-for-approval', 'on-request');
         if (config.approvals === 'bypass') argv.push('--dangerously-bypass-approvals-and-sandbox');
         argv.push(...config.extraArgs);
         if (input.prompt === undefined || input.prompt === '') return { argv };

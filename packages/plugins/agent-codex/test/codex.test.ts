@@ -69,9 +69,9 @@ describe('codex launch', () => {
     expect(launch.initialInput).toBeUndefined();
   });
 
-  it('adds --full-auto or the bypass flag only when asked', async () => {
+  it('adds the sandboxed auto flags (not the removed --full-auto) or the bypass flag only when asked', async () => {
     const input = { sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' };
-    expect((await (await agent({ approvals: 'full-auto', prompt: 'arg' })).launch(input)).argv).toEqual(['codex', '--full-auto', 'p']);
+    expect((await (await agent({ approvals: 'full-auto', prompt: 'arg' })).launch(input)).argv).toEqual(['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', 'p']);
     expect((await (await agent({ approvals: 'bypass', prompt: 'arg' })).launch(input)).argv).toEqual([
       'codex',
       '--dangerously-bypass-approvals-and-sandbox',

@@ -27,6 +27,12 @@ import {
   type ScreenProfile,
 } from '@ao/core';
 
+/**
+ * The OpenCode version this plugin's screens, menus and logs were verified against (with the real CLI,
+ * see packages/cli/test/real-agents.test.ts). `ao doctor` warns when another version is installed.
+ */
+export const VERIFIED_VERSION = '1.18.33';
+
 const configSchema = z
   .object({
     /** `--model` as `provider/model`. */
