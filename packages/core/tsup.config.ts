@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // attention.ts is also its own entry: the dashboard's browser code imports it (`@ao/core/attention`).
+  entry: ['src/index.ts', 'src/attention.ts'],
   format: ['esm'],
   target: 'node20',
   sourcemap: true,

@@ -75,10 +75,16 @@ program
 
 program
   .command('status')
-  .description('one table of all sessions: status, activity, branch, PR, age, last event')
+  .description('one table of all sessions: status, activity, branch, PR, age, last event, and what needs you')
   .option('--json', 'print the sessions as JSON')
+  .option('--attention', 'only the sessions that need a human, and why; exit 1 when any does')
   .option('--project <name>', 'only this project')
   .action(lazy(() => import('./commands/status.js')));
+
+program
+  .command('watch')
+  .description('a live feed of what needs you and what ao does, until Ctrl-C (works with or without the daemon)')
+  .action(lazy(() => import('./commands/watch.js')));
 
 const session = program.command('session').description('list, attach, kill, restore and clean up sessions');
 session
@@ -106,11 +112,11 @@ session
   .command('cleanup')
   .description('remove workspaces of finished sessions that are clean; list the rest with why')
   .option('-n, --dry-run', 'only say what would be removed')
+  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .option('--project <name>', 'only this project')
   .option('--json', 'print the result as JSON')
   .action(lazy(() => import('./commands/session.js'), (m) => m.cleanup));
 session
-  .option('--force-ignored', 'also remove workspaces holding gitignored files (listed otherwise)')
   .command('events')
   .description("print a session's event log")
   .argument('<session>', 'session id')
@@ -275,6 +281,7 @@ program
   .argument('<session>', 'session id')
   .argument('<decision>', 'approve | request-changes')
   .option('-m, --message <text>', 'review comment (sent to the agent on request-changes)')
+  .option('--comment <file:line:text>', 'a comment on one line of the diff, sent to the agent with its file and line (repeatable)', collect)
   .action(lazy(() => import('./commands/review.js')));
 
 const pr = program.command('pr').description('pull requests of sessions');
@@ -332,6 +339,12 @@ plugin
   .argument('<name>', 'plugin name')
   .addOption(new Option('--dir <dir>', 'where to create it'))
   .action(lazy(() => import('./commands/plugin-create.js')));
+
+program
+  .command('completion')
+  .description('print a shell completion script: source <(ao completion bash), or zsh, or fish')
+  .argument('<shell>', 'bash | zsh | fish')
+  .action(lazy(() => import('./commands/completion.js'), (m) => (args, globals) => m.run(args, globals, program)));
 
 async function main(): Promise<void> {
   handleBrokenPipes();

@@ -35,6 +35,7 @@ export async function loadCliContext(globals: GlobalOptions): Promise<CliContext
   const loaded = loadConfig({ cwd, ...(globals.config ? { file: globals.config } : {}), env });
   const registry = createRegistry();
   const config = await resolveConfig(loaded, registry, { env });
+  for (const warning of config.warnings) process.stderr.write(`ao: warning: ${warning}\n`);
   const paths = resolvePaths(env);
   try {
     // Data dirs of older versions were 0755: tighten the root, which guards everything below it.

@@ -1,9 +1,10 @@
-import { createFileLogger, createSessionManager, createSessionStore, exec, systemClock, type SessionManager, type SessionStore } from '@ao/core';
+import { createFileLogger, createSessionManager, createSessionStore, exec, systemClock, type Logger, type SessionManager, type SessionStore } from '@ao/core';
 import { loadCliContext, type CliContext, type GlobalOptions } from './context.js';
 
 export interface SessionCli extends CliContext {
   store: SessionStore;
   manager: SessionManager;
+  logger: Logger;
 }
 
 /** Config, store and the SessionManager: what every session command needs. */
@@ -21,7 +22,7 @@ export async function loadSessions(globals: GlobalOptions): Promise<SessionCli> 
     exec,
     env: ctx.env,
   });
-  return { ...ctx, store, manager };
+  return { ...ctx, store, manager, logger };
 }
 
 /** "3m", "2h", "5d" since an ISO time. */

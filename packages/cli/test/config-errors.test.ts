@@ -86,6 +86,33 @@ describe('config errors name the file, the key path and what was expected', () =
     expect(r.stderr).toContain('projects.app.sessionPrefix');
   });
 
+  it('an unset ${VAR} in one notifier disables that notifier with one warning; every command still works', () => {
+    write(
+      `defaults:\n  notifiers:\n    - console\n    - plugin: webhook\n      url: \${AO_TEST_UNSET_HOOK}\n${VALID}`,
+    );
+    const status = ao('status');
+    expect(status.code).toBe(0);
+    expect(status.stderr.trim().split('\n')).toEqual([
+      `ao: warning: notifier "webhook" (${join(dir.path, 'agent-orchestrator.yaml')}:5:7 defaults.notifiers[1].url) is disabled: environment variable AO_TEST_UNSET_HOOK is not set (export AO_TEST_UNSET_HOOK=…, or remove the notifier)`,
+    ]);
+    const shown = ao('config', 'show', '--json');
+    expect(shown.code).toBe(0);
+    const notifiers = (JSON.parse(shown.stdout) as { projects: { app: { notifiers: (string | { plugin: string })[] } } }).projects.app.notifiers;
+    expect(notifiers.map((n) => (typeof n === 'string' ? n : n.plugin))).toEqual(['console']);
+    // Set, it is back.
+    const set = runAo(['config', 'show'], { cwd: dir.path, env: { AO_HOME: home, AO_TEST_UNSET_HOOK: 'http://127.0.0.1:9/hook' } });
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toContain('webhook');
+  });
+
+  it('without a notifiers list, desktop notifications join the console where a desktop can show them', () => {
+    write(VALID);
+    const shown = ao('config', 'show', '--json');
+    expect(shown.code, shown.stderr).toBe(0);
+    const notifiers = (JSON.parse(shown.stdout) as { projects: { app: { notifiers: unknown[] } } }).projects.app.notifiers;
+    expect(notifiers).toEqual(['console', { plugin: 'desktop', whenAvailable: true }]);
+  });
+
   it('${VAR:-default} and set variables interpolate', () => {
     write(`${VALID}    sessionPrefix: \${AO_TEST_UNSET_PREFIX:-fallback}\n`);
     const r = ao('config', 'show');

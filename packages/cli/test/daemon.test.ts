@@ -318,8 +318,21 @@ describe('the orchestrator session', () => {
     expect(sessions()).toEqual([]);
   });
 
+  it('a plain program as the agent is not started as the orchestrator; start says why', () => {
+    env.writeConfig('dashboard:\n  port: 0\n');
+    const r = env.ao('start');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('orchestrator: not started: the agent "fake" is a plain program that cannot plan');
+    expect(sessions()).toEqual([]);
+    const status = JSON.parse(env.ao('daemon', 'status', '--json').stdout) as { orchestrator: { state: string; reason: string } };
+    expect(status.orchestrator).toMatchObject({ state: 'disabled', reason: expect.stringContaining('canPlan: true') });
+  });
+
   it('starts exactly one orchestrator, and a restart does not start a second', async () => {
-    env.writeConfig('dashboard:\n  port: 0\norchestrator:\n  agent: fake\n');
+    // The scripted fake stands in for an AI agent here, so it says it can plan.
+    const planner = fakeAgentArgv(['--log', env.log]);
+    env.writeConfig(`  planner: { command: ${JSON.stringify(planner)}, prompt: arg, canPlan: true }\ndashboard:\n  port: 0\norchestrator:\n  agent: planner\n`);
     const r = env.ao('start');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -327,7 +340,11 @@ describe('the orchestrator session', () => {
     const [orch] = sessions();
     expect(orch).toMatchObject({ id: 'app-1', role: 'orchestrator', status: 'working' });
     await until(() => env.received().some((t) => t.includes('You are the orchestrator') && t.includes('spawn <issue>') && t.includes('8 workers run at once')), 10_000, 'the orchestrator prompt');
-    expect(env.ao('stop').code).toBe(0);
+    const stopped = env.ao('stop');
+    expect(stopped.code).toBe(0);
+    // It says what it leaves running and how to end it.
+    expect(stopped.stdout).toContain("still running, without the daemon's reactions: app-1 (orchestrator)");
+    expect(stopped.stdout).toContain('end one: ao session kill <id>');
     expect(tmuxAlive(env.tmuxName('app-1'))).toBe(true);
 
     const again = env.ao('start');
@@ -341,7 +358,7 @@ describe('the orchestrator session', () => {
 
   it('when the orchestrator cannot spawn, the daemon still runs and start says why', () => {
     // `extra` continues the agents: map of the test config.
-    env.writeConfig('  missing: { command: ["ao-no-such-agent-cli"] }\ndashboard:\n  port: 0\norchestrator:\n  agent: missing\n');
+    env.writeConfig('  missing: { command: ["ao-no-such-agent-cli"], canPlan: true }\ndashboard:\n  port: 0\norchestrator:\n  agent: missing\n');
     const r = env.ao('start');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('orchestrator session could not be started');

@@ -85,7 +85,7 @@ describe('a workspace deleted behind ao', () => {
 
     const status = env.ao('status');
     expect(status.stdout).toMatch(new RegExp(`${id}\\s+-\\s+errored`));
-    expect(status.stdout).toContain(`${id}: workspace ${ws} is missing: \`ao session restore ${id}\` recreates it from branch ao/${id}`);
+    expect(status.stdout).toContain(`! ${id}  ao cannot go on: workspace ${ws} is missing: \`ao session restore ${id}\` recreates it from branch ao/${id}`);
     expect(sessions()[0]).toMatchObject({ status: 'errored' });
 
     const cleanup = env.ao('session', 'cleanup');

@@ -98,11 +98,19 @@ describe('lifecycle', () => {
     env.poll();
     expect(env.session(id)).toMatchObject({ status: 'review_pending', pr: { ci: 'passing', review: 'pending' } });
 
-    const other = env.ao('review', id, 'request-changes', '-m', 'Please also explain why f.txt exists');
+    const badComment = env.ao('review', id, 'request-changes', '--comment', 'f.txt-without-a-line');
+    expect(badComment.code).toBe(2);
+    expect(badComment.stderr).toContain('expected <file>:<line>:<text>');
+    const other = env.ao('review', id, 'request-changes', '-m', 'Please also explain why f.txt exists', '--comment', 'f.txt:1:why this word?');
     expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('with 1 line comment');
     env.poll();
     expect(env.session(id).status).toBe('changes_requested');
-    await until(() => env.received().some((t) => t.includes('Please also explain why f.txt exists')), 10_000, 'review comments at the agent');
+    await until(
+      () => env.received().some((t) => t.includes('Please also explain why f.txt exists') && /on f\.txt:1:\s+why this word\?/.test(t)),
+      10_000,
+      'review comments, the line comment with its file and line, at the agent',
+    );
     env.poll();
     expect(env.received().filter((t) => t.includes('Please also explain'))).toHaveLength(1);
 

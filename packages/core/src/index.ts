@@ -22,6 +22,8 @@ export * from './sessions/schema.js';
 export * from './sessions/store.js';
 export * from './templates.js';
 export * from './sessions/manager.js';
+export * from './review.js';
+export * from './attention.js';
 export * from './sessions/naming.js';
 export * from './sessions/ready.js';
 export { withFileLock, type FileLockOptions } from './sessions/lock.js';

@@ -87,6 +87,7 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     try {
       config = await resolveConfig(loadConfig({ file, cwd: process.cwd() }), createRegistry());
       add('ok', 'config', `${config.file} (${Object.keys(config.projects).length} project(s))`);
+      for (const warning of config.warnings) add('warn', 'config', warning);
     } catch (error) {
       add('fail', 'config', isAoError(error) ? error.message : String(error));
     }

@@ -1,4 +1,4 @@
-import { AoError } from '@ao/core';
+import { AoError, reviewSession, type LineComment } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { notifyDaemon } from '../daemon/notify.js';
 import { print } from '../render.js';
@@ -7,27 +7,30 @@ import { loadSessions } from '../sessions.js';
 const DECISIONS = { approve: 'approved', 'request-changes': 'changes_requested' } as const;
 
 /**
- * `ao review <session> approve|request-changes [-m TEXT]`: reviews the session's PR on the local
- * SCM (GitHub PRs are reviewed on GitHub). The lifecycle reacts on its next poll: sends the
+ * `ao review <session> approve|request-changes [-m TEXT] [--comment FILE:LINE:TEXT]...`: reviews
+ * the session's PR on the local SCM (GitHub PRs are reviewed on GitHub). The lifecycle reacts on its next poll: sends the
  * comments to the agent, or merges when approved and green.
  */
 export async function run([id, decision, opts]: unknown[], globals: GlobalOptions): Promise<number> {
-  const flags = (opts ?? {}) as { message?: string };
+  const flags = (opts ?? {}) as { message?: string; comment?: string[] };
   const verdict = DECISIONS[String(decision) as keyof typeof DECISIONS];
   if (!verdict) throw new AoError('USAGE', `Unknown review decision "${String(decision)}": use approve or request-changes`);
   const { manager, config, paths } = await loadSessions(globals);
-  const session = await manager.get(String(id));
-  const project = config.projects[session.project];
-  if (!project) throw new AoError('PROJECT_NOT_FOUND', `Session ${session.id} belongs to project "${session.project}", which is not in ${config.file}`);
-  const scm = await manager.plugin(project, 'scm');
-  const { isLocalScm } = await import('@ao/plugin-scm-local');
-  if (!isLocalScm(scm)) {
-    throw new AoError('NOT_IMPLEMENTED', `\`ao review\` works with the local SCM; project ${project.name} uses scm "${project.scm.plugin}": review the pull request there${session.pr?.url ? ` (${session.pr.url})` : ''}.`);
-  }
-  const prId = session.pr?.id ?? (await scm.findPullRequest({ project: project.name, branch: session.branch }))?.id;
-  if (!prId) throw new AoError('PR_NOT_FOUND', `Session ${session.id} has no pull request yet: open one with \`ao pr open ${session.id}\``);
-  const { review } = await scm.review(prId, { decision: verdict, ...(flags.message ? { body: flags.message } : {}) });
-  await notifyDaemon(paths, `review ${session.id}`);
-  print(`${verdict === 'approved' ? 'approved' : 'requested changes on'} PR #${prId} of ${session.id} (review: ${review.decision})`);
+  const comments = (flags.comment ?? []).map(parseLineComment);
+  const { pr, review } = await reviewSession({ manager, config }, String(id), {
+    decision: verdict,
+    ...(flags.message ? { body: flags.message } : {}),
+    ...(comments.length ? { comments } : {}),
+  });
+  await notifyDaemon(paths, `review ${String(id)}`);
+  const lines = comments.length ? ` with ${comments.length} line comment${comments.length === 1 ? '' : 's'}` : '';
+  print(`${verdict === 'approved' ? 'approved' : 'requested changes on'} PR #${pr.id} of ${String(id)}${lines} (review: ${review.decision})`);
   return 0;
+}
+
+/** `--comment src/a.ts:12:text` → a comment on line 12 of src/a.ts. */
+function parseLineComment(spec: string): LineComment {
+  const m = /^(.+?):(\d+):([\s\S]+)$/.exec(spec);
+  if (!m) throw new AoError('USAGE', `--comment "${spec}": expected <file>:<line>:<text>, e.g. --comment "src/app.ts:12:handle the empty case"`);
+  return { path: m[1] as string, line: Number(m[2]), body: (m[3] as string).trim() };
 }

@@ -66,6 +66,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
     const o = await waitForOrchestrator(paths, ORCHESTRATOR_WAIT_MS);
     if (o.state === 'running') print(`orchestrator: ${o.sessionId}${o.spawned ? '' : ' (already running)'}   attach: ao session attach ${o.sessionId}`);
     else if (o.state === 'failed') printErr(color.yellow(`ao: warning: the orchestrator session could not be started: ${o.error}\n  the daemon runs without it; fix the cause and run \`ao stop && ao start\`, or use --no-orchestrator`));
+    else if (o.state === 'disabled') print(`orchestrator: not started: ${o.reason}`);
     else if (o.state === 'starting') printErr(color.yellow(`ao: warning: the orchestrator session is still starting; see \`ao daemon status\``));
   }
   return 0;

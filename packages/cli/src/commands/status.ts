@@ -1,4 +1,4 @@
-import type { OwnedTerminal, Session } from '@ao/core';
+import { attentionOf, compareAttention, createApprovalStore, systemClock, type Attention, type OwnedTerminal, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr, table } from '../render.js';
 import { age, loadSessions } from '../sessions.js';
@@ -16,9 +16,15 @@ const STATUS_COLOR: Partial<Record<Session['status'], (s: string) => string>> = 
 
 /** `ao status` / `ao session ls`: one table (or the JSON contract) of every session. */
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
-  const flags = (opts ?? {}) as { json?: boolean; project?: string };
-  const { manager, config, env } = await loadSessions(globals);
-  const { sessions, problems, rebuilt, orphans = [] } = await manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true });
+  const flags = (opts ?? {}) as { json?: boolean; project?: string; attention?: boolean };
+  const { manager, config, env, paths } = await loadSessions(globals);
+  const [{ sessions: listed, problems, rebuilt, orphans = [] }, pending] = await Promise.all([
+    manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true }),
+    pendingApprovalSessions(paths),
+  ]);
+  // Every session with its attention: what, if anything, a human has to do for it.
+  const withAttention = listed.map((s) => ({ ...s, attention: attentionOf(s, { pendingApproval: pending.has(s.id) }) }));
+  const sessions = flags.attention ? withAttention.filter((s) => s.attention) : withAttention;
   for (const p of problems) printErr(`ao: skipped ${p.path}: ${p.reason}`);
   for (const r of rebuilt ?? []) printErr(`ao: rebuilt ${r.path} from its event log ${r.log} (it was ${r.reason})`);
   sessions.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -26,8 +32,9 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
     // stdout stays the array of sessions (the machine contract); orphans are not sessions.
     for (const line of orphanLines(orphans)) printErr(`ao: ${line}`);
     print(JSON.stringify(sessions, null, 2));
-    return 0;
+    return flags.attention && sessions.length > 0 ? 1 : 0;
   }
+  if (flags.attention) return printAttention(sessions);
   const usesGitHub = Object.values(config.projects).some((p) => p.scm.plugin === 'github' || p.tracker.plugin === 'github');
   // Started now, shown last: the budget check runs while the table is built.
   const budget = usesGitHub ? githubBudget(env) : undefined;
@@ -40,8 +47,9 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   const now = Date.now();
   print(
     table(
-      ['id', 'issue', 'status', 'activity', 'branch', 'pr', 'age', 'last event'],
+      ['', 'id', 'issue', 'status', 'activity', 'branch', 'pr', 'age', 'last event'],
       sessions.map((s) => [
+        s.attention ? color.yellow('!') : '',
         s.id,
         s.issue ?? '-',
         (STATUS_COLOR[s.status] ?? ((x: string) => x))(s.status),
@@ -53,11 +61,40 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
       ]),
     ),
   );
-  // Why a session needs a human and how to recover, where ao knows (e.g. a deleted workspace).
-  for (const s of sessions) if (s.status === 'errored' && s.activityDetail) print(color.red(`${s.id}: ${s.activityDetail}`));
+  // `!`: a human is needed. Why, and what to do, under the table, most urgent first.
+  const waiting = sessions.filter((s) => s.attention).sort((a, b) => compareAttention(a.attention, b.attention));
+  if (waiting.length) {
+    print();
+    print(color.yellow(`needs you (${waiting.length}):`));
+    for (const s of waiting) print(`  ! ${s.id}  ${(s.attention as Attention).text}  (since ${age((s.attention as Attention).since, now)} ago)`);
+  }
   for (const line of orphanLines(orphans)) print(color.yellow(line));
   if (budget) print(color.dim(await budget));
   return 0;
+}
+
+/** `ao status --attention`: only what needs a human; exit 1 when anything does (0: nothing waits). */
+function printAttention(sessions: (Session & { attention: Attention | null })[]): number {
+  if (sessions.length === 0) {
+    print('Nothing needs you.');
+    return 0;
+  }
+  const now = Date.now();
+  for (const s of [...sessions].sort((a, b) => compareAttention(a.attention, b.attention))) {
+    const a = s.attention as Attention;
+    print(`! ${s.id}  ${a.reason}  ${a.text}  (since ${age(a.since, now)} ago)`);
+  }
+  return 1;
+}
+
+/** Sessions with an approval waiting in the queue. */
+async function pendingApprovalSessions(paths: Parameters<typeof createApprovalStore>[0]['paths']): Promise<Set<string>> {
+  try {
+    const { approvals } = await createApprovalStore({ paths, clock: systemClock }).list({ status: 'pending' });
+    return new Set(approvals.map((a) => a.sessionId));
+  } catch {
+    return new Set();
+  }
 }
 
 /** One line per terminal ao started whose session record is gone, with how to look at it and end it. */

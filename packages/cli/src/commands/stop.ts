@@ -1,4 +1,4 @@
-import { daemonRequest, resolvePaths } from '@ao/core';
+import { daemonRequest, resolvePaths, TERMINAL_STATUSES, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr } from '../render.js';
 
@@ -24,6 +24,7 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
     );
     return 1;
   }
+  const running = (await liveSessions(paths)).filter((s) => !hosted.includes(s.id));
   const { stopDaemon } = await import('../daemon/process.js');
   const r = await stopDaemon(paths);
   const kept = hosted.length > 0 ? `; ended ${hosted.join(', ')} (workspaces kept: \`ao session restore <id>\` after \`ao start\`), other sessions keep running` : '; sessions keep running';
@@ -41,7 +42,23 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
       print(color.yellow(`ao daemon did not stop within 10 s and was killed (pid ${r.pid})${kept}`));
       break;
   }
+  if (running.length > 0 && (r.result === 'stopped' || r.result === 'killed')) {
+    // Say what is left running, so nobody wonders where their agents (and their memory) went.
+    const names = running.map((s) => (s.role === 'orchestrator' ? `${s.id} (orchestrator)` : s.id));
+    print(`still running, without the daemon's reactions: ${names.join(', ')}`);
+    print('  attach: ao session attach <id> · end one: ao session kill <id> (its workspace is kept) · resume reactions: ao start');
+  }
   return 0;
+}
+
+/** Sessions whose agents run (asked from the daemon before it stops); none when it cannot say. */
+async function liveSessions(paths: ReturnType<typeof resolvePaths>): Promise<Session[]> {
+  try {
+    const { sessions } = await daemonRequest<{ sessions: Session[] }>(paths, '/api/sessions', { timeoutMs: 3000 });
+    return sessions.filter((s) => !TERMINAL_STATUSES.includes(s.status) && s.activity !== 'exited' && s.status !== 'queued');
+  } catch {
+    return [];
+  }
 }
 
 /** Sessions whose pty the running daemon hosts and that are still alive; none when it cannot say. */

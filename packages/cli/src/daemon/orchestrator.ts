@@ -63,8 +63,13 @@ export interface EnsureOrchestratorOptions {
   ao: string;
 }
 
-/** Spawns the orchestrator unless a live one exists; returns which. Throws when spawning fails. */
-export async function ensureOrchestrator(options: EnsureOrchestratorOptions): Promise<{ session: Session; spawned: boolean }> {
+/**
+ * Spawns the orchestrator unless a live one exists; returns which, or why none was started (its
+ * agent cannot plan). Throws when spawning fails.
+ */
+export async function ensureOrchestrator(
+  options: EnsureOrchestratorOptions,
+): Promise<{ session: Session; spawned: boolean } | { disabled: string }> {
   const { manager, config } = options;
   const { sessions } = await manager.list();
   const live = sessions.filter(isLiveOrchestrator).sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0];
@@ -74,6 +79,15 @@ export async function ensureOrchestrator(options: EnsureOrchestratorOptions): Pr
     project = pickProject(config, undefined, options.cwd);
   } catch {
     project = Object.values(config.projects)[0] as ResolvedProject;
+  }
+  const agentName = config.orchestrator.agent ?? project.agentName;
+  const selection = Object.hasOwn(config.agents, agentName) ? config.agents[agentName] : undefined;
+  if (selection && (await manager.plugin(project, 'agent', selection)).canPlan !== true) {
+    return {
+      disabled:
+        `the agent "${agentName}" is a plain program that cannot plan, so no orchestrator was started ` +
+        `(set orchestrator.agent to an AI agent such as claude-code, or canPlan: true on the agent, in ${config.file})`,
+    };
   }
   const session = await manager.spawn({
     project: project.name,

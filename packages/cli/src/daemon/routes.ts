@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionManager, SessionStore } from '@ao/core';
+import { reviewSession, type LineComment, type ResolvedConfig, type SessionManager, type SessionStore } from '@ao/core';
 import type { EventHub } from './events.js';
 import { BadRequest, optionalString, readJsonBody, sendJson } from './http.js';
 
@@ -17,6 +17,7 @@ export interface ApprovalsControl {
 
 export interface ApiDeps {
   manager: SessionManager;
+  config: ResolvedConfig;
   store: SessionStore;
   lifecycle: LifecycleControl;
   approvals: ApprovalsControl;
@@ -36,6 +37,19 @@ interface Route {
 }
 
 const ID = '([A-Za-z0-9][A-Za-z0-9._-]*)';
+const REVIEW_DECISIONS = { approve: 'approved', 'request-changes': 'changes_requested' } as const;
+
+/** `comments: [{ path, line, body }]` of a review body; anything else is a 400 saying what was expected. */
+function lineComments(value: unknown): LineComment[] {
+  if (value === undefined) return [];
+  const expected = 'comments must be a list of { "path": string, "line": number, "body": string }';
+  if (!Array.isArray(value)) throw new BadRequest(expected);
+  return value.map((c: unknown) => {
+    const { path, line, body } = (c ?? {}) as Record<string, unknown>;
+    if (typeof path !== 'string' || typeof line !== 'number' || typeof body !== 'string') throw new BadRequest(expected);
+    return { path, line, body };
+  });
+}
 
 /**
  * The HTTP API routes (auth is checked before these run). Every mutation goes through the
@@ -130,6 +144,24 @@ export function createApiRoutes(deps: ApiDeps): (req: IncomingMessage, res: Serv
         const session = await manager.restore(params[0] as string);
         mutated(`restore ${session.id}`);
         sendJson(res, 200, session);
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/api/sessions/${ID}/review$`),
+      handler: async ({ req, res, params }) => {
+        const body = await readJsonBody(req);
+        const decision = REVIEW_DECISIONS[String(body.decision) as keyof typeof REVIEW_DECISIONS];
+        if (!decision) throw new BadRequest('decision must be "approve" or "request-changes"');
+        const message = optionalString(body, 'message');
+        const comments = lineComments(body.comments);
+        const result = await reviewSession({ manager, config: deps.config }, params[0] as string, {
+          decision,
+          ...(message ? { body: message } : {}),
+          ...(comments.length ? { comments } : {}),
+        });
+        mutated(`review ${params[0] as string}`);
+        sendJson(res, 200, result);
       },
     },
     { method: 'GET', pattern: /^\/api\/approvals$/, handler: async ({ res }) => sendJson(res, 200, await deps.approvals.list()) },

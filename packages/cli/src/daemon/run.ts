@@ -50,6 +50,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   const { githubBudgets } = await import('@ao/github');
   const api = createApiRoutes({
     manager,
+    config,
     store,
     lifecycle,
     approvals: lifecycle.approvals,
@@ -123,7 +124,14 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   // waits on /api/status for how the orchestrator went.
   if (orchestrator.state === 'starting') {
     void ensureOrchestrator({ manager, config, cwd: cli.cwd, ao: aoCommand(config.file) })
-      .then(({ session, spawned }) => {
+      .then((result) => {
+        if ('disabled' in result) {
+          orchestrator = { state: 'disabled', reason: result.disabled };
+          logger.info({ reason: result.disabled }, 'orchestrator not started');
+          print(`orchestrator: not started: ${result.disabled}`);
+          return;
+        }
+        const { session, spawned } = result;
         orchestrator = { state: 'running', sessionId: session.id, spawned };
         logger.info({ session: session.id, spawned }, spawned ? 'orchestrator spawned' : 'orchestrator already running');
         print(spawned ? `orchestrator session ${session.id} started` : `orchestrator session ${session.id} is already running`);

@@ -38,6 +38,8 @@ export interface LoadedConfig {
   source: ConfigSource;
   /** Key paths whose value came (partly) from an environment variable, with the variable names. */
   interpolated: { path: (string | number)[]; vars: string[]; template: string }[];
+  /** Problems that did not stop loading (e.g. a notifier disabled for an unset variable), one line each. */
+  warnings: string[];
 }
 
 /** `file:line:col` (or just `file`) for a key path, for every config error message. */
@@ -193,6 +195,7 @@ export function parseConfigText(text: string, file: string, env: Readonly<Record
     throw new AoError('CONFIG_INVALID', `Invalid config in ${file}: expected a mapping at the top level (see agent-orchestrator.yaml.example)`);
   }
   const interpolated: LoadedConfig['interpolated'] = [];
+  const warnings = dropNotifiersWithUnsetVars(raw as Record<string, unknown>, env, source, file);
   const data = interpolateEnv(
     raw,
     env,
@@ -209,5 +212,60 @@ export function parseConfigText(text: string, file: string, env: Readonly<Record
   if (!parsed.success) {
     throw zodToAoError('CONFIG_INVALID', parsed.error, { file, source, input: data, schema: ConfigSchema });
   }
-  return { file, dir: dirname(file), config: parsed.data, source, interpolated };
+  return { file, dir: dirname(file), config: parsed.data, source, interpolated, warnings };
+}
+
+/**
+ * A notifier whose settings name an unset variable (a Slack webhook on a machine without
+ * SLACK_WEBHOOK_URL) is left out with a warning instead of failing every command: telling a human
+ * is best-effort, and `ao status` must work without it. Anything else with an unset variable
+ * still fails. Mutates `raw`; returns the warnings.
+ */
+function dropNotifiersWithUnsetVars(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  source: ConfigSource,
+  file: string,
+): string[] {
+  const warnings: string[] = [];
+  const lists: { list: unknown; path: (string | number)[] }[] = [];
+  const section = (v: unknown): Record<string, unknown> | undefined =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  lists.push({ list: section(raw.defaults)?.notifiers, path: ['defaults', 'notifiers'] });
+  for (const [name, project] of Object.entries(section(raw.projects) ?? {})) {
+    lists.push({ list: section(project)?.notifiers, path: ['projects', name, 'notifiers'] });
+  }
+  for (const { list, path } of lists) {
+    if (!Array.isArray(list)) continue;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const unset = firstUnsetVar(list[i], env, [...path, i]);
+      if (!unset) continue;
+      const entry = list[i];
+      const plugin = typeof entry === 'string' ? entry : String(section(entry)?.plugin ?? '?');
+      list.splice(i, 1);
+      warnings.unshift(
+        `notifier "${plugin}" (${where(source, file, unset.path)} ${formatPath(unset.path)}) is disabled: ` +
+          `environment variable ${unset.name} is not set (export ${unset.name}=…, or remove the notifier)`,
+      );
+    }
+  }
+  return warnings;
+}
+
+function firstUnsetVar(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  path: (string | number)[],
+): { name: string; path: (string | number)[] } | undefined {
+  const found: { name: string; path: (string | number)[] }[] = [];
+  const stop = new Error('unset variable');
+  try {
+    interpolateEnv(value, env, (name, at) => {
+      found.push({ name, path: at });
+      throw stop;
+    }, [], path);
+  } catch (error) {
+    if (error !== stop) throw error;
+  }
+  return found[0];
 }

@@ -61,6 +61,8 @@ export interface ResolvedConfig {
   approvals: ParsedConfig['approvals'];
   dashboard: ParsedConfig['dashboard'];
   orchestrator: ParsedConfig['orchestrator'];
+  /** Problems that did not stop loading, one line each; the CLI prints them, the daemon logs them. */
+  warnings: string[];
   /** The top-level validated config, for `ao config show`. */
   parsed: ParsedConfig;
   interpolated: LoadedConfig['interpolated'];
@@ -136,6 +138,12 @@ export async function resolveConfig(
   };
 
   const d = config.defaults;
+  // Unless the config lists notifiers, desktop notifications join the console where a desktop
+  // can show them (`whenAvailable`: silent on a server).
+  const defaultNotifiers =
+    source?.doc.hasIn(['defaults', 'notifiers']) || !registry.list('notifier').some((e) => e.name === 'desktop')
+      ? d.notifiers
+      : [...d.notifiers, { plugin: 'desktop', whenAvailable: true }];
   const defaultRuntime: SlotRef = d.runtime ?? (isOnPath('tmux', env) ? 'tmux' : 'process');
 
   const projects = lookupTable<ResolvedProject>();
@@ -145,7 +153,7 @@ export async function resolveConfig(
       selectionFromRef(p[key] ?? fallback, p[key] ? [...base, key] : ['defaults', key]);
     const agentRef = p.agent ?? d.agent;
     const agent = await pickAgent(agentRef, p.agent ? [...base, 'agent'] : ['defaults', 'agent']);
-    const notifierRefs = p.notifiers ?? d.notifiers;
+    const notifierRefs = p.notifiers ?? defaultNotifiers;
     const notifierBase = p.notifiers ? [...base, 'notifiers'] : ['defaults', 'notifiers'];
     const runtime = await validate('runtime', slot('runtime', defaultRuntime));
     projects[name] = {
@@ -190,6 +198,7 @@ export async function resolveConfig(
     orchestrator: config.orchestrator,
     parsed: config,
     interpolated: loaded.interpolated,
+    warnings: loaded.warnings,
   };
 }
 

@@ -101,6 +101,13 @@ export interface Agent {
   readonly canResume: boolean;
 
   /**
+   * Whether this agent can plan: read the orchestrator's instructions and drive other sessions
+   * through `ao` itself. True for AI coding agents; absent or false for a plain program (a test
+   * script, a formatter), which `ao start` then does not launch as the orchestrator.
+   */
+  readonly canPlan?: boolean;
+
+  /**
    * Optional. Called by `send` (under the session's delivery lock) and by activity detection with
    * the current screen: the menu the agent waits on, or `undefined` when none is showing. While a
    * menu shows, a message is an answer: `send` selects the option it names with `menuKeys`, and

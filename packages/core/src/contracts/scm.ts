@@ -66,6 +66,24 @@ export interface OpenPullRequestInput {
   workspacePath: string;
 }
 
+/** A comment on one line of the PR's diff (the new side of the file). */
+export interface LineComment {
+  path: string;
+  line: number;
+  body: string;
+}
+
+/** A review given through ao (`ao review`, the dashboard). */
+export interface ReviewInput {
+  decision: 'approved' | 'changes_requested' | 'commented';
+  /** The review's overall comment. */
+  body?: string;
+  /** Comments on lines of the diff; the agent gets each with its file and line. */
+  comments?: LineComment[];
+  /** Who reviewed; defaults to the local user. */
+  author?: string;
+}
+
 export interface Scm {
   /** Called by the lifecycle for sessions with no known PR. Null when there is none. */
   findPullRequest(ref: { project: string; branch: string }): Promise<PullRequest | null>;
@@ -81,4 +99,11 @@ export interface Scm {
 
   /** Called by the `approved-and-green` reaction. Throws `SCM_CONFLICT`-style `AoError` on conflict. */
   merge(pr: PullRequest, options?: { method?: 'merge' | 'squash' | 'rebase' }): Promise<void>;
+
+  /**
+   * Optional: records a review given in ao (`ao review`, the dashboard's review panel). SCMs whose
+   * reviews happen elsewhere (GitHub's own UI) leave it out; ao then points the user there.
+   * Throws `PR_NOT_FOUND`, or `PR_STATE` when the PR is not open.
+   */
+  review?(prId: string, input: ReviewInput): Promise<{ pr: PullRequest; review: ReviewState }>;
 }

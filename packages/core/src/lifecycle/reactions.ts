@@ -2,6 +2,7 @@ import type { PullRequestStatus } from '../contracts/scm.js';
 import type { ApprovalAction } from '../approvals/schema.js';
 import type { ResolvedProject } from '../config/resolve.js';
 import type { Session } from '../sessions/schema.js';
+import { attentionOf } from '../attention.js';
 import { needsApproval, type ActionExecutor } from './actions.js';
 import type { ReactionsConfig } from './config.js';
 import type { Ledger } from './ledger.js';
@@ -95,6 +96,14 @@ export function planReactions(input: PlanInput): ReactionRun[] {
     const key = `stuck:${id}:${input.enteredAt}`;
     runs.push(act('stuck', key, { type: 'send', payload: { message: stuckMessage(Math.round(input.stuckAfterMs / 60_000), R.stuck.message) } }, 'the agent shows no progress'));
     late('stuck', key, R.stuck.escalateAfterMs, `${id} is stuck`, `No progress since ao nudged it. Look with \`ao session attach ${id}\`.`);
+  }
+  // What needs a human and no reaction above tells them about: a PR waiting for their review, a
+  // session ao cannot go on with, an agent that cannot go on by itself. Once per occurrence.
+  const attention = attentionOf(session);
+  if (attention && (attention.reason === 'review' || attention.reason === 'errored' || attention.reason === 'blocked')) {
+    const occurrence = attention.reason === 'review' ? `${session.pr?.id ?? ''}:${pr?.pr.headSha ?? input.enteredAt}` : input.enteredAt;
+    const title = { review: `${id}: PR #${session.pr?.id ?? ''} waits for your review`, errored: `${id}: ao cannot go on`, blocked: `${id}: the agent cannot go on by itself` }[attention.reason];
+    runs.push(notify('needs-attention', `attention:${id}:${attention.reason}:${occurrence}`, 'action', title, attention.text));
   }
   if (pr && pr.pr.state === 'open') {
     const head = pr.pr.headSha ?? pr.ci.sha ?? 'head';

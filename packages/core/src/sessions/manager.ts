@@ -368,8 +368,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const project = config.projects[sessions[0]?.project ?? ''];
         if (!project) continue;
         let alive: Map<string, boolean>;
+        let runtime: Runtime;
         try {
-          const runtime = await manager.plugin(project, 'runtime', { plugin: runtimeName, config: project.runtime.plugin === runtimeName ? project.runtime.config : {}, at: 'session' });
+          runtime = await manager.plugin(project, 'runtime', { plugin: runtimeName, config: project.runtime.plugin === runtimeName ? project.runtime.config : {}, at: 'session' });
           alive = await runtime.aliveMany(sessions.map((s) => s.runtime as RuntimeHandle));
         } catch (error) {
           logger.warn({ runtime: runtimeName, err: describeError(error) }, 'liveness check failed');
@@ -379,7 +380,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           if (alive.get((s.runtime as RuntimeHandle).id)) continue;
           // The terminal died: say so on this very listing, and record it. A kill interrupted
           // between its stop and its record (a crash, a full disk) is finished here.
-          const [type, set] = s.lastEvent?.type === KILLING ? ['session.killed', KILLED] : ['runtime.exited', EXITED];
+          const killed = s.lastEvent?.type === KILLING;
+          const [type, set] = killed ? ['session.killed', KILLED] : ['runtime.exited', await exitedWith(runtime, s.runtime as RuntimeHandle)];
           const updated = await store.update(s.project, s.id, type, set).catch(() => ({ ...s, ...set }));
           updates.set(s.id, updated);
         }
@@ -797,6 +799,27 @@ interface LaunchContext {
 const KILLING = 'session.killing';
 const KILLED: Partial<Session> = { status: 'killed', activity: 'exited', activityDetail: 'killed' };
 const EXITED: Partial<Session> = { activity: 'exited', activityDetail: 'the agent process is gone' };
+
+/**
+ * What an exited agent last said, where its terminal still shows it (tmux keeps a dead pane):
+ * the last line that reads like an error, else the last line. Read once, when the exit is recorded,
+ * so the reason is in the session instead of only in scrollback.
+ */
+async function exitedWith(runtime: Runtime, handle: RuntimeHandle): Promise<Partial<Session>> {
+  let screen = '';
+  try {
+    screen = await runtime.capture(handle, { lines: 40 });
+  } catch {
+    return EXITED;
+  }
+  const lines = screen
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^Pane is dead/.test(l));
+  const said = [...lines].reverse().find((l) => /error|fatal|exception|denied|invalid|not found|failed|panic|unauthori[sz]ed/i.test(l)) ?? lines.at(-1);
+  if (!said) return EXITED;
+  return { activity: 'exited', activityDetail: `the agent exited; its last words: ${said.length > 200 ? `${said.slice(0, 200)}…` : said}` };
+}
 
 /** A `DISK_FULL` error with what was (or was not) done put first; any other error as it is. */
 function withOutcome(error: unknown, outcome: string): unknown {

@@ -49,6 +49,7 @@ export default definePlugin({
   create(config, ctx) {
     return {
       canResume: true,
+      canPlan: true,
       launch(input): AgentLaunch {
         const argv = ['aider'];
         if (config.model) argv.push('--model', config.model);

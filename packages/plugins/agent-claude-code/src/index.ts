@@ -186,6 +186,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       readMenu: readClaudeMenu,
       menuKeys: claudeMenuKeys,
       launch(input): AgentLaunch {

@@ -232,6 +232,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       readMenu: readCodexMenu,
       menuKeys: codexMenuKeys,
       launch(input): AgentLaunch {

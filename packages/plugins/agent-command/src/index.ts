@@ -48,6 +48,11 @@ const configSchema = z
      * Without them the agent cannot resume.
      */
     resumeArgs: z.array(z.string()).optional(),
+    /**
+     * Whether it is an AI agent that can act as ao's orchestrator (plan, then drive workers through
+     * `ao`). Default false: `ao start` does not launch a plain program as the orchestrator.
+     */
+    canPlan: z.boolean().default(false),
   })
   .strict();
 
@@ -68,6 +73,7 @@ export default definePlugin({
 
     return {
       canResume: resumeArgs !== undefined,
+      canPlan: config.canPlan,
       launch(input): AgentLaunch {
         const argv = [...config.command];
         if (input.resumeId !== undefined) {

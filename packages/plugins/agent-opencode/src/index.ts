@@ -138,6 +138,7 @@ export default definePlugin({
 
     return {
       canResume: true,
+      canPlan: true,
       readMenu: readOpencodeMenu,
       menuKeys: opencodeMenuKeys,
       launch(input): AgentLaunch {

@@ -9,6 +9,12 @@ const ConfigSchema = z
   .object({
     /** Shown by the notification daemon as the sender. */
     appName: z.string().min(1).optional(),
+    /**
+     * Only where a desktop can show it: without notify-send or a graphical session (DISPLAY,
+     * WAYLAND_DISPLAY or a D-Bus session bus) it stays silent instead of warning or failing. The
+     * default notifiers use it, so a laptop gets desktop notifications and a server gets no noise.
+     */
+    whenAvailable: z.boolean().default(false),
   })
   .strict();
 
@@ -62,6 +68,11 @@ export function notifySendArgs(notification: Notification, appName = 'ao'): stri
   ];
 }
 
+/** Whether this process can reach a desktop's notification daemon. */
+export function hasDesktopSession(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY || env.DBUS_SESSION_BUS_ADDRESS);
+}
+
 export default definePlugin({
   name: 'desktop',
   slot: 'notifier',
@@ -82,6 +93,7 @@ export default definePlugin({
       async notify(notification) {
         // Looked up on every call (a cheap stat), so installing libnotify takes effect without a restart.
         const notifySend = whichSync('notify-send', ctx.env);
+        if (config.whenAvailable && (!notifySend || !hasDesktopSession(ctx.env))) return;
         if (!notifySend) return warnMissing();
         try {
           await ctx.exec(notifySend, notifySendArgs(notification, config.appName), {

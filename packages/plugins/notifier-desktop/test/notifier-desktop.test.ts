@@ -130,6 +130,18 @@ describe('desktop notifier', () => {
     }
   });
 
+  it('whenAvailable: shows notifications in a desktop session, and is silent without one or without notify-send', async () => {
+    const lines: LogLine[] = [];
+    const headless = { ...desktop.env, DISPLAY: '', WAYLAND_DISPLAY: '', DBUS_SESSION_BUS_ADDRESS: '' };
+    await (await plugin.create({ whenAvailable: true }, context(headless, lines))).notify(needsInput);
+    expect(await desktop.calls()).toEqual([]);
+    const noTool = { ...headless, DISPLAY: ':0', PATH: join(desktop.root, 'nowhere') };
+    await (await plugin.create({ whenAvailable: true }, context(noTool, lines))).notify(needsInput);
+    expect(lines).toEqual([]);
+    await (await plugin.create({ whenAvailable: true }, context({ ...headless, DISPLAY: ':0' }, lines))).notify(needsInput);
+    expect(await desktop.calls()).toHaveLength(1);
+  });
+
   // The once-per-process warning is module state: this must stay the only test that hits it.
   it('without notify-send on PATH, warns once per process with how to install it and resolves', async () => {
     const emptyBin = join(desktop.root, 'empty');

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
-import * as nodePty from 'node-pty';
+import type * as nodePty from 'node-pty';
 import {
   groupAlive,
   isRecordedProcess,
@@ -292,9 +292,10 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     }
     const cols = request.cols ?? 200;
     const rows = request.rows ?? 50;
+    const ptyModule = await loadNodePty();
     let pty: nodePty.IPty;
     try {
-      pty = nodePty.spawn(program, request.argv.slice(1), { name: env.TERM ?? 'xterm-256color', cwd: request.cwd, env, cols, rows });
+      pty = ptyModule.spawn(program, request.argv.slice(1), { name: env.TERM ?? 'xterm-256color', cwd: request.cwd, env, cols, rows });
     } catch (error) {
       throw hostError(500, `cannot start ${request.argv[0]} in a pty: ${(error as Error).message}`);
     }
@@ -426,4 +427,21 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       log.info({ count: live.length }, 'pty host shut down');
     },
   };
+}
+
+/**
+ * node-pty is an optional dependency: it compiles at install time, and a machine without a compiler
+ * or Node's headers still installs ao (the tmux runtime needs no native code). Loaded on first use.
+ */
+let nodePtyModule: Promise<typeof nodePty> | undefined;
+function loadNodePty(): Promise<typeof nodePty> {
+  nodePtyModule ??= import('node-pty').catch((error: unknown) => {
+    nodePtyModule = undefined;
+    throw hostError(
+      500,
+      `the process runtime needs node-pty, which is not installed or did not build (${(error as Error).message}): ` +
+        'install python3, make and g++ and run ./scripts/setup again, or use `runtime: tmux`',
+    );
+  });
+  return nodePtyModule;
 }

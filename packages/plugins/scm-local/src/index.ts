@@ -1,7 +1,7 @@
 import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core';
 import { createLocalScm } from './scm.js';
 
-export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig, type ReviewInput } from './scm.js';
+export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig } from './scm.js';
 export { ciArgv, ciPlan, type CiPlan } from './ci.js';
 export { detectPackageManager, installArgv, type DependencyMode, type PackageManager } from './deps.js';
 export { detectTestCommand, type DetectedTestCommand } from './detect.js';

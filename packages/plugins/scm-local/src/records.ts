@@ -19,6 +19,8 @@ const ReviewSchema = z
     ts: z.string(),
     /** The PR head the reviewer looked at. */
     sha: z.string().optional(),
+    /** Comments on lines of the diff. */
+    comments: z.array(z.object({ path: z.string(), line: z.number().int(), body: z.string() })).optional(),
   })
   .passthrough();
 

@@ -7,8 +7,8 @@
  * (no "dismiss stale approvals"); CI still runs on the new head, so an unreviewed broken commit is
  * caught there, and a reviewer who wants another look requests changes.
  *
- * `comments` are the feedback the agent still has to address: the non-empty bodies of
- * `changes_requested` and `commented` reviews made after the last approval, oldest first.
+ * `comments` are the feedback the agent still has to address: the non-empty bodies and line
+ * comments of `changes_requested` and `commented` reviews made after the last approval, oldest first.
  */
 import type { ReviewComment, ReviewState } from '@ao/core';
 import type { LocalPullRequest } from './records.js';
@@ -26,7 +26,12 @@ export function reviewStateOf(record: LocalPullRequest): ReviewState {
   });
   const comments: ReviewComment[] = record.reviews
     .slice(lastApproval + 1)
-    .filter((review) => review.decision !== 'approved' && review.body.trim() !== '')
-    .map((review) => ({ author: review.author, body: review.body }));
+    .filter((review) => review.decision !== 'approved')
+    .flatMap((review) => [
+      ...(review.body.trim() !== '' ? [{ author: review.author, body: review.body }] : []),
+      ...(review.comments ?? [])
+        .filter((c) => c.body.trim() !== '')
+        .map((c) => ({ author: review.author, body: c.body, path: c.path, line: c.line })),
+    ]);
   return { decision, comments };
 }

@@ -15,6 +15,7 @@ import {
   type PluginContext,
   type PullRequest,
   type PullRequestStatus,
+  type ReviewInput,
   type ReviewState,
   type Scm,
 } from '@ao/core';
@@ -33,12 +34,6 @@ export interface LocalScmConfig {
   mergeMethod: MergeMethod;
 }
 
-export interface ReviewInput {
-  decision: LocalReview['decision'];
-  body?: string;
-  /** Defaults to `$USER`, else `local`. */
-  author?: string;
-}
 
 /** The local SCM: the `Scm` contract plus what only a local SCM can do (run CI, take reviews). */
 export interface LocalScm extends Scm {
@@ -48,7 +43,7 @@ export interface LocalScm extends Scm {
    * `{ state: 'none' }` when no `ci` command is configured.
    */
   runCi(pr: Pick<PullRequest, 'id'>): Promise<CiStatus>;
-  /** Records a review of an open PR (`ao review`). Throws `PR_NOT_FOUND`, or `PR_STATE` when it is not open. */
+  /** Records a review of an open PR (`ao review`, the dashboard). Throws `PR_NOT_FOUND`, or `PR_STATE` when it is not open. */
   review(prId: string, input: ReviewInput): Promise<{ pr: PullRequest; review: ReviewState }>;
   /** The full stored record (reviews, CI runs), or null. */
   getPullRequest(prId: string): Promise<LocalPullRequest | null>;
@@ -244,6 +239,7 @@ export function createLocalScm(config: LocalScmConfig, ctx: PluginContext): Loca
           body: input.body ?? '',
           ts,
           sha: record.headSha,
+          ...(input.comments?.length ? { comments: input.comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) } : {}),
         });
         current.updatedAt = ts;
       });

@@ -1,4 +1,7 @@
+import { attentionOf, type Attention } from '@ao/core/attention';
 import type { Session } from './api.js';
+
+export { compareAttention } from '@ao/core/attention';
 
 /** How the list groups sessions: what needs a human first, then work in progress, then finished. */
 export type Group = 'attention' | 'working' | 'done';
@@ -9,40 +12,21 @@ export const GROUPS: { id: Group; title: string; empty: string }[] = [
   { id: 'done', title: 'Done', empty: 'No finished sessions yet.' },
 ];
 
-const FINISHED = new Set(['merged', 'done', 'killed', 'errored']);
+const FINISHED = new Set(['merged', 'done', 'killed']);
 
-/** Lower is more urgent; null when the session needs no human now. */
-export function attentionRank(s: Session, pendingApproval: boolean): number | null {
-  if (FINISHED.has(s.status)) return null;
-  if (s.status === 'needs_input' || s.activity === 'waiting_input') return 0;
-  if (pendingApproval) return 1;
-  if (s.status === 'ci_failed') return 2;
-  if (s.status === 'changes_requested') return 3;
-  if (s.status === 'stuck' || s.activity === 'blocked') return 4;
-  return null;
+/** The session's attention (core's one model, the same `ao status` shows), or null. */
+export function attentionFor(s: Session, pendingApproval: boolean): Attention | null {
+  return attentionOf(s, { pendingApproval });
 }
 
 export function groupOf(s: Session, pendingApproval: boolean): Group {
-  if (FINISHED.has(s.status)) return 'done';
-  return attentionRank(s, pendingApproval) === null ? 'working' : 'attention';
+  if (attentionFor(s, pendingApproval)) return 'attention';
+  return FINISHED.has(s.status) || s.status === 'errored' ? 'done' : 'working';
 }
 
-/** Why a session is in "Needs you", in words. */
+/** Why a session is in "Needs you", in words (empty when it is not). */
 export function attentionReason(s: Session, pendingApproval: boolean): string {
-  switch (attentionRank(s, pendingApproval)) {
-    case 0:
-      return 'waiting for input';
-    case 1:
-      return 'approval pending';
-    case 2:
-      return 'CI failed';
-    case 3:
-      return 'changes requested';
-    case 4:
-      return s.status === 'stuck' ? 'stuck' : 'blocked';
-    default:
-      return '';
-  }
+  return attentionFor(s, pendingApproval)?.text ?? '';
 }
 
 export function statusLabel(status: string): string {

@@ -11,7 +11,7 @@ import { createStaticHandler, defaultClientDir } from './static.js';
 import { createTerminalServer, type TerminalPtyHost } from './terminal.js';
 
 export { createMetrics, prometheusText, summarize, foldSessionMetrics, type DashboardMetrics, type Summary } from './metrics.js';
-export { diffStat, type DiffStat, type PrDetail } from './routes.js';
+export { diffStat, fullDiff, type DiffStat, type FullDiff, type PrDetail } from './routes.js';
 export type { TerminalPtyHost } from './terminal.js';
 
 export interface DashboardDeps {

@@ -53,6 +53,31 @@ export async function diffStat(session: Session): Promise<DiffStat> {
   };
 }
 
+/** `GET /api/sessions/:id/diff`: the pull request's changes as a unified diff, for review. */
+export interface FullDiff {
+  base: string;
+  /** `git diff` of the commits on the branch since it left `base` (what merging brings). */
+  diff: string;
+  /** True when the diff was longer than the limit and cut at a file boundary. */
+  truncated: boolean;
+  error?: string;
+}
+
+const DIFF_LIMIT = 2_000_000;
+
+export async function fullDiff(session: Session): Promise<FullDiff> {
+  const dir = session.workspacePath;
+  const mergeBase = await gitTry(exec, dir, ['merge-base', session.baseBranch, 'HEAD']);
+  if (mergeBase.exitCode !== 0) {
+    return { base: session.baseBranch, diff: '', truncated: false, error: `no merge base with ${session.baseBranch}: ${mergeBase.stderr.trim() || 'workspace missing?'}` };
+  }
+  const r = await gitTry(exec, dir, ['diff', '--no-color', '--no-ext-diff', '--find-renames', mergeBase.stdout.trim(), 'HEAD']);
+  if (r.exitCode !== 0) return { base: session.baseBranch, diff: '', truncated: false, error: r.stderr.trim() };
+  if (r.stdout.length <= DIFF_LIMIT) return { base: session.baseBranch, diff: r.stdout, truncated: false };
+  const cut = r.stdout.lastIndexOf('\ndiff --git ', DIFF_LIMIT);
+  return { base: session.baseBranch, diff: r.stdout.slice(0, cut > 0 ? cut + 1 : DIFF_LIMIT), truncated: true };
+}
+
 async function prDetail(manager: SessionManager, config: ResolvedConfig, session: Session): Promise<PrDetail> {
   if (!session.pr) return { pr: null };
   const project = config.projects[session.project];
@@ -75,7 +100,7 @@ async function prDetail(manager: SessionManager, config: ResolvedConfig, session
 export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const { manager, config } = deps;
   const metrics = createMetrics(deps.store);
-  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|pr)\/?$/;
+  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr)\/?$/;
   return async (req, res, url) => {
     if (req.method !== 'GET') return false;
     const path = url.pathname;
@@ -98,7 +123,7 @@ export function createDashboardRoutes(deps: { manager: SessionManager; store: Se
     const m = sessionRoute.exec(path);
     if (!m) return false;
     const session = await manager.get(m[1] as string);
-    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : await prDetail(manager, config, session));
+    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : m[2] === 'diff' ? await fullDiff(session) : await prDetail(manager, config, session));
     return true;
   };
 }

@@ -1,6 +1,6 @@
 import type { Session } from '../api.js';
 import { h, setAttr, setText } from '../dom.js';
-import { age, attentionRank, attentionReason, groupOf, GROUPS, prLabel, statusLabel, tone, type Group } from '../format.js';
+import { age, attentionFor, attentionReason, compareAttention, groupOf, GROUPS, prLabel, statusLabel, tone, type Group } from '../format.js';
 import type { Live } from '../live.js';
 
 /**
@@ -91,9 +91,8 @@ export function mountList(root: HTMLElement, live: Live): () => void {
 
   /** Urgency first in "needs you", newest first elsewhere. */
   const order = (a: Session, b: Session): number => {
-    const ra = attentionRank(a, live.pendingFor(a.id)) ?? 9;
-    const rb = attentionRank(b, live.pendingFor(b.id)) ?? 9;
-    return ra - rb || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id);
+    const byAttention = compareAttention(attentionFor(a, live.pendingFor(a.id)), attentionFor(b, live.pendingFor(b.id)));
+    return byAttention || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id);
   };
 
   /** Puts every row in its group and order, moving only rows that are out of place. */

@@ -2,6 +2,7 @@ import { enc, get, post, type Session } from '../api.js';
 import { debounce, h, replace, setAttr, setText } from '../dom.js';
 import { age, statusLabel, tone } from '../format.js';
 import type { Live } from '../live.js';
+import { mountReview } from './review.js';
 import { mountTerminal } from './terminal.js';
 import { mountTimeline } from './timeline.js';
 
@@ -55,12 +56,13 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
   const sendOut = h('p', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
   const termBox = h('section', { class: 'card term', 'aria-label': 'Terminal' });
   const timelineBox = h('section', { class: 'card events' });
+  const reviewBox = h('section', { class: 'card review', 'aria-labelledby': 'review-h', hidden: true });
   const form = h('form', { class: 'card send', 'aria-labelledby': 'send-h' }, h('h2', { id: 'send-h' }, h('label', { for: 'message' }, 'Send a message')), message, h('div', { class: 'row' }, sendBtn, sendOut));
 
   root.replaceChildren(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← Sessions')),
     h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, title, badge), meta, h('div', { class: 'actions' }, killBtn, restoreBtn, out)),
-    h('div', { class: 'session-grid' }, h('div', { class: 'col-main' }, termBox, form), h('div', { class: 'col-side' }, prBox, diffBox, timelineBox)),
+    h('div', { class: 'session-grid' }, h('div', { class: 'col-main' }, termBox, form, reviewBox), h('div', { class: 'col-side' }, prBox, diffBox, timelineBox)),
   );
 
   const metaCells = new Map<string, HTMLElement>();
@@ -88,6 +90,8 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
     const finished = ['killed', 'merged', 'done'].includes(s.status);
     killBtn.disabled = finished || s.activity === 'exited';
     restoreBtn.disabled = s.status === 'merged' || s.status === 'done';
+    // Review is for an open PR; a merged or closed one has nothing left to decide.
+    reviewBox.hidden = s.pr?.state !== 'open';
     const prKey = JSON.stringify(s.pr);
     if (prKey !== lastPrKey) {
       lastPrKey = prKey;
@@ -138,6 +142,7 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
   };
   const diffSoon = debounce(() => void loadDiff(), 1500);
 
+  mountReview(reviewBox, id);
   const timeline = mountTimeline(timelineBox, id);
   const terminal = mountTerminal(termBox, id);
 

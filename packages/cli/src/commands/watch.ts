@@ -1,0 +1,109 @@
+import { attentionOf, createApprovalStore, systemClock, type Attention, type Session, type SessionEvent } from '@ao/core';
+import type { GlobalOptions } from '../context.js';
+import { createEventHub } from '../daemon/events.js';
+import { color, print, printErr } from '../render.js';
+import { loadSessions } from '../sessions.js';
+
+/** Events worth a line: what ao and the agents did. Activity flicker and bookkeeping are left out. */
+const SHOWN = new Set([
+  'session.spawned',
+  'session.queued',
+  'queue.admitted',
+  'session.restored',
+  'session.killed',
+  'spawn.failed',
+  'status.changed',
+  'runtime.exited',
+  'message.sent',
+  'message.unsent',
+  'keys.sent',
+  'pr.updated',
+  'reaction.done',
+  'reaction.failed',
+  'workspace.missing',
+  'workspace.recreated',
+  'workspace.removed',
+]);
+
+function describe(event: SessionEvent): string {
+  const set = (event.set ?? {}) as Partial<Session>;
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const preview = (text: unknown): string => {
+    const line = String(text ?? '').split('\n')[0] ?? '';
+    return `"${line.length > 60 ? `${line.slice(0, 60)}…` : line}"`;
+  };
+  switch (event.type) {
+    case 'status.changed':
+      return `status ${set.status ?? String(data.status ?? '')}${set.activityDetail ? ` (${set.activityDetail})` : ''}`;
+    case 'message.sent':
+      return `ao sent the agent ${preview(data.message ?? data.text)}${data.source ? ` (${String(data.source)})` : ''}`;
+    case 'reaction.done':
+      return `reaction ${String(data.reaction ?? event.key ?? '')}: ${String(data.outcome ?? 'done')}`;
+    case 'reaction.failed':
+      return `reaction ${String(data.reaction ?? event.key ?? '')} failed: ${String(data.error ?? '')}`;
+    case 'pr.updated':
+      return `PR ${set.pr ? `#${set.pr.id} ${set.pr.state}${set.pr.ci ? ` ci:${set.pr.ci}` : ''}${set.pr.review ? ` review:${set.pr.review}` : ''}` : 'updated'}`;
+    default:
+      return event.type.replace('.', ' ');
+  }
+}
+
+/**
+ * `ao watch`: a live feed in the terminal of what needs you and what ao does, until Ctrl-C. It
+ * reads the same event logs the daemon and dashboard read, so it works with or without the daemon.
+ */
+export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
+  const { manager, store, paths, logger } = await loadSessions(globals);
+  const approvals = createApprovalStore({ paths, clock: systemClock });
+  const pendingFor = async (id: string): Promise<boolean> => {
+    try {
+      return (await approvals.list({ status: 'pending', sessionId: id })).approvals.length > 0;
+    } catch {
+      return false;
+    }
+  };
+  const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hourCycle: 'h23' });
+  const last = new Map<string, Attention | null>();
+  const show = (id: string, attention: Attention | null): void => {
+    const before = last.get(id) ?? null;
+    last.set(id, attention);
+    if (attention && (before?.reason !== attention.reason || before.text !== attention.text)) {
+      print(color.yellow(`${time(new Date().toISOString())} ! ${id} needs you: ${attention.text}`));
+    } else if (!attention && before) {
+      print(color.green(`${time(new Date().toISOString())} ✓ ${id} no longer needs you`));
+    }
+  };
+
+  const { sessions } = await manager.list({ activity: true });
+  const live = sessions.filter((s) => attentionOf(s) !== null || !['merged', 'done', 'killed'].includes(s.status));
+  print(color.dim(`watching ${live.length} session(s) in ${paths.home}; Ctrl-C to stop`));
+  for (const s of sessions) show(s.id, attentionOf(s, { pendingApproval: await pendingFor(s.id) }));
+  if (![...last.values()].some(Boolean)) print(color.dim('nothing needs you right now'));
+
+  const hub = createEventHub({ paths, store, logger });
+  // One re-read per session at a time: a burst of events becomes one attention check.
+  const checking = new Map<string, Promise<void>>();
+  const recheck = (project: string, id: string): void => {
+    const previous = checking.get(id) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      try {
+        const session = await store.get(project, id);
+        show(id, attentionOf(session, { pendingApproval: await pendingFor(id) }));
+      } catch (error) {
+        printErr(`ao watch: could not read ${id}: ${(error as Error).message}`);
+      }
+    });
+    checking.set(id, next);
+  };
+  const unsubscribe = hub.subscribe(({ sessionId, project, event }) => {
+    if (SHOWN.has(event.type)) print(`${time(event.ts)}   ${sessionId}  ${describe(event)}`);
+    recheck(project, sessionId);
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  unsubscribe();
+  hub.close();
+  return 0;
+}
