@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolvePaths } from '@ao/core';
+import { processStartTime, resolvePaths } from '@ao/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebTerminal } from '../src/index.js';
 
@@ -12,9 +12,10 @@ afterEach(() => {
 
 describe('terminal-web', () => {
   it('gives the dashboard URL of the session, with the token, when the daemon runs', async () => {
+    // A record the daemon would write: its pid with its start time (the proof it is ao's daemon).
     const home = mkdtempSync(join(tmpdir(), 'ao-termweb-'));
     homes.push(home);
-    writeFileSync(join(home, 'daemon.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', port: 4321, url: 'http://127.0.0.1:4321', startedAt: new Date().toISOString(), version: '0' }));
+    writeFileSync(join(home, 'daemon.json'), JSON.stringify({ pid: process.pid, host: '127.0.0.1', port: 4321, url: 'http://127.0.0.1:4321', startedAt: new Date().toISOString(), version: '0', startTime: processStartTime(process.pid) }));
     writeFileSync(join(home, 'daemon.token'), 'tok123\n');
     const terminal = createWebTerminal({ paths: resolvePaths({ AO_HOME: home }) });
     await expect(terminal.attach({ runtime: 'process', id: 'app-3' })).resolves.toEqual({ url: 'http://127.0.0.1:4321/?token=tok123#/s/app-3' });
