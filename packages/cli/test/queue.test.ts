@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSessionEnv, until, type SessionEnv } from './session-env.js';
 
@@ -9,6 +11,15 @@ afterEach(async () => {
   try {
     env.ao('stop', '--force');
   } finally {
+    // A daemon `ao stop` could not stop (the CLI itself failed) must not outlive the test.
+    const info = join(env.home, 'daemon.json');
+    if (existsSync(info)) {
+      try {
+        process.kill((JSON.parse(readFileSync(info, 'utf8')) as { pid: number }).pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     await env.cleanup();
   }
 });
