@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createFileLogger, flushLogs, loadConfig, redact } from '../src/index.js';
 
 describe('logging', () => {
@@ -18,8 +18,13 @@ describe('logging', () => {
     try {
       const logger = createFileLogger(dir).child({ component: 'test' });
       logger.info({ githubToken: 'ghp_abcdefghijklmnopqrstuvwxyz123456', count: 2 }, 'hello');
-      await new Promise((r) => setTimeout(r, 200));
-      const line = JSON.parse(readFileSync(join(dir, 'ao.log'), 'utf8').trim().split('\n')[0]!);
+      // The file logger writes asynchronously: wait for the line, not for a time.
+      const text = await vi.waitFor(() => {
+        const t = readFileSync(join(dir, 'ao.log'), 'utf8');
+        if (!t.trim()) throw new Error('not written yet');
+        return t;
+      });
+      const line = JSON.parse(text.trim().split('\n')[0]!);
       expect(line).toMatchObject({ msg: 'hello', count: 2, component: 'test', githubToken: '[redacted]' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
