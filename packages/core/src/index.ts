@@ -46,3 +46,4 @@ export * from './queue/index.js';
 export * from './plans/index.js';
 export * from './triggers/index.js';
 export * from './template-store.js';
+export * from './usage/index.js';

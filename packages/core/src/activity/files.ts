@@ -167,3 +167,49 @@ export async function listRecentFiles(dir: string, options: RecentFileOptions = 
 export async function findNewestFile(dir: string, options: RecentFileOptions = {}): Promise<RecentFile | undefined> {
   return (await listRecentFiles(dir, options))[0];
 }
+
+export interface JsonlChunk {
+  /** Parsed complete lines after `from`, oldest first, with the byte offset each starts at. Unparseable lines are skipped. */
+  entries: { offset: number; value: unknown }[];
+  /** Offset just past the last complete line read: where the next read starts. */
+  next: number;
+  /** File size when read. */
+  size: number;
+}
+
+/**
+ * Parses the complete lines of a JSONL file from byte `from` on, reading at most `maxBytes`
+ * (default 32 MiB) per call: the incremental reader for logs that grow, so a poll reads only what
+ * was appended since the last one. A line still being written (no newline yet) is left for the
+ * next read. A file now shorter than `from` was replaced: it is read from the start.
+ */
+export async function readJsonlFrom(path: string, from: number, maxBytes = 32 * 1024 * 1024): Promise<JsonlChunk> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const start = from > size ? 0 : from;
+    const length = Math.min(size - start, maxBytes);
+    if (length <= 0) return { entries: [], next: start, size };
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, start);
+    const data = buffer.subarray(0, bytesRead);
+    const entries: { offset: number; value: unknown }[] = [];
+    let lineStart = 0;
+    for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, lineStart)) {
+      const line = data.subarray(lineStart, i).toString('utf8').trim();
+      if (line !== '') {
+        try {
+          entries.push({ offset: start + lineStart, value: JSON.parse(line) });
+        } catch {
+          // Not JSON: not ours to judge.
+        }
+      }
+      lineStart = i + 1;
+    }
+    // One line longer than the window: skip past it rather than stall on it forever.
+    if (lineStart === 0 && bytesRead === maxBytes) return { entries, next: start + bytesRead, size };
+    return { entries, next: start + lineStart, size };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ApprovalsConfigSchema, LifecycleConfigSchema, ReactionsSchema } from '../lifecycle/config.js';
 import { TriggerSchema } from '../triggers/schema.js';
+import { PricingSchema } from '../usage/pricing.js';
 
 /**
  * The shape of `agent-orchestrator.yaml`. Every object is strict so a misspelt key is an error
@@ -131,6 +132,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /** USD per million tokens by model (or model prefix), over the built-in list prices (see docs/sessions.md). */
+    pricing: PricingSchema.default({}),
     /** The planning agent session `ao start` runs (unless `--no-orchestrator`). */
     orchestrator: z
       .object({

@@ -84,6 +84,81 @@ export interface AgentMenu {
  */
 export type KeyName = 'Enter' | 'Escape' | 'Tab' | 'Space' | 'Backspace' | 'Up' | 'Down' | 'Left' | 'Right' | 'C-c';
 
+/** Tokens by kind, as the model provider bills them. */
+export interface TokenCounts {
+  /** Input tokens not served from the prompt cache. */
+  input: number;
+  /** Output tokens (reasoning included, where the CLI counts it apart). */
+  output: number;
+  /** Input tokens read from the prompt cache. */
+  cacheRead: number;
+  /** Input tokens written to the prompt cache. */
+  cacheWrite: number;
+}
+
+/** What `readUsage` and `readTrace` get: where the session runs, and since when. */
+export interface AgentLogProbe {
+  workspacePath: string;
+  /** When the session (last) started, to find the agent's own logs written since. */
+  startedAt: number;
+  /** Current time. */
+  now: number;
+  /** The agent CLI's conversation id, when known (see `ActivityReport.nativeSessionId`). */
+  nativeSessionId?: string;
+}
+
+/** A plain JSON value a plugin keeps between reads (a byte offset, a message id). */
+export type LogCursor = Record<string, string | number | boolean | null>;
+
+/** The tokens one agent log records so far. Readings of different logs add up to the session's. */
+export interface UsageReading {
+  /** The log this reading covers (its path, or `<db>#<conversation id>`): its key on the session. */
+  log: string;
+  /** Tokens per model; `''` when the log names no model. */
+  byModel: Record<string, TokenCounts>;
+  /** US dollars the CLI itself computed for this log, when it records a cost (OpenCode). */
+  costUsd?: number;
+  /** Where this read stopped: handed back as `previous` so the next read starts there. */
+  cursor?: LogCursor;
+}
+
+export interface UsageProbe extends AgentLogProbe {
+  /** The readings recorded on the session so far, by `log`: continue from `previous[log].cursor`. */
+  previous: Readonly<Record<string, UsageReading>>;
+}
+
+/** One step of the conversation, from the agent's own log. */
+export interface TraceEntry {
+  /** ISO time, when the log records it. */
+  ts?: string;
+  /**
+   * `user`: what the user (or ao) typed; `assistant`: the agent's reply; `reasoning`: its recorded
+   * thinking; `tool_call` / `tool_result`: a tool it ran and what came back; `error`: a failed turn.
+   */
+  kind: 'user' | 'assistant' | 'reasoning' | 'tool_call' | 'tool_result' | 'error';
+  /** The text, or the tool's input as compact JSON for `tool_call`. */
+  text: string;
+  /** The tool's name, for `tool_call` and (when known) `tool_result`. */
+  tool?: string;
+  /** Pairs a `tool_result` with its `tool_call`. */
+  callId?: string;
+  /** A tool result the agent marked as failed (a denied permission usually is). */
+  isError?: boolean;
+}
+
+export interface TraceProbe extends AgentLogProbe {
+  /** The `cursor` of an earlier read: return only what was written after it (`--follow`). */
+  after?: LogCursor;
+}
+
+export interface TraceReading {
+  entries: TraceEntry[];
+  /** Pass back as `after` to read only what comes next. */
+  cursor: LogCursor;
+  /** The log read. */
+  log: string;
+}
+
 export interface Agent {
   /**
    * Called by spawn and restore. Returns how to start the agent for this session.
@@ -121,4 +196,21 @@ export interface Agent {
    * sequence that could confirm another option if a key were lost: prefer direct shortcuts.
    */
   menuKeys?(menu: AgentMenu, option: MenuOption): string[];
+
+  /**
+   * Optional. Called by status and each lifecycle poll after `detectActivity`: the tokens the
+   * agent's own log records for this session. Read only what was written since `previous[log].cursor`
+   * (polls are frequent, logs are large) and return the whole log's reading; undefined when no log
+   * is found (yet). Must not throw for an unreadable log: return undefined. ao stores the reading on
+   * the session (`usage.updated`) and prices it (see docs/sessions.md, `pricing:`).
+   */
+  readUsage?(probe: UsageProbe): Promise<UsageReading | undefined>;
+
+  /**
+   * Optional. Called by `ao session trace` and the dashboard: the conversation from the agent's own
+   * log (prompts, replies, tool calls and results, reasoning where the CLI records it), oldest first,
+   * after `probe.after` when given. Undefined when no log is found. May throw `AGENT_FAILED` for a
+   * log it cannot read.
+   */
+  readTrace?(probe: TraceProbe): Promise<TraceReading | undefined>;
 }

@@ -23,6 +23,7 @@ import { sendKeys } from './answer.js';
 import { withFileLock } from './lock.js';
 import { keyBytes } from '../activity/menus.js';
 import type { DeliveryStatus } from '../contracts/runtime.js';
+import { refreshUsage } from '../usage/refresh.js';
 
 export interface SessionManagerDeps {
   config: ResolvedConfig;
@@ -403,6 +404,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         for (const s of live) {
           const refreshed = await refreshActivity(s, screens.get(s.id)).catch(() => undefined);
           if (refreshed) updates.set(s.id, refreshed);
+          const withUsage = await usageOf(refreshed ?? s).catch(() => undefined);
+          if (withUsage) updates.set(s.id, withUsage);
         }
       }
       return withOrphans({ ...listed, sessions: listed.sessions.map((s) => updates.get(s.id) ?? s) });
@@ -740,6 +743,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (report.nativeSessionId && report.nativeSessionId !== session.nativeSessionId) set.nativeSessionId = report.nativeSessionId;
     if (!Object.keys(set).length) return undefined;
     return store.update(session.project, session.id, 'activity.changed', set, { source: report.source, from: session.activity });
+  }
+
+  /** Tokens from the agent's own log, recorded when they changed (see usage/refresh.ts). */
+  async function usageOf(session: Session): Promise<Session | undefined> {
+    const agentSel = config.agents[session.agent];
+    if (!agentSel) return undefined;
+    return refreshUsage(await manager.plugin(projectOf(session), 'agent', agentSel), session, store, clock.now());
   }
 
   async function startRuntime(runtime: Runtime, id: string, cwd: string, launch: AgentLaunch, project: ResolvedProject): Promise<RuntimeHandle> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACTIVITIES } from '../contracts/agent.js';
+import { SessionUsageSchema, UsageReadingSchema } from '../usage/schema.js';
 
 /** Where a session is on its way from issue to merged change. */
 export const SESSION_STATUSES = [
@@ -85,6 +86,10 @@ export const SessionSchema = z.object({
   trigger: z.object({ id: z.string(), key: z.string() }).optional(),
   /** The prompt template and version it was spawned with, `task@2` (see `ao template`). */
   template: z.string().optional(),
+  /** Tokens the agent's own logs record for this session (`usage.updated`); absent until first read. */
+  usage: SessionUsageSchema.optional(),
+  /** The readings behind `usage`, by log, with where each read stopped. ao's bookkeeping, not a contract. */
+  usageLogs: z.record(UsageReadingSchema).optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 
