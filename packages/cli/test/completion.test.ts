@@ -34,7 +34,7 @@ describe('ao completion', () => {
     expect(bashComplete(file, ['ao', 'session', 'k'])).toEqual(['kill']);
     expect(bashComplete(file, ['ao', 'spawn', '--a'])).toEqual(['--agent']);
     // A flag of one command is not offered for another.
-    expect(bashComplete(file, ['ao', 'status', '--a'])).toEqual([]);
+    expect(bashComplete(file, ['ao', 'status', '--ag'])).toEqual([]);
     // The value of --config is a file.
     writeFileSync(join(dir, 'my-config.yaml'), '');
     expect(bashComplete(file, ['ao', '--config', join(dir, 'my-con')])).toEqual([join(dir, 'my-config.yaml')]);
