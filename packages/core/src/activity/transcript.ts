@@ -6,7 +6,22 @@
  */
 import type { ActivityProbe, ActivityReport } from '../contracts/agent.js';
 import type { Logger } from '../contracts/plugin.js';
-import { DEFAULT_STABLE_MS, clipDetail, matchScreen, type ScreenProfile } from './screen.js';
+import { DEFAULT_STABLE_MS, WAITING_PATTERNS, clipDetail, matchScreen, type ScreenProfile } from './screen.js';
+
+/**
+ * The question a finished reply ends with, e.g. `Should I go ahead? (y/n)`: its last non-empty
+ * line when that line asks (ends with `?`, or reads like `(y/n)`). A turn that ends on a question
+ * waits for a person, though the agent sits at its prompt.
+ */
+export function closingQuestion(reply: string | undefined): string | undefined {
+  const last = (reply ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .pop();
+  if (!last) return undefined;
+  return /\?["')\]]*$/.test(last) || WAITING_PATTERNS.some((p) => p.test(last)) ? last : undefined;
+}
 
 /** A log written to this recently (ms) means the agent is still at it. */
 export const DEFAULT_ACTIVE_WINDOW_MS = 30_000;
@@ -17,10 +32,10 @@ export type TurnState =
   | { kind: 'working'; detail?: string }
   /** A tool call without its result yet: running, or waiting for approval on screen. */
   | { kind: 'tool'; detail?: string }
-  /** The turn ended explicitly (end-of-turn marker, interrupted by the user). */
-  | { kind: 'ended'; detail?: string }
+  /** The turn ended explicitly (end-of-turn marker, interrupted by the user); `reply`: its last text. */
+  | { kind: 'ended'; detail?: string; reply?: string }
   /** The agent's reply is the last record but nothing marks the turn as over. */
-  | { kind: 'replied'; detail?: string }
+  | { kind: 'replied'; detail?: string; reply?: string }
   /** The turn died on an API error, rate limit or expired login. */
   | { kind: 'failed'; detail?: string }
   /** The log itself says the agent asks the user something. */
@@ -66,10 +81,11 @@ export function decideFromTurn(input: TurnDecisionInput): ActivityReport | undef
   if (turn.kind === 'asking') return report('waiting_input', turn.detail);
   if (turn.kind === 'failed') return report('blocked', turn.detail);
   if (screenQuiet && seen?.blocked !== undefined) return report('blocked', clipDetail(seen.blocked));
-  if (turn.kind === 'ended') return report('idle', turn.detail);
+  const asks = turn.kind === 'ended' || turn.kind === 'replied' ? closingQuestion(turn.reply) : undefined;
+  if (turn.kind === 'ended') return asks ? report('waiting_input', `asks: ${clipDetail(asks)}`) : report('idle', turn.detail);
   if (turn.kind === 'replied') {
     const logQuiet = probe.now - input.logMtimeMs >= (input.activeWindowMs ?? DEFAULT_ACTIVE_WINDOW_MS);
-    if (logQuiet || (screenQuiet && seen?.atPrompt === true && seen.busy === undefined)) return report('idle', turn.detail);
+    if (logQuiet || (screenQuiet && seen?.atPrompt === true && seen.busy === undefined)) return asks ? report('waiting_input', `asks: ${clipDetail(asks)}`) : report('idle', turn.detail);
     return report('active', turn.detail);
   }
   return report('active', turn.detail);

@@ -34,6 +34,8 @@ import {
   type ScreenProfile,
   type TurnState,
 } from '@ao/core';
+import { readClaudeTrace } from './trace.js';
+import { readClaudeUsage } from './usage.js';
 
 /**
  * The Claude Code version this plugin's screens, menus and logs were verified against (with the real CLI,
@@ -126,9 +128,10 @@ export function claudeTurnState(entries: readonly unknown[]): TurnState {
       const last = list[list.length - 1];
       const stop = jsonString(asJsonObject(entry.message), 'stop_reason');
       if (typeof blocks === 'string' || last?.type === 'text') {
+        const reply = textOf(typeof blocks === 'string' ? blocks : [last as Block]);
         return stop === 'end_turn' || stop === 'stop_sequence' || stop === 'max_tokens'
-          ? { kind: 'ended', detail: `turn ended (${stop})` }
-          : { kind: 'replied', detail: 'replied' };
+          ? { kind: 'ended', detail: `turn ended (${stop})`, reply }
+          : { kind: 'replied', detail: 'replied', reply };
       }
       return { kind: 'working', detail: 'thinking' };
     }
@@ -189,6 +192,14 @@ export default definePlugin({
       canPlan: true,
       readMenu: readClaudeMenu,
       menuKeys: claudeMenuKeys,
+      async readUsage(probe) {
+        const file = await findTranscript({ ...probe, alive: true });
+        return file ? readClaudeUsage(file.path, probe.previous[file.path]).catch(() => undefined) : undefined;
+      },
+      async readTrace(probe) {
+        const file = await findTranscript({ ...probe, alive: true });
+        return file ? readClaudeTrace(file.path, probe.after) : undefined;
+      },
       launch(input): AgentLaunch {
         const argv = ['claude'];
         if (config.model) argv.push('--model', config.model);

@@ -36,7 +36,7 @@ describe('Claude Code menus', () => {
   });
 
   it('activity: menus and dialogs are waiting_input (the question shown), the 2.x ❯ prompt is idle', async () => {
-    const agent = plugin.create(plugin.configSchema.parse({ claudeHome: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
+    const agent = await plugin.create(plugin.configSchema.parse({ claudeHome: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
     const probe = (s: string) => ({ workspacePath: '/nonexistent', alive: true, screen: s, msSinceScreenChange: 60_000, startedAt: 0, now: 60_000 });
     for (const name of ['claude-permission.txt', 'claude-question.txt', 'claude-apikey.txt', 'claude-trust.txt']) {
       expect((await agent.detectActivity(probe(screen(name)))).activity, name).toBe('waiting_input');

@@ -107,7 +107,7 @@ export function codexTurnState(entries: readonly unknown[]): TurnState {
         case 'task_complete':
         case 'turn_complete': {
           const last = jsonString(payload, 'last_agent_message');
-          return { kind: 'ended', detail: last ? `done: ${clipDetail(last, 80)}` : 'turn complete' };
+          return last ? { kind: 'ended', detail: `done: ${clipDetail(last, 80)}`, reply: last } : { kind: 'ended', detail: 'turn complete' };
         }
         case 'turn_aborted':
           return { kind: 'ended', detail: `turn aborted${jsonString(payload, 'reason') ? `: ${jsonString(payload, 'reason')}` : ''}` };

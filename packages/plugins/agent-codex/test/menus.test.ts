@@ -22,7 +22,7 @@ describe('Codex menus', () => {
 
   it('reads the folder-trust dialog as a dialog, not the idle prompt', async () => {
     expect(readCodexMenu(screen('codex-trust.txt'))).toMatchObject({ kind: 'dialog', options: [{ label: 'Trust and continue' }, { label: 'Back to Agent Command Center' }] });
-    const agent = plugin.create(plugin.configSchema.parse({ codexHome: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
+    const agent = await plugin.create(plugin.configSchema.parse({ codexHome: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
     const report = await agent.detectActivity({ workspacePath: '/nonexistent', alive: true, screen: screen('codex-trust.txt'), msSinceScreenChange: 60_000, startedAt: 0, now: 60_000 });
     expect(report.activity).toBe('waiting_input');
     expect(report.detail).toContain('Trust and continue');

@@ -25,13 +25,13 @@ describe('OpenCode menus', () => {
   });
 
   it('activity: a question menu or permission prompt is waiting_input, not idle', async () => {
-    const agent = plugin.create(plugin.configSchema.parse({ dataDir: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
+    const agent = await plugin.create(plugin.configSchema.parse({ dataDir: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
     expect((await agent.detectActivity(probe(screen('opencode-question.txt')))).activity).toBe('waiting_input');
     expect((await agent.detectActivity(probe(screen('opencode-permission.txt')))).activity).toBe('waiting_input');
   });
 
   it('activity: a blank screen while OpenCode starts is not idle', async () => {
-    const agent = plugin.create(plugin.configSchema.parse({ dataDir: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
+    const agent = await plugin.create(plugin.configSchema.parse({ dataDir: '/nonexistent' }), createPluginContext({ configDir: '/tmp', env: {} }));
     expect((await agent.detectActivity(probe('\n\n\n'))).activity).not.toBe('idle');
   });
 });
