@@ -128,9 +128,10 @@ export function claudeTurnState(entries: readonly unknown[]): TurnState {
       const last = list[list.length - 1];
       const stop = jsonString(asJsonObject(entry.message), 'stop_reason');
       if (typeof blocks === 'string' || last?.type === 'text') {
+        const reply = textOf(typeof blocks === 'string' ? blocks : [last as Block]);
         return stop === 'end_turn' || stop === 'stop_sequence' || stop === 'max_tokens'
-          ? { kind: 'ended', detail: `turn ended (${stop})` }
-          : { kind: 'replied', detail: 'replied' };
+          ? { kind: 'ended', detail: `turn ended (${stop})`, reply }
+          : { kind: 'replied', detail: 'replied', reply };
       }
       return { kind: 'working', detail: 'thinking' };
     }
