@@ -33,6 +33,8 @@ import {
   type ScreenProfile,
   type TurnState,
 } from '@ao/core';
+import { readCodexTrace } from './trace.js';
+import { readCodexUsage } from './usage.js';
 
 /**
  * The Codex version this plugin's screens, menus and logs were verified against (with the real CLI,
@@ -235,6 +237,14 @@ export default definePlugin({
       canPlan: true,
       readMenu: readCodexMenu,
       menuKeys: codexMenuKeys,
+      async readUsage(probe) {
+        const found = await findRollout({ ...probe, alive: true });
+        return found ? readCodexUsage(found.file.path, probe.previous[found.file.path]).catch(() => undefined) : undefined;
+      },
+      async readTrace(probe) {
+        const found = await findRollout({ ...probe, alive: true });
+        return found ? readCodexTrace(found.file.path, probe.after) : undefined;
+      },
       launch(input): AgentLaunch {
         const argv = ['codex'];
         if (input.resumeId !== undefined) {
