@@ -120,6 +120,11 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     else add(configuredAgents.has(name) ? 'fail' : 'warn', `agent ${name}`, `${bin} not found on PATH: install it or fix agents.${name}.command`);
   }
 
+  // What each configured agent needs before it runs unattended in ao's workspaces.
+  const { agentSetupChecks } = await import('./doctor-agents.js');
+  const usedPlugins = new Set(projects.map((p) => p.agent.plugin));
+  for (const c of agentSetupChecks({ plugins: usedPlugins, worktreesDir: join(resolvePaths().home, 'worktrees'), repoPaths: projects.map((p) => p.path), env: process.env })) add(c.level, c.label, c.detail);
+
   // GitHub only matters (and only costs a network call) when a project uses a github plugin.
   const githubRepos = projects.flatMap((p) =>
     [p.tracker, p.scm].filter((sel) => sel.plugin === 'github').map((sel) => String((sel.config as { repo?: unknown }).repo ?? '')),
