@@ -3,6 +3,7 @@ export * from './contracts/index.js';
 export * from './errors.js';
 export * from './paths.js';
 export * from './exec.js';
+export * from './launch-script.js';
 export * from './http.js';
 export * from './clock.js';
 export * from './logging.js';
