@@ -129,7 +129,7 @@ describe('lifecycle', () => {
     expect(env.notifications().filter((n) => n.event === 'all-complete')).toHaveLength(1);
   });
 
-  it('copilot: the merge waits for `ao approvals approve`; a dirty workspace is kept', async () => {
+  it('copilot: one `ao review approve` merges (the review is the consent); a dirty workspace is kept', async () => {
     const dirty = { steps: [{ write: { path: 'f.txt', content: 'good\n' } }, { commit: 'f: good' }, { write: { path: 'notes.txt', content: 'scratch\n' } }, { idle: true }] };
     env.configure({ dirty }, 'autonomy: copilot');
     const id = spawn('--prompt', 'make f.txt good');
@@ -137,18 +137,13 @@ describe('lifecycle', () => {
     await env.waitForLog('waiting');
     env.poll();
     env.poll();
-    expect(env.ao('review', id, 'approve').code).toBe(0);
-    env.poll();
-    expect(env.session(id).status).toBe('mergeable');
-    const [approval] = env.json<{ id: string; action: { type: string } }[]>('approvals', 'ls', '--json');
-    expect(approval?.action.type).toBe('merge');
+    expect(env.session(id).status).toBe('review_pending');
     expect(execFileSync('git', ['-C', env.repo, 'log', '--oneline', 'main'], { encoding: 'utf8' })).not.toContain('f: good');
 
-    const r = env.ao('approvals', 'approve', approval!.id);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('merged PR #1');
+    expect(env.ao('review', id, 'approve').code).toBe(0);
+    expect(env.poll().stdout).toContain('merged PR #1');
+    expect(env.json<unknown[]>('approvals', 'ls', '--json')).toEqual([]);
     expect(execFileSync('git', ['-C', env.repo, 'log', '--oneline', 'main'], { encoding: 'utf8' })).toContain('f: good');
-    env.poll(); // merged → cleanup: kept, dirty
     const s = env.session(id);
     expect(s.status).toBe('done');
     expect(readFileSync(join(s.workspacePath, 'notes.txt'), 'utf8')).toBe('scratch\n');
@@ -170,18 +165,22 @@ describe('lifecycle', () => {
     expect(approveAndPoll(id).stdout).toContain('merged PR #1');
     expect(env.json<unknown[]>('approvals', 'ls', '--json')).toEqual([]);
 
-    // The project says copilot itself: the more careful level wins, the merge waits.
+    // The project says manual itself: the more careful level wins, the PR and the merge wait.
     const more = { steps: [{ write: { path: 'g.txt', content: 'more\n' } }, { commit: 'g: more' }, { idle: true }] };
     env.configure({ good: more }, 'autonomy: copilot', { good: 'autopilot' });
     const config = join(env.repo, 'agent-orchestrator.yaml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace('    defaultBranch: main', '    defaultBranch: main\n    autonomy: copilot'));
+    writeFileSync(config, readFileSync(config, 'utf8').replace('    defaultBranch: main', '    defaultBranch: main\n    autonomy: manual'));
     const second = spawn('--prompt', 'add g.txt');
     await env.waitForLog('committed', 2);
     await env.waitForLog('waiting', 2);
+    env.poll();
+    const [openPr] = env.json<{ id: string; action: { type: string } }[]>('approvals', 'ls', '--json', '--status', 'pending');
+    expect(openPr?.action.type).toBe('open-pr');
+    expect(env.ao('approvals', 'approve', openPr!.id).code).toBe(0);
     const held = approveAndPoll(second);
     expect(held.stdout).not.toContain('merged PR #2');
     expect(env.session(second).status).toBe('mergeable');
-    expect(env.json<{ action: { type: string }; sessionId: string }[]>('approvals', 'ls', '--json')).toMatchObject([{ action: { type: 'merge' }, sessionId: second }]);
+    expect(env.json<{ action: { type: string }; sessionId: string }[]>('approvals', 'ls', '--json', '--status', 'pending')).toMatchObject([{ action: { type: 'merge' }, sessionId: second }]);
   });
 
   it('reject: the action never runs', async () => {

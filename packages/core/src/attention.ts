@@ -65,6 +65,11 @@ export function attentionOf(session: Session, context: AttentionContext = {}): A
   if (session.status === 'stuck') {
     return { reason: 'stuck', text: `no progress${detail} (ao session attach ${id})`, since };
   }
+  // Approved and green but not merged, and no approval asks about it: the last one expired or was
+  // rejected, or the merge failed. ao asks again on the next change; a human can merge now.
+  if (session.status === 'mergeable' && session.pr?.state === 'open') {
+    return { reason: 'approval', text: `PR #${session.pr.id} is approved and green but not merged (ao pr merge ${id}, or ao approvals ls)`, since };
+  }
   if (session.status === 'review_pending' && session.pr?.state === 'open') {
     const where = session.pr.url ? ` (${session.pr.url})` : ` (ao review ${id} approve|request-changes, or the dashboard)`;
     return { reason: 'review', text: `PR #${session.pr.id} waits for your review${where}`, since };

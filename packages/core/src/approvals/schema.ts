@@ -34,8 +34,15 @@ export const ApprovalSchema = z
     expiresAt: z.string(),
     decidedAt: z.string().optional(),
     decidedBy: z.string().optional(),
-    /** The reviewer's note on approve/reject. */
+    /** The reviewer's note on approve/reject; why ao withdrew it (see `supersededBy`). */
     message: z.string().optional(),
+    /**
+     * Set when ao withdrew the pending approval (status `expired`, `decidedBy: 'ao'`) because what it
+     * asked about changed: the id of the approval that asks about the new state, or `merged` when
+     * the PR was merged meanwhile (a new approving review, `ao pr merge`). No expiry notification is
+     * sent for it.
+     */
+    supersededBy: z.string().optional(),
     /** Set once the approved action ran to an end (see `outcome`). */
     executedAt: z.string().optional(),
     /** `done`, or why it could not run (`failed: …`). */

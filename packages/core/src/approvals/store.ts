@@ -47,6 +47,11 @@ export interface ApprovalStore {
    * (already decided, or expired — the message says which).
    */
   decide(id: string, decision: 'approved' | 'rejected', options?: { by?: string; message?: string }): Promise<Approval>;
+  /**
+   * Withdraws a pending approval because what it asked about changed (status `expired`,
+   * `decidedBy: 'ao'`, `supersededBy`, `message`: why). Undefined when it was no longer pending.
+   */
+  supersede(id: string, by: string, why: string): Promise<Approval | undefined>;
   /** Records that the approved action ran (once), with its outcome. */
   markExecuted(id: string, outcome: string): Promise<Approval>;
   dir: string;
@@ -176,6 +181,11 @@ export function createApprovalStore(options: ApprovalStoreOptions): ApprovalStor
             details: { id, status: 'expired' },
           });
         }
+        if (current.supersededBy) {
+          throw new AoError('APPROVAL_STATE', `Approval ${id} was withdrawn: ${current.message ?? 'what it asked about changed'}${current.supersededBy.startsWith('ap-') ? `; decide ${current.supersededBy} instead (ao approvals ls)` : ''}.`, {
+            details: { id, status: current.status, supersededBy: current.supersededBy },
+          });
+        }
         if (current.status !== 'pending') {
           throw new AoError('APPROVAL_STATE', `Approval ${id} is already ${current.status}${current.decidedBy ? ` (by ${current.decidedBy})` : ''}; it can be decided only once.`, {
             details: { id, status: current.status },
@@ -190,6 +200,16 @@ export function createApprovalStore(options: ApprovalStoreOptions): ApprovalStor
         };
         await write(decided);
         return decided;
+      });
+    },
+
+    async supersede(id, by, why) {
+      return lock(id, async () => {
+        const current = await mustRead(id);
+        if (current.status !== 'pending' || isExpired(current)) return undefined;
+        const withdrawn: Approval = { ...current, status: 'expired', decidedAt: iso(), decidedBy: 'ao', supersededBy: by, message: why };
+        await write(withdrawn);
+        return withdrawn;
       });
     },
 

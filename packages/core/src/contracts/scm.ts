@@ -41,6 +41,13 @@ export interface ReviewState {
   decision: ReviewDecision;
   /** Unresolved comments, oldest first. */
   comments: ReviewComment[];
+  /**
+   * Optional: the newest review that set `decision` (approved or changes requested) — when it was
+   * given and the PR head it looked at. SCMs that know it should set it: the lifecycle asks a human
+   * again after a new review (a merge approval that expired or was rejected), and in `copilot` an
+   * approving review is the consent to merge only for the head it saw.
+   */
+  latest?: { at: string; sha?: string };
 }
 
 export interface Mergeability {

@@ -37,13 +37,29 @@ export interface ActionDeps {
 }
 
 /**
- * Which actions wait for a human: `manual` every action; `copilot` merges and sends after the
- * reaction's retries ran out (`escalated`); `autopilot` none. Notifications never wait.
+ * Which actions wait for a human: `manual` every action; `copilot` sends after the reaction's
+ * retries ran out (`escalated`) and merges the human has not consented to; `autopilot` none.
+ * In `copilot` a human's approving review of the PR head is the consent to merge (`consented`):
+ * one human step per PR. Notifications never wait.
  */
-export function needsApproval(level: Autonomy, type: ApprovalActionType, escalated: boolean): boolean {
+export function needsApproval(level: Autonomy, type: ApprovalActionType, escalated: boolean, consented = false): boolean {
   if (level === 'autopilot') return false;
   if (level === 'manual') return true;
-  return type === 'merge' || escalated;
+  return (type === 'merge' && !consented) || escalated;
+}
+
+/** What a human can run to do a held action themselves (named when an approval expires or is rejected). */
+export function byHand(action: ApprovalAction, sessionId: string): string {
+  switch (action.type) {
+    case 'send':
+      return `ao send ${sessionId} …`;
+    case 'merge':
+      return `ao pr merge ${sessionId}`;
+    case 'cleanup':
+      return 'ao session cleanup';
+    case 'open-pr':
+      return `ao pr open ${sessionId}`;
+  }
 }
 
 const CAREFUL_FIRST: readonly Autonomy[] = ['manual', 'copilot', 'autopilot'];
@@ -144,8 +160,18 @@ export function createActionExecutor(deps: ActionDeps) {
       throw new AoError('PR_STATE', `Session ${session.id} now has PR #${pr.id}, not #${String(payload.prId)}; not merging.`);
     }
     const method = payload.method as 'merge' | 'squash' | 'rebase' | undefined;
+    // A merge asked for one head never merges another: commits pushed since the human consented
+    // (an approval decided later, a review of an older head) are theirs to see first.
+    if (typeof payload.headSha === 'string') {
+      const now = (await scm.pollPullRequests([pr])).get(pr.id)?.pr.headSha;
+      if (now !== undefined && now !== payload.headSha) {
+        return `failed: PR #${pr.id} has new commits since the merge was asked for (${payload.headSha.slice(0, 8)} → ${now.slice(0, 8)}); not merged. ao asks again for the new head, or merge it with \`ao pr merge ${session.id}\`.`;
+      }
+    }
     await scm.merge(pr, method ? { method } : undefined);
     await transition(session, ledger, 'merged', `PR #${pr.id} merged by ao`, { ...session.pr!, state: 'merged' });
+    // A merge question still pending (about an older head, or made moot by `ao pr merge`) is withdrawn.
+    await supersede(session, 'approved-and-green', 'merged', `PR #${pr.id} was merged`);
     return `merged PR #${pr.id}`;
   }
 
@@ -211,12 +237,35 @@ export function createActionExecutor(deps: ActionDeps) {
     }
   }
 
-  /** Queues `action` for a human and tells them; idempotent per `key`. */
+  /**
+   * Withdraws the session's pending approvals of `reaction` (all but `keep`): what they asked about
+   * changed, or a human did it by hand. Returns the ids withdrawn.
+   */
+  async function supersede(session: Session, reaction: string, by: string, why: string, keep?: string): Promise<string[]> {
+    const { approvals: pending } = await approvals.list({ status: 'pending', project: session.project, sessionId: session.id });
+    const withdrawn: string[] = [];
+    for (const old of pending.filter((a) => a.reaction === reaction && a.id !== keep)) {
+      const done = await approvals.supersede(old.id, by, why);
+      if (!done) continue;
+      withdrawn.push(old.id);
+      deps.emit({ type: 'approval', project: session.project, sessionId: session.id, approvalId: old.id, action: old.action.type, status: 'expired' });
+    }
+    return withdrawn;
+  }
+
+  /**
+   * Queues `action` for a human and tells them; idempotent per `key`. Keys carry what the approval
+   * is about (a PR head, a review, a CI result), so a new one replaces the session's older pending
+   * approval of the same reaction: one question, about the current state.
+   */
   async function requestApproval(session: Session, reaction: string, key: string, action: ApprovalAction, reason: string): Promise<string> {
     const project = projectOf(session);
     const { approval, created } = await approvals.create({ key, project: project.name, sessionId: session.id, action, reason, reaction });
     if (approval.status === 'pending') {
-      if (created) deps.emit({ type: 'approval', project: project.name, sessionId: session.id, approvalId: approval.id, action: action.type, status: 'pending' });
+      if (created) {
+        await supersede(session, reaction, approval.id, `replaced by ${approval.id}: ${reason}`, approval.id);
+        deps.emit({ type: 'approval', project: project.name, sessionId: session.id, approvalId: approval.id, action: action.type, status: 'pending' });
+      }
       await notify(project, {
         event: 'approval-requested',
         level: 'action',
@@ -253,7 +302,58 @@ export function createActionExecutor(deps: ActionDeps) {
     return approvals.get(approval.id);
   }
 
-  return { notify, transition, openPullRequest, execute, requestApproval, executeApproval, projectOf, toPullRequest };
+  /**
+   * `ao pr merge`: a human merges the session's PR now, whatever the autonomy level. Refuses failing
+   * CI or conflicts unless `force`. Recorded in the session's log as a `pr-merge` reaction (one per
+   * call); the session's pending merge approvals are withdrawn. The `merged` reaction cleans up on
+   * the next poll.
+   */
+  async function mergeByHand(session: Session, options: { force?: boolean; method?: 'merge' | 'squash' | 'rebase'; by?: string } = {}): Promise<{ session: Session; outcome: string }> {
+    const project = projectOf(session);
+    const pr = toPullRequest(session);
+    if (session.pr?.state === 'merged') throw new AoError('PR_STATE', `PR #${pr.id} of ${session.id} is already merged.`, { details: { pr: pr.id } });
+    const scm: Scm = await manager.plugin(project, 'scm');
+    const status = (await scm.pollPullRequests([pr])).get(pr.id);
+    if (!status) throw new AoError('PR_NOT_FOUND', `The ${project.scm.plugin} SCM did not report PR #${pr.id} of ${session.id}; check that it still exists (\`ao status\`).`, { details: { pr: pr.id } });
+    const ledger = createLedger(await store.events(session.project, session.id));
+    if (status.pr.state === 'merged') {
+      const next = await transition(session, ledger, 'merged', `PR #${pr.id} was merged outside ao`, { ...session.pr!, state: 'merged' });
+      return { session: next, outcome: `PR #${pr.id} was already merged` };
+    }
+    if (status.pr.state === 'closed') throw new AoError('PR_STATE', `PR #${pr.id} of ${session.id} is closed; nothing to merge. Open a new one with \`ao pr open ${session.id}\`.`, { details: { pr: pr.id } });
+    const problems: string[] = [];
+    if (status.ci.state === 'failing') problems.push(`CI is failing${status.ci.failing.length ? ` (${status.ci.failing.join(', ')})` : ''}`);
+    if (status.mergeability.conflicts) problems.push(`it conflicts with ${session.baseBranch}`);
+    if (problems.length > 0 && !options.force) {
+      throw new AoError(
+        'PR_STATE',
+        `Not merging PR #${pr.id} of ${session.id}: ${problems.join(' and ')}. The lifecycle sends the agent the failure to fix; to merge anyway: \`ao pr merge ${session.id} --force\`.`,
+        { details: { pr: pr.id, ci: status.ci.state, conflicts: status.mergeability.conflicts } },
+      );
+    }
+    let thrown: unknown;
+    const head = status.pr.headSha;
+    const result = await runner.run(session, ledger, {
+      reaction: 'pr-merge',
+      key: `pr-merge:${session.id}:${new Date(deps.clock.now()).toISOString()}`,
+      atMostOnce: false,
+      detail: { action: 'merge', by: options.by ?? 'cli', ...(head ? { headSha: head } : {}), ...(problems.length ? { forced: problems } : {}) },
+      effect: async () => {
+        try {
+          return await merge(session, { prId: pr.id, ...(head ? { headSha: head } : {}), ...(options.method ? { method: options.method } : {}) }, ledger);
+        } catch (error) {
+          thrown = error;
+          throw error;
+        }
+      },
+    });
+    if (result?.error) throw thrown ?? new AoError('SCM_FAILED', `Merging PR #${pr.id} of ${session.id} failed: ${result.error}`);
+    const outcome = result?.outcome ?? 'merged';
+    if (outcome.startsWith('failed')) throw new AoError('PR_STATE', outcome.replace(/^failed: /, ''), { details: { pr: pr.id } });
+    return { session: await store.get(session.project, session.id), outcome };
+  }
+
+  return { notify, transition, openPullRequest, execute, requestApproval, executeApproval, mergeByHand, projectOf, toPullRequest };
 }
 
 export type ActionExecutor = ReturnType<typeof createActionExecutor>;

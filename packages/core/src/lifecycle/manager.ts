@@ -61,6 +61,11 @@ export interface LifecycleManager {
   reject(id: string, options?: { by?: string; message?: string }): Promise<Approval>;
   /** Opens the session's PR now (`ao pr open`), whatever the autonomy level: a human asked. */
   openPullRequest(sessionId: string): Promise<Session>;
+  /**
+   * Merges the session's PR now (`ao pr merge`), whatever the autonomy level: a human asked.
+   * Throws `PR_STATE` on failing CI or conflicts unless `force`, `PR_NOT_FOUND` without a PR.
+   */
+  mergePullRequest(sessionId: string, options?: { force?: boolean; method?: 'merge' | 'squash' | 'rebase'; by?: string }): Promise<{ session: Session; outcome: string }>;
   readonly approvals: ApprovalStore;
 }
 
@@ -113,9 +118,8 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
   let started = false;
   let againAfterRun = false;
 
-  async function runApproved(s: PollSummary): Promise<void> {
-    const { approvals: approved } = await approvals.list({ status: 'approved' });
-    for (const a of approved.filter((x) => !x.executedAt)) {
+  async function runApproved(all: readonly Approval[], s: PollSummary): Promise<void> {
+    for (const a of all.filter((x) => x.status === 'approved' && !x.executedAt)) {
       try {
         const after = await exec.executeApproval(a);
         if (after.executedAt) s.approvals.push({ id: a.id, ...(after.outcome ? { outcome: after.outcome } : {}) });
@@ -144,7 +148,8 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       return session;
     }
     const ledger = createLedger(await store.events(project.name, session.id));
-    const key = `open-pr:${session.id}:${session.pr?.id ?? 'first'}`;
+    // The branch head is part of the key: a rejected or expired open-pr is asked again after new commits.
+    const key = `open-pr:${session.id}:${session.pr?.id ?? 'first'}${head === undefined ? '' : `:${head}`}`;
     const ask = needsApproval(levelFor(project, session), 'open-pr', false);
     const result = await runner.run(session, ledger, {
       reaction: 'open-pr',
@@ -160,7 +165,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     return store.get(project.name, session.id);
   }
 
-  async function pollProject(project: ResolvedProject, listed: Session[], s: PollSummary): Promise<void> {
+  async function pollProject(project: ResolvedProject, listed: Session[], s: PollSummary, approvalsOf: (sessionId: string) => Approval[]): Promise<void> {
     const active: Session[] = [];
     let heads: Promise<Map<string, string>> | undefined;
     const branchHeads = (): Promise<Map<string, string>> =>
@@ -187,7 +192,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     }
     for (const session of active) {
       try {
-        await pollSession(project, session, session.pr ? statuses.get(session.pr.id) : undefined, s);
+        await pollSession(project, session, session.pr ? statuses.get(session.pr.id) : undefined, s, approvalsOf(session.id));
       } catch (error) {
         logger.warn({ session: session.id, err: describeError(error) }, 'session poll failed');
         s.errors.push({ project: project.name, sessionId: session.id, message: describeError(error) });
@@ -196,7 +201,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     await allComplete(project, s).catch((error: unknown) => s.errors.push({ project: project.name, message: describeError(error) }));
   }
 
-  async function pollSession(project: ResolvedProject, listed: Session, pr: PullRequestStatus | undefined, s: PollSummary): Promise<void> {
+  async function pollSession(project: ResolvedProject, listed: Session, pr: PullRequestStatus | undefined, s: PollSummary, mine: Approval[]): Promise<void> {
     const events = await store.events(project.name, listed.id);
     const ledger = createLedger(events);
     const now = clock.now();
@@ -218,7 +223,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     };
     // Sends a crashed runner left unfinished come first, whether or not they are still due.
     for (const run of interruptedSends(plan)) record(await runner.run(session, ledger, run));
-    for (const run of planReactions({ ...plan, ...(pr ? { pr } : {}) })) record(await runner.run(session, ledger, run));
+    for (const run of planReactions({ ...plan, approvals: mine, ...(pr ? { pr } : {}) })) record(await runner.run(session, ledger, run));
     // A merge made just now is cleaned up in this same poll.
     const latest = await store.get(project.name, session.id);
     const merged = mergedReaction({ ...plan, session: latest });
@@ -255,13 +260,23 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     const s: PollSummary = { startedAt: new Date(startedAt).toISOString(), durationMs: 0, sessions: 0, transitions: [], reactions: [], approvals: [], errors: [] };
     summary = s;
     try {
-      await runApproved(s).catch((error: unknown) => s.errors.push({ message: `approvals: ${describeError(error)}` }));
+      // Read once per poll (which also marks overdue ones expired): approved ones run now, expired
+      // and rejected ones are told to a human by their session's reactions.
+      const all = await approvals.list().then(
+        (r) => r.approvals,
+        (error: unknown) => {
+          s.errors.push({ message: `approvals: ${describeError(error)}` });
+          return [] as Approval[];
+        },
+      );
+      await runApproved(all, s).catch((error: unknown) => s.errors.push({ message: `approvals: ${describeError(error)}` }));
+      const approvalsOf = (project: string) => (sessionId: string) => all.filter((a) => a.project === project && a.sessionId === sessionId);
       // Liveness and activity for every session at once (dead terminals become `exited`).
       const { sessions, problems } = await manager.list({ activity: true });
       for (const p of problems) s.errors.push({ message: `${p.path}: ${p.reason}` });
       for (const project of Object.values(config.projects)) {
         const mine = sessions.filter((x) => x.project === project.name);
-        if (mine.length > 0) await pollProject(project, mine, s);
+        if (mine.length > 0) await pollProject(project, mine, s, approvalsOf(project.name));
       }
     } finally {
       summary = undefined;
@@ -357,6 +372,9 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       if (session.pr?.state === 'open') return session;
       if (session.pr?.state === 'merged') throw new AoError('PR_STATE', `Session ${sessionId}'s PR #${session.pr.id} is already merged.`);
       return exec.openPullRequest(session, createLedger(await store.events(session.project, session.id)));
+    },
+    async mergePullRequest(sessionId, options = {}) {
+      return exec.mergeByHand(await store.find(sessionId), options);
     },
   };
   return lifecycle;

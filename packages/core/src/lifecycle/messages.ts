@@ -43,6 +43,11 @@ export function commentsId(comments: readonly ReviewComment[]): string {
   return createHash('sha256').update(JSON.stringify(comments.map((c) => [c.author, c.body, c.path ?? '', c.line ?? 0]))).digest('hex').slice(0, 12);
 }
 
+/** A short stable id of what a reaction is about (a review's time, a CI state and sha…): a change makes a new key. */
+export function changeId(parts: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12);
+}
+
 export function idsHash(ids: readonly string[]): string {
   return createHash('sha256').update([...ids].sort().join(',')).digest('hex').slice(0, 12);
 }

@@ -1,12 +1,12 @@
 import type { PullRequestStatus } from '../contracts/scm.js';
-import type { ApprovalAction } from '../approvals/schema.js';
+import type { Approval, ApprovalAction } from '../approvals/schema.js';
 import type { ResolvedProject } from '../config/resolve.js';
 import type { Session } from '../sessions/schema.js';
 import { attentionOf } from '../attention.js';
-import { needsApproval, type ActionExecutor } from './actions.js';
+import { byHand, describeAction, needsApproval, type ActionExecutor } from './actions.js';
 import type { ReactionsConfig } from './config.js';
 import type { Ledger } from './ledger.js';
-import { changesRequestedMessage, ciFailedMessage, commentsId, mergeConflictMessage, stuckMessage } from './messages.js';
+import { changeId, changesRequestedMessage, ciFailedMessage, commentsId, mergeConflictMessage, stuckMessage } from './messages.js';
 import type { ReactionRun } from './runner.js';
 
 export interface PlanInput {
@@ -21,6 +21,8 @@ export interface PlanInput {
   /** When the session entered its current status (episode id for needs-input and stuck). */
   enteredAt: string;
   stuckAfterMs: number;
+  /** This session's approvals (any status), to tell a human about expired and rejected ones once. */
+  approvals?: readonly Approval[];
 }
 
 /**
@@ -36,8 +38,8 @@ export function planReactions(input: PlanInput): ReactionRun[] {
   const url = session.pr?.url;
 
   /** A reaction that performs `action`, or asks for it when the autonomy level says so. */
-  const act = (reaction: string, key: string, action: ApprovalAction, reason: string, escalated = false): ReactionRun => {
-    const ask = needsApproval(level, action.type, escalated);
+  const act = (reaction: string, key: string, action: ApprovalAction, reason: string, escalated = false, consented = false): ReactionRun => {
+    const ask = needsApproval(level, action.type, escalated, consented);
     const send = action.type === 'send' && !ask;
     return {
       reaction,
@@ -119,7 +121,32 @@ export function planReactions(input: PlanInput): ReactionRun[] {
     const green = pr.ci.state === 'passing' || pr.ci.state === 'none';
     if (R['approved-and-green'].enabled && pr.review.decision === 'approved' && green && pr.mergeability.mergeable === true) {
       const method = R['approved-and-green'].method;
-      runs.push(act('approved-and-green', `approved-and-green:${id}:${head}`, { type: 'merge', payload: { prId: pr.pr.id, ...(method ? { method } : {}) } }, `PR #${pr.pr.id} is approved, CI is ${pr.ci.state === 'none' ? 'not configured' : 'green'} and it merges cleanly`));
+      // The approving review is the human's consent to merge (copilot) when it saw this head.
+      const seen = pr.review.latest?.sha;
+      const stale = seen !== undefined && pr.pr.headSha !== undefined && seen !== pr.pr.headSha;
+      const ci = pr.ci.state === 'none' ? 'not configured' : 'green';
+      const reason = stale
+        ? `PR #${pr.pr.id} was approved at ${seen.slice(0, 8)} and has new commits since (now ${head.slice(0, 8)}); CI is ${ci} and it merges cleanly`
+        : `PR #${pr.pr.id} is approved, CI is ${ci} and it merges cleanly`;
+      // One key per state asked about: a new head, a new review or a new CI result asks again
+      // after an approval expired or was rejected.
+      const key = `approved-and-green:${id}:${head}:${changeId([pr.review.latest?.at ?? '', pr.ci.state, pr.ci.sha ?? ''])}`;
+      const payload = { prId: pr.pr.id, ...(pr.pr.headSha ? { headSha: pr.pr.headSha } : {}), ...(method ? { method } : {}) };
+      runs.push(act('approved-and-green', key, { type: 'merge', payload }, reason, false, !stale));
+    }
+  }
+  for (const a of input.approvals ?? []) {
+    // Withdrawn ones (`supersededBy`) were replaced by a newer question, or done by hand: no news.
+    if (a.supersededBy || (a.status !== 'expired' && a.status !== 'rejected')) continue;
+    // Once the PR is merged, an unanswered merge or open-pr question is moot.
+    if (session.pr?.state === 'merged' && (a.action.type === 'merge' || a.action.type === 'open-pr')) continue;
+    const what = describeAction(a.action);
+    const next = `ao asks again on the next change (a new commit, a new review, a new CI result). To do it now: \`${byHand(a.action, id)}\`.`;
+    if (a.status === 'expired') {
+      runs.push(notify('approval-expired', `approval-expired:${id}:${a.id}`, 'action', `${id}: approval ${a.id} expired (${what})`, `Nobody decided approval ${a.id} (${what}) by ${a.expiresAt}; nothing was done.\n${next}`));
+    } else {
+      const why = a.message ? `: "${a.message}"` : '';
+      runs.push(notify('approval-rejected', `approval-rejected:${id}:${a.id}`, 'info', `${id}: approval ${a.id} rejected (${what})`, `${a.decidedBy ?? 'A human'} rejected approval ${a.id} (${what})${why}; nothing was done.\n${next}`));
     }
   }
   return runs;

@@ -9,6 +9,7 @@
  *
  * `comments` are the feedback the agent still has to address: the non-empty bodies and line
  * comments of `changes_requested` and `commented` reviews made after the last approval, oldest first.
+ * `latest` is the newest deciding review: when, and the head it looked at.
  */
 import type { ReviewComment, ReviewState } from '@ao/core';
 import type { LocalPullRequest } from './records.js';
@@ -16,6 +17,7 @@ import type { LocalPullRequest } from './records.js';
 export function reviewStateOf(record: LocalPullRequest): ReviewState {
   let decision: ReviewState['decision'] = record.state === 'open' ? 'pending' : 'none';
   let lastApproval = -1;
+  let latest: ReviewState['latest'];
   record.reviews.forEach((review, index) => {
     if (review.decision === 'approved') {
       decision = 'approved';
@@ -23,6 +25,7 @@ export function reviewStateOf(record: LocalPullRequest): ReviewState {
     } else if (review.decision === 'changes_requested') {
       decision = 'changes_requested';
     }
+    if (review.decision !== 'commented') latest = { at: review.ts, ...(review.sha ? { sha: review.sha } : {}) };
   });
   const comments: ReviewComment[] = record.reviews
     .slice(lastApproval + 1)
@@ -33,5 +36,5 @@ export function reviewStateOf(record: LocalPullRequest): ReviewState {
         .filter((c) => c.body.trim() !== '')
         .map((c) => ({ author: review.author, body: c.body, path: c.path, line: c.line })),
     ]);
-  return { decision, comments };
+  return { decision, comments, ...(latest ? { latest } : {}) };
 }

@@ -69,23 +69,25 @@ describe('scm-local pull requests and reviews', () => {
     const pr = await f.scm.openPullRequest(openInput());
 
     let result = await f.scm.review('1', { decision: 'changes_requested', body: 'Please add tests', author: 'alice' });
-    expect(result.review).toEqual({ decision: 'changes_requested', comments: [{ author: 'alice', body: 'Please add tests' }] });
+    expect(result.review).toEqual({ decision: 'changes_requested', comments: [{ author: 'alice', body: 'Please add tests' }], latest: { at: expect.any(String), sha: pr.headSha } });
     await f.scm.review('1', { decision: 'commented', body: 'And a changelog entry', author: 'bob' });
     let review = (await f.scm.pollPullRequests([pr])).get('1')?.review;
     expect(review?.decision).toBe('changes_requested');
     expect(review?.comments.map((c) => c.body)).toEqual(['Please add tests', 'And a changelog entry']);
 
     result = await f.scm.review('1', { decision: 'approved', author: 'alice' });
-    expect(result.review).toEqual({ decision: 'approved', comments: [] });
+    // `latest`: the deciding review, when and the head it saw (the lifecycle's consent to merge).
+    const approval = { at: (await f.scm.getPullRequest('1'))!.reviews[2]!.ts, sha: pr.headSha };
+    expect(result.review).toEqual({ decision: 'approved', comments: [], latest: approval });
 
     await f.commit(f.ws, 'feature.txt', 'two\n');
     review = (await f.scm.pollPullRequests([pr])).get('1')?.review;
-    expect(review).toEqual({ decision: 'approved', comments: [] });
+    expect(review).toEqual({ decision: 'approved', comments: [], latest: approval });
 
     // A comment after the approval is feedback to address, but not a change of decision.
     await f.scm.review('1', { decision: 'commented', body: 'Nit: typo', author: 'bob' });
     review = (await f.scm.pollPullRequests([pr])).get('1')?.review;
-    expect(review).toEqual({ decision: 'approved', comments: [{ author: 'bob', body: 'Nit: typo' }] });
+    expect(review).toEqual({ decision: 'approved', comments: [{ author: 'bob', body: 'Nit: typo' }], latest: approval });
 
     const record = await f.scm.getPullRequest('1');
     expect(record?.reviews.map((r) => r.decision)).toEqual(['changes_requested', 'commented', 'approved', 'commented']);
