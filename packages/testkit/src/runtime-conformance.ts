@@ -1,7 +1,8 @@
 /**
  * The conformance suite every runtime plugin runs (ours and third-party): it drives the runtime
  * with the real fake agent CLI and checks what a user would notice — output on screen, liveness,
- * idempotent stop, batched liveness, literal one-submission delivery, self-exit.
+ * idempotent stop, batched liveness, literal one-submission delivery, self-exit — and, for a
+ * runtime with `openTerminal`, the terminal stream: the screen so far, typing, resize, close.
  *
  *   runtimeConformance('tmux', async () => ({ runtime, cwd, cleanup }));
  */
@@ -10,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAoError, type Runtime, type RuntimeHandle } from '@ao/core';
+import { isAoError, type Runtime, type RuntimeHandle, type TerminalConnection } from '@ao/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureFakeAgentBuilt, fakeAgentArgv, type FakeAgentLogEntry } from './fake-agent.js';
 
@@ -63,7 +64,12 @@ async function expectRuntimeFailed(promise: Promise<unknown>): Promise<void> {
   expect(isAoError(error) ? error.code : error).toBe('RUNTIME_FAILED');
 }
 
-export function runtimeConformance(label: string, setup: () => Promise<RuntimeConformanceSetup>): void {
+export interface RuntimeConformanceOptions {
+  /** The runtime implements `openTerminal` (it is optional in the contract): its tests must run. */
+  openTerminal?: boolean;
+}
+
+export function runtimeConformance(label: string, setup: () => Promise<RuntimeConformanceSetup>, options: RuntimeConformanceOptions = {}): void {
   describe(`runtime conformance: ${label}`, () => {
     let env: RuntimeConformanceSetup | undefined;
     let scratch = '';
@@ -230,6 +236,106 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       await waitFor('isAlive to turn false', async () => (await runtime().isAlive(handle)) === false);
       const many = await runtime().aliveMany([handle]);
       expect(many.get(handle.id)).toBe(false);
+    });
+
+    /** False for a runtime without `openTerminal` (its tests then have nothing to check). */
+    const hasTerminal = (): boolean => {
+      if (runtime().openTerminal) return true;
+      if (options.openTerminal) throw new Error(`runtime ${label} was declared to implement openTerminal, and does not`);
+      return false;
+    };
+
+    /** A terminal opened on `handle`: its output so far (decoded), and each onExit reason. */
+    const openViewer = async (handle: RuntimeHandle, cols: number, rows: number) => {
+      const decoder = new TextDecoder();
+      const seen = { text: '', exits: [] as string[], nonBytes: 0 };
+      const connection: TerminalConnection = await runtime().openTerminal!(handle, {
+        cols,
+        rows,
+        onData: (data) => {
+          if (!(data instanceof Uint8Array)) seen.nonBytes += 1;
+          seen.text += decoder.decode(data, { stream: true });
+        },
+        onExit: ({ reason }) => void seen.exits.push(reason),
+      });
+      return { connection, seen };
+    };
+
+    /** A shell loop that answers each line with `got:<line>` and its terminal's size. */
+    const startSizeReporter = async (tag: string): Promise<RuntimeHandle> => {
+      const handle = await runtime().start({
+        sessionId: `conf-${tag}-${randomBytes(3).toString('hex')}`,
+        cwd: env!.cwd,
+        argv: ['sh', '-c', 'echo reporter-ready; while IFS= read -r line; do echo "got:$line"; echo "size:$(stty size)"; done'],
+        cols: 120,
+        rows: 40,
+      });
+      started.push(handle);
+      await waitFor('the reporter on screen', async () => (await runtime().capture(handle)).includes('reporter-ready'));
+      return handle;
+    };
+
+    /**
+     * The size the program reports as `rows cols`, asking again (once each answer is in) until it
+     * is the viewer's: a multiplexer may show a status line, so one row less also counts.
+     */
+    const waitForSize = (viewer: Awaited<ReturnType<typeof openViewer>>, cols: number, rows: number) => {
+      let asked = 0;
+      return waitFor(`the program to see ${cols}x${rows}`, async () => {
+        const sizes = [...viewer.seen.text.matchAll(/size:(\d+) (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+        if (sizes.some(([r, c]) => c === cols && (r === rows || r === rows - 1))) return true;
+        if (viewer.seen.text.split('got:size?').length - 1 >= asked) {
+          viewer.connection.write('size?\r');
+          asked += 1;
+        }
+        return false;
+      });
+    };
+
+    it('openTerminal: shows the screen so far, takes typed keys, follows a resize; close leaves the program running', async () => {
+      if (!hasTerminal()) return;
+      const handle = await startSizeReporter('term');
+      const viewer = await openViewer(handle, 100, 30);
+      const { connection, seen } = viewer;
+      await waitFor('the screen so far in the stream', async () => seen.text.includes('reporter-ready'));
+
+      connection.write('typed line\r');
+      await waitFor('the echo of the typed line', async () => seen.text.includes('got:typed line'));
+      await waitForSize(viewer, 100, 30);
+      connection.resize(91, 27);
+      await waitForSize(viewer, 91, 27);
+      expect(seen.nonBytes, 'onData gets bytes (Uint8Array)').toBe(0);
+
+      connection.close();
+      connection.close();
+      expect(seen.exits, 'no onExit after close()').toEqual([]);
+      expect(await runtime().isAlive(handle)).toBe(true);
+      // The program still answers: closing a viewer detaches it, nothing more.
+      await runtime().sendText(handle, 'after close', { bracketedPaste: false });
+      await waitFor('an answer after the viewer closed', async () => (await runtime().capture(handle, { lines: 200 })).includes('got:after close'));
+      expect(seen.text).not.toContain('got:after close');
+    });
+
+    it('openTerminal: two viewers at once; stopping the program ends both, with onExit once each', async () => {
+      if (!hasTerminal()) return;
+      const handle = await startSizeReporter('term-two');
+      const first = await openViewer(handle, 100, 30);
+      const second = await openViewer(handle, 100, 30);
+      first.connection.write('from the first\r');
+      await waitFor('the answer in the second viewer', async () => second.seen.text.includes('got:from the first'));
+      await runtime().stop(handle);
+      await waitFor('onExit in both viewers', async () => first.seen.exits.length > 0 && second.seen.exits.length > 0);
+      expect(first.seen.exits).toEqual([expect.any(String)]);
+      expect(second.seen.exits).toEqual([expect.any(String)]);
+      first.connection.close();
+      second.connection.close();
+    });
+
+    it('openTerminal throws RUNTIME_FAILED once the process is stopped', async () => {
+      if (!hasTerminal()) return;
+      const handle = await startSizeReporter('term-gone');
+      await runtime().stop(handle);
+      await expectRuntimeFailed(runtime().openTerminal!(handle, { cols: 80, rows: 24, onData: () => undefined, onExit: () => undefined }));
     });
 
     it('sendText and capture throw RUNTIME_FAILED once the process is stopped', async () => {

@@ -15,9 +15,7 @@ import {
   type SessionManager,
   type SessionStore,
 } from '@ao/core';
-import type { PtyHost } from '@ao/plugin-runtime-process';
 import type { ApprovalsControl } from './routes.js';
-import type { RouteHandler } from './server.js';
 
 /** What `GET /api/status` says about the lifecycle loop. */
 export interface LifecycleStatus {
@@ -36,8 +34,6 @@ export interface LifecycleHost {
   trigger(reason: string): void;
   status(): LifecycleStatus;
   approvals: ApprovalsControl;
-  /** The pty host for `runtime: process` sessions, routed under `/api/pty/`. */
-  createPty(): Promise<{ handle: RouteHandler; close(): Promise<void>; host: PtyHost } | undefined>;
 }
 
 /**
@@ -127,15 +123,6 @@ export async function createLifecycleHost(deps: {
       // Through the lifecycle, so an approved action runs exactly once, now.
       approve: (id, message) => lifecycle.approve(id, { by: 'api', ...(message ? { message } : {}) }),
       reject: (id, message) => lifecycle.reject(id, { by: 'api', ...(message ? { message } : {}) }),
-    },
-    async createPty() {
-      const { createPtyHost, handlePtyRequest } = await import('@ao/plugin-runtime-process');
-      const host = createPtyHost({ paths, logger: logger.child({ component: 'pty' }) });
-      return {
-        host,
-        handle: (req, res, url) => handlePtyRequest(host, req, res, url),
-        close: () => host.shutdown(),
-      };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { AoError, createFileLogger, daemonFiles, describeError, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
+import { AoError, createFileLogger, daemonFiles, describeError, exec, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { outliveBrokenPipes, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
@@ -8,6 +8,7 @@ import { createEventHub } from './events.js';
 import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
 import { createLifecycleHost } from './lifecycle-host.js';
 import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
+import { configurePlugins } from './plugin-services.js';
 import { createGitHubWebhookRoute, WEBHOOK_SECRET_ENV } from './github-webhook.js';
 import { createApiRoutes } from './routes.js';
 import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv } from './server.js';
@@ -21,8 +22,9 @@ export interface RunDaemonOptions {
 
 /**
  * `ao start --foreground`: the daemon itself. Listens on `dashboard.host:port`, hosts the
- * lifecycle loop and the pty terminals, writes `daemon.json` once it answers, and on SIGTERM or
- * SIGINT stops the loop, closes the server and removes its files. Sessions are never touched.
+ * lifecycle loop and what plugins add through `configureDaemon` (the process runtime's pty
+ * terminals), writes `daemon.json` once it answers, and on SIGTERM or SIGINT stops the loop,
+ * closes the server, ends the plugins' services and removes its files. Sessions are never touched.
  */
 export async function runDaemon(globals: GlobalOptions, options: RunDaemonOptions): Promise<number> {
   outliveBrokenPipes();
@@ -35,7 +37,8 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
 
   const lifecycle = await createLifecycleHost({ config, manager, store, paths, logger });
   const events = createEventHub({ paths, store, logger });
-  const pty = await lifecycle.createPty();
+  // Routes, WebSockets and services of plugins (configureDaemon), mounted without naming any.
+  const plugins = await configurePlugins({ registry: cli.registry, paths, logger, exec, env: cli.env, configDir: config.dir });
 
   let orchestrator: OrchestratorState = options.orchestrator
     ? config.orchestrator.enabled
@@ -75,15 +78,15 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   });
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
-  const dashboard = createDashboard({ config, manager, store, logger, ...(pty ? { ptyHost: pty.host } : {}) });
+  const dashboard = createDashboard({ config, manager, store, logger });
   const server = createDaemonServer({
     token,
     logger,
     host,
     limits: serverLimitsFromEnv(process.env),
-    handlers: [api, ...(pty ? [pty.handle] : []), dashboard.handle],
+    handlers: [api, ...plugins.handlers, dashboard.handle],
     signedRoutes: [githubWebhook],
-    upgrade: dashboard.upgrade,
+    upgrade: (req, socket, head, url) => dashboard.upgrade(req, socket, head, url) || plugins.upgrade(req, socket, head, url),
   });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
@@ -108,7 +111,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
     { timeoutMs: 10_000 },
   ).catch(async (error: unknown) => {
     await closeServer(server).catch(() => {});
-    await pty?.close().catch(() => {});
+    await plugins.close();
     throw error;
   });
   if (!isLoopback(host)) {
@@ -158,7 +161,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   events.close();
   dashboard.close();
   await closeServer(server);
-  await pty?.close().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'pty host shutdown failed'));
+  await plugins.close();
   removeDaemonInfo(paths, process.pid);
   logger.info({ file: daemonFiles(paths).info }, 'daemon stopped');
   print('ao daemon stopped');

@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import type { Agent } from './agent.js';
 import type { Notifier } from './notifier.js';
@@ -102,6 +104,43 @@ export interface ProjectInfo {
 }
 
 /**
+ * An HTTP route a plugin adds to the daemon. Resolves true when it answered the request, false
+ * (leaving `res` untouched) when the path is not its own. A throw becomes a 500 with the daemon's
+ * error shape; an `AoError` keeps its code.
+ */
+export type DaemonRouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+
+/**
+ * A WebSocket (or other HTTP upgrade) a plugin adds to the daemon. Returns true, synchronously,
+ * when it took the socket (e.g. `wss.handleUpgrade(...)`), false when the path is not its own.
+ */
+export type DaemonUpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
+
+/**
+ * What a plugin may add to the ao daemon in `configureDaemon`, in the manner of vite's
+ * `configureServer`: routes and WebSockets on the daemon's own port, and services that live as
+ * long as the daemon. Every request and upgrade reaches a plugin's handler only after the
+ * daemon's own checks (Host, Origin, token, JSON content type for mutations): a handler never
+ * sees an unauthenticated request, and needs no checks of its own.
+ */
+export interface DaemonHost {
+  /**
+   * Adds HTTP routes. Handlers are offered each request in the order added, after the daemon's
+   * own API (its routes win on a clash) and before the dashboard. Keep to a path of your own
+   * (the process runtime uses `/api/pty`).
+   */
+  use(handler: DaemonRouteHandler): void;
+  /** Adds an upgrade handler (a WebSocket), offered upgrades after the dashboard's terminal. */
+  upgrade(handler: DaemonUpgradeHandler): void;
+  /**
+   * Runs `hook` when the daemon stops, after it stopped accepting requests; the daemon waits for
+   * it (end your programs, flush your records). Hooks run in reverse order of registration; a
+   * hook that throws is logged and the others still run.
+   */
+  onClose(hook: () => void | Promise<void>): void;
+}
+
+/**
  * The manifest every plugin module exports as its default export.
  *
  * `configSchema` validates the plugin's own section of the config (the object form of a slot,
@@ -124,6 +163,16 @@ export interface PluginManifest<S extends PluginSlot = PluginSlot, C = unknown> 
    * May throw `AoError` (e.g. `TOOL_MISSING` when a required program is absent).
    */
   create(config: C, ctx: PluginContext): SlotInstances[S] | Promise<SlotInstances[S]>;
+  /**
+   * Optional. Called once by the ao daemon (`ao start`) as it starts, before it listens, for each
+   * plugin the config uses (any project's slots, notifiers, `agents:`); never by other commands.
+   * Adds the routes, WebSockets and background services the plugin needs in the daemon through
+   * `daemon` (see `DaemonHost`), e.g. the process runtime's pty host at `/api/pty`, which its
+   * instances in every ao process then reach with `daemonRequest`. `ctx` has no `project`.
+   * May be async; a throw (an `AoError` with a code that says what to fix) stops the daemon from
+   * starting, with the message shown to the user.
+   */
+  configureDaemon?(daemon: DaemonHost, ctx: PluginContext): void | Promise<void>;
 }
 
 /** Any plugin, whatever its slot or config. */

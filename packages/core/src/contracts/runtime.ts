@@ -1,6 +1,7 @@
 /**
  * Runtime: where an agent process lives (a tmux session, a pty hosted by the daemon…).
- * A runtime starts a process, tells whether it is alive, types text into it and reads its screen.
+ * A runtime starts a process, tells whether it is alive, types text into it and reads its screen,
+ * and may open its terminal as a byte stream (`openTerminal`) for the web terminal or any other.
  */
 
 /**
@@ -73,6 +74,38 @@ export interface OwnedTerminal {
   end: string[];
 }
 
+/** What `Runtime.openTerminal` is asked for: the viewer's size and where its output goes. */
+export interface TerminalOpenOptions {
+  /** The viewer's size; the runtime resizes the terminal (or its own client of it) to it. */
+  cols: number;
+  rows: number;
+  /**
+   * The terminal's output, in order, as raw bytes (UTF-8 text and escape sequences). The first
+   * calls draw the current screen — replayed, or redrawn by a multiplexer — so a viewer that
+   * opens late sees what is there; then live output follows.
+   */
+  onData(data: Uint8Array): void;
+  /**
+   * Called at most once, when the stream ends by itself: the program exited, the session was
+   * stopped, or the connection to the terminal broke. `reason` is one line for the viewer.
+   * Never called after `close()`.
+   */
+  onExit(info: { reason: string }): void;
+}
+
+/**
+ * An open terminal: a duplex byte stream (input here, output through `onData`) plus resize.
+ * Closing it detaches this viewer only; the agent and its session keep running.
+ */
+export interface TerminalConnection {
+  /** Keystrokes (or pasted text) for the program, as a terminal sends them (`\r` for Enter). */
+  write(data: string | Uint8Array): void;
+  /** The viewer's new size. */
+  resize(cols: number, rows: number): void;
+  /** Detaches; idempotent. No `onData` or `onExit` call follows. */
+  close(): void;
+}
+
 export interface Runtime {
   /**
    * Called by spawn and restore to start the agent process.
@@ -133,4 +166,22 @@ export interface Runtime {
    * to find orphans: agents still running after their record was lost.
    */
   listOwned?(): Promise<OwnedTerminal[]>;
+
+  /**
+   * Optional. Called by the web terminal (and any viewer) to attach to the live terminal of
+   * `handle` as a byte stream: a tmux runtime runs its own `tmux attach-session` client in a pty,
+   * the process runtime bridges to the daemon's pty, a remote runtime to its remote terminal.
+   * Resolves once attached; output then flows to `options.onData`. Many viewers may be open at
+   * once. Throws `RUNTIME_FAILED` when the process (or its terminal) is gone, and `TOOL_MISSING`
+   * when something the runtime needs for it (e.g. node-pty) is not installed. A runtime without it
+   * has no web terminal; `ao session attach` may still work through `attachArgv`.
+   */
+  openTerminal?(handle: RuntimeHandle, options: TerminalOpenOptions): Promise<TerminalConnection>;
+
+  /**
+   * Optional. Called by `ao session attach` (through the terminal plugin): the argv a human runs in
+   * their own terminal, with inherited stdio, to attach to `handle` (`tmux attach-session -t =NAME`,
+   * or `ssh -t HOST tmux attach…`). Throws `RUNTIME_FAILED` when the terminal is gone.
+   */
+  attachArgv?(handle: RuntimeHandle): Promise<string[]>;
 }

@@ -44,6 +44,9 @@ export function assertManifest(value: unknown, origin: string): AnyPluginManifes
     fail('`configSchema` must be a zod schema (an object with safeParse), e.g. z.object({})');
   }
   if (typeof m.create !== 'function') fail('`create` must be a function create(config, ctx)');
+  if (m.configureDaemon !== undefined && typeof m.configureDaemon !== 'function') {
+    fail(`\`configureDaemon\` must be a function configureDaemon(daemon, ctx) when present, got ${typeOf(m.configureDaemon)}`);
+  }
   return value as AnyPluginManifest;
 }
 

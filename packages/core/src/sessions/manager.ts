@@ -4,7 +4,7 @@ import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
 import type { Issue, Tracker } from '../contracts/tracker.js';
 import type { AoPaths, Clock, Exec, Logger, PluginContext, PluginSlot, ProjectInfo, SlotInstances } from '../contracts/plugin.js';
-import type { OwnedTerminal, Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import type { OwnedTerminal, Runtime, RuntimeHandle, TerminalConnection, TerminalOpenOptions } from '../contracts/runtime.js';
 import type { Workspace, WorkspaceInfo, WorkspaceState } from '../contracts/workspace.js';
 import { pickProject, type ResolvedConfig, type ResolvedProject, type SlotSelection } from '../config/resolve.js';
 import { AoError, describeError, isAoError } from '../errors.js';
@@ -135,6 +135,12 @@ export interface SessionManager {
    */
   cleanup(options?: { dryRun?: boolean; project?: string; forceIgnored?: boolean }): Promise<CleanupResult>;
   attach(id: string): Promise<AttachPlan>;
+  /**
+   * The session's live terminal as a byte stream, through its runtime's `openTerminal` (the web
+   * terminal's one path, whatever the runtime). Throws `SESSION_STATE` when the agent never
+   * started, `RUNTIME_FAILED` when the runtime has no terminal stream or the terminal is gone.
+   */
+  openTerminal(id: string, options: TerminalOpenOptions): Promise<TerminalConnection>;
   /** Plugin instance for a project (cached), for the lifecycle and commands like `ao issue`. */
   plugin<S extends PluginSlot>(project: ResolvedProject, slot: S, selection?: SlotSelection): Promise<SlotInstances[S]>;
   projectInfo(project: ResolvedProject): Promise<ProjectInfo>;
@@ -599,8 +605,21 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       if (!session.runtime) throw new AoError('SESSION_STATE', `Session ${id} has no terminal yet`);
-      const terminal = await manager.plugin(project, 'terminal');
-      return terminal.attach(session.runtime);
+      const [terminal, runtime] = await Promise.all([manager.plugin(project, 'terminal'), manager.plugin(project, 'runtime', runtimeSelection(project, session))]);
+      return terminal.attach(session.runtime, { sessionId: session.id, runtime });
+    },
+
+    async openTerminal(id, options) {
+      const session = await store.find(id);
+      const project = projectOf(session);
+      if (!session.runtime) throw new AoError('SESSION_STATE', `Session ${id} has no terminal: its agent never started`);
+      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+      if (!runtime.openTerminal) {
+        throw new AoError('RUNTIME_FAILED', `The ${session.runtimeName} runtime offers no terminal stream (openTerminal): attach with \`ao session attach ${id}\``, {
+          details: { runtime: session.runtimeName },
+        });
+      }
+      return runtime.openTerminal(session.runtime, options);
     },
   };
 

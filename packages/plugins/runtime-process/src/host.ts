@@ -62,6 +62,8 @@ export interface PtyHost {
   output(id: string): string;
   /** Live output of a running pty; returns the unsubscribe function. */
   onOutput(id: string, listener: (data: string) => void): () => void;
+  /** Called once when the program of a running pty exits (or is stopped); returns the unsubscribe function. */
+  onExit(id: string, listener: (info: PtyInfo) => void): () => void;
   alive(id: string): boolean;
   info(id: string): PtyInfo | undefined;
   list(): PtyInfo[];
@@ -403,6 +405,17 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       const entry = running(id, 'follow output');
       entry.listeners.add(listener);
       return () => entry.listeners.delete(listener);
+    },
+
+    onExit(id, listener) {
+      const entry = running(id, 'follow its exit');
+      let subscribed = true;
+      void entry.exited.then(() => {
+        if (subscribed) listener(info(entry));
+      });
+      return () => {
+        subscribed = false;
+      };
     },
 
     alive(id) {

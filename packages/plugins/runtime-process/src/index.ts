@@ -1,9 +1,12 @@
 import { definePlugin, z } from '@ao/core';
+import { configureProcessDaemon } from './daemon.js';
 import { createProcessRuntime } from './runtime.js';
 
 export { createProcessRuntime, RUNTIME_NAME, type ProcessRuntimeConfig } from './runtime.js';
 export { createPtyHost, ptyIdFor, type PtyHost, type PtyHostOptions, type PtySendOptions } from './host.js';
 export { handlePtyRequest } from './routes.js';
+export { configureProcessDaemon } from './daemon.js';
+export { createPtyTerminalServer, openPtyTerminal } from './terminal-socket.js';
 export { createTerminalScreen, type TerminalScreen, type TerminalScreenOptions } from './screen.js';
 export { ptyDir, type PtyRecord } from './records.js';
 export * from './wire.js';
@@ -24,4 +27,5 @@ export default definePlugin({
   description: 'Runs each agent in a pty hosted by the ao daemon (no tmux needed; needs `ao start`)',
   configSchema,
   create: (config, ctx) => createProcessRuntime(config, ctx),
+  configureDaemon: configureProcessDaemon,
 });

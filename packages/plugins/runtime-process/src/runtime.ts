@@ -12,6 +12,7 @@ import {
   type RuntimeHandle,
   type SendTextOptions,
 } from '@ao/core';
+import { openPtyTerminal } from './terminal-socket.js';
 import type { PtyInfo, PtyListResponse, PtyScreenResponse, PtySendRequest, PtyStartRequest, PtyStartResponse } from './wire.js';
 
 export const RUNTIME_NAME = 'process';
@@ -144,6 +145,12 @@ export function createProcessRuntime(config: ProcessRuntimeConfig, ctx: PluginCo
       } catch (error) {
         throw failed(handle, 'send text', error);
       }
+    },
+
+    /** Bridged to the pty in the daemon over its terminal WebSocket (terminal-socket.ts). */
+    async openTerminal(handle, options) {
+      checkHandle(handle);
+      return openPtyTerminal(ctx.paths, handle.id, options);
     },
 
     /** Works after the program exited (its last screen is kept) until the pty is stopped. */

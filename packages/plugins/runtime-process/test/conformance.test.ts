@@ -4,4 +4,4 @@ import { startTestDaemon } from './helpers.js';
 runtimeConformance('process', async () => {
   const daemon = await startTestDaemon();
   return { runtime: daemon.runtime, cwd: daemon.cwd, cleanup: () => daemon.cleanup() };
-});
+}, { openTerminal: true });

@@ -1,12 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daemonFiles, exec, processStartTime, resolvePaths, silentLogger, systemClock, type AoPaths, type PluginContext, type Runtime } from '@ao/core';
-import { createPtyHost, handlePtyRequest, type PtyHost } from '../src/index.js';
+import type { Duplex } from 'node:stream';
+import {
+  daemonFiles,
+  exec,
+  processStartTime,
+  resolvePaths,
+  silentLogger,
+  systemClock,
+  type AoPaths,
+  type DaemonHost,
+  type DaemonRouteHandler,
+  type DaemonUpgradeHandler,
+  type PluginContext,
+  type Runtime,
+} from '@ao/core';
+import { createPtyTerminalServer, handlePtyRequest, type PtyHost } from '../src/index.js';
 import plugin from '../src/index.js';
 
 export interface TestDaemon {
@@ -16,12 +30,9 @@ export interface TestDaemon {
   paths: AoPaths;
   ctx: PluginContext;
   runtime: Runtime;
-  host: PtyHost;
   url: string;
   token: string;
-  /** Stops the HTTP server and removes daemon.json (the host keeps running until `shutdown`). */
-  closeServer(): Promise<void>;
-  /** Shuts the host down, closes the server, removes the temp dirs. */
+  /** Shuts the plugin's services down (the pty host), closes the server, removes the temp dirs. */
   cleanup(): Promise<void>;
 }
 
@@ -40,50 +51,67 @@ export async function createTestHome(): Promise<{ root: string; home: string; cw
 }
 
 /**
- * What the daemon does, for real: a pty host, a token-checking HTTP server on 127.0.0.1 that
- * hands `/api/pty` to `handlePtyRequest`, and `daemon.json` + `daemon.token` in AO_HOME so
- * `daemonRequest` (and so the plugin) finds it.
+ * What the daemon does with the plugin, for real: its `configureDaemon` hook, then a
+ * token-checking HTTP server on 127.0.0.1 that mounts the routes and WebSockets the hook
+ * registered, and `daemon.json` + `daemon.token` in AO_HOME so `daemonRequest` (and so the
+ * plugin in any process) finds it.
  */
 export async function startTestDaemon(base?: Awaited<ReturnType<typeof createTestHome>>): Promise<TestDaemon> {
   const home = base ?? (await createTestHome());
-  const host = createPtyHost({ paths: home.paths, logger: silentLogger, stopGraceMs: 1500 });
-  const { server, url, token } = await serveHost(home.paths, host);
-  let serverOpen = true;
-  const closeServer = async (): Promise<void> => {
-    if (!serverOpen) return;
-    serverOpen = false;
-    await rm(daemonFiles(home.paths).info, { force: true });
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
+  const served = await serveDaemon(home.paths, (daemon) => plugin.configureDaemon!(daemon, home.ctx));
   return {
     ...home,
-    host,
-    url,
-    token,
-    closeServer,
+    url: served.url,
+    token: served.token,
     async cleanup() {
-      await host.shutdown();
-      await closeServer();
+      await served.shutdown();
+      await served.closeServer();
       await rm(home.root, { recursive: true, force: true });
     },
   };
 }
 
-export async function serveHost(paths: AoPaths, host: PtyHost): Promise<{ server: Server; url: string; token: string }> {
+/** `serveDaemon` over a pty host made by the test (to stop it, or not, as a crash would). */
+export function serveHost(paths: AoPaths, host: PtyHost): Promise<ServedDaemon> {
+  return serveDaemon(paths, (daemon) => {
+    daemon.use((req, res, url) => handlePtyRequest(host, req, res, url));
+    daemon.upgrade(createPtyTerminalServer(host, silentLogger).upgrade);
+  });
+}
+
+export interface ServedDaemon {
+  server: Server;
+  url: string;
+  token: string;
+  /** Stops the HTTP server and removes daemon.json; the services keep running (as after a crash). */
+  closeServer(): Promise<void>;
+  /** Runs the close hooks the plugin registered (the daemon stopping). */
+  shutdown(): Promise<void>;
+}
+
+/** A minimal daemon: the token check, then the plugin's routes and upgrades, in order. */
+export async function serveDaemon(paths: AoPaths, configure: (daemon: DaemonHost) => void | Promise<void>): Promise<ServedDaemon> {
+  const routes: DaemonRouteHandler[] = [];
+  const upgrades: DaemonUpgradeHandler[] = [];
+  const closers: (() => void | Promise<void>)[] = [];
+  await configure({ use: (h) => void routes.push(h), upgrade: (h) => void upgrades.push(h), onClose: (h) => void closers.push(h) });
   const token = randomBytes(16).toString('hex');
+  const refuse = (res: ServerResponse, status: number, code: string, message: string): void => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code, message } }));
+  };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'missing or wrong token' } }));
-      return;
-    }
-    void handlePtyRequest(host, req, res, url).then((handled) => {
-      if (handled) return;
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } }));
-    });
+    if (req.headers.authorization !== `Bearer ${token}`) return refuse(res, 401, 'UNAUTHORIZED', 'missing or wrong token');
+    void (async () => {
+      for (const route of routes) if (await route(req, res, url)) return;
+      refuse(res, 404, 'NOT_FOUND', `no route ${url.pathname}`);
+    })();
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.headers.authorization === `Bearer ${token}` && upgrades.some((u) => u(req, socket, head, url))) return;
+    socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
@@ -94,7 +122,22 @@ export async function serveHost(paths: AoPaths, host: PtyHost): Promise<{ server
     files.info,
     JSON.stringify({ pid: process.pid, host: '127.0.0.1', port, url, startedAt: new Date().toISOString(), version: '0.1.0', startTime: processStartTime(process.pid) }),
   );
-  return { server, url, token };
+  let open = true;
+  return {
+    server,
+    url,
+    token,
+    async closeServer() {
+      if (!open) return;
+      open = false;
+      await rm(files.info, { force: true });
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+    async shutdown() {
+      for (const hook of closers.splice(0).reverse()) await hook();
+    },
+  };
 }
 
 /** True while a process with this pid exists and is not a zombie (killed, waiting to be reaped). */

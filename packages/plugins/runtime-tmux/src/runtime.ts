@@ -6,7 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AoError, crashPoint, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
 import { join } from 'node:path';
 import { LAUNCH_SHELL, removeLaunchFile, writeLaunchFile } from './launch.js';
+import { openTmuxTerminal } from './terminal.js';
 import {
+  attachArgv,
   capturePane,
   capturePanes,
   deleteBuffer,
@@ -167,6 +169,20 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
     async captureMany(handles, options = {}) {
       handles.forEach(checkHandle);
       return capturePanes(exec, handles.map((h) => h.id), options);
+    },
+
+    /** A tmux client of its own in a pty; works on a dead pane kept by remain-on-exit too (its last screen). */
+    async openTerminal(handle, options) {
+      checkHandle(handle);
+      if ((await sessionAlive(exec, handle.id)) === undefined) throw goneError(handle, 'open its terminal');
+      return openTmuxTerminal(ctx, handle.id, options);
+    },
+
+    /** Inside tmux, attach-session would nest (tmux refuses): switch the current client instead. */
+    async attachArgv(handle) {
+      checkHandle(handle);
+      if ((await sessionAlive(exec, handle.id)) === undefined) throw goneError(handle, 'attach');
+      return attachArgv(handle.id, { insideTmux: Boolean(ctx.env.TMUX) });
     },
 
     async listOwned() {

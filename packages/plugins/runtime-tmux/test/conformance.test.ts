@@ -4,4 +4,4 @@ import { createTmuxRuntimeForTest } from './helpers.js';
 runtimeConformance('tmux', async () => {
   const { runtime, cwd, cleanup } = await createTmuxRuntimeForTest();
   return { runtime, cwd, cleanup };
-});
+}, { openTerminal: true });

@@ -1,27 +1,24 @@
-import { AoError, definePlugin, z, type PluginContext, type Terminal } from '@ao/core';
-import { attachArgv, hasSession, RUNTIME_NAME } from '@ao/plugin-runtime-tmux';
+/**
+ * terminal-tmux (`terminal: tmux`): attach in the user's own terminal by running the command the
+ * session's runtime gives (`Runtime.attachArgv`): `tmux attach-session` for the tmux runtime,
+ * `ssh -t … tmux attach` for a remote one. It knows the Runtime contract, not any runtime.
+ */
+import { AoError, definePlugin, z, type Terminal } from '@ao/core';
 
-/** Attaching means running tmux itself in the user's terminal; ao only says which session. */
-export function createTmuxTerminal(ctx: PluginContext): Terminal {
+export function createNativeTerminal(): Terminal {
   return {
-    async attach(handle) {
-      if (handle.runtime !== RUNTIME_NAME) {
+    async attach(handle, { runtime }) {
+      if (!runtime.attachArgv) {
         throw new AoError(
           'RUNTIME_FAILED',
-          `the tmux terminal can only attach to tmux sessions, not to runtime "${handle.runtime}"; configure the terminal that matches it (e.g. terminal: web)`,
+          `the ${handle.runtime} runtime has no terminal to attach to from a shell; use the web terminal (terminal: web, then \`ao session attach\` prints its URL)`,
           { details: { handle } },
         );
       }
-      if (!(await hasSession(ctx.exec, handle.id))) {
-        throw new AoError(
-          'RUNTIME_FAILED',
-          `tmux session ${handle.id} is gone; restore the session with \`ao session restore\` first`,
-          { details: { handle } },
-        );
-      }
-      // Inside tmux, attach-session would nest; switch the current client instead.
-      const insideTmux = Boolean(ctx.env.TMUX);
-      return { argv: attachArgv(handle.id, { insideTmux }) };
+      // The runtime throws RUNTIME_FAILED when the terminal is gone, saying how to restore it.
+      const argv = await runtime.attachArgv(handle);
+      if (argv.length === 0) throw new AoError('RUNTIME_FAILED', `the ${handle.runtime} runtime gave no command to attach to ${handle.id}`, { details: { handle } });
+      return { argv };
     },
   };
 }
@@ -29,8 +26,8 @@ export function createTmuxTerminal(ctx: PluginContext): Terminal {
 export default definePlugin({
   name: 'tmux',
   slot: 'terminal',
-  version: '0.1.0',
-  description: 'Attach to a session with `tmux attach-session`',
+  version: '0.2.0',
+  description: "Attach in your own terminal with the runtime's attach command (`tmux attach-session`)",
   configSchema: z.object({}).strict(),
-  create: (_config, ctx) => createTmuxTerminal(ctx),
+  create: () => createNativeTerminal(),
 });

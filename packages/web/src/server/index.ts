@@ -8,19 +8,16 @@ import type { Duplex } from 'node:stream';
 import type { Logger, ResolvedConfig, SessionManager, SessionStore } from '@ao/core';
 import { createDashboardRoutes } from './routes.js';
 import { createStaticHandler, defaultClientDir } from './static.js';
-import { createTerminalServer, type TerminalPtyHost } from './terminal.js';
+import { createTerminalServer } from './terminal.js';
 
 export { createMetrics, prometheusText, summarize, foldSessionMetrics, type DashboardMetrics, type Summary } from './metrics.js';
 export { diffStat, fullDiff, type DiffStat, type FullDiff, type PrDetail } from './routes.js';
-export type { TerminalPtyHost } from './terminal.js';
 
 export interface DashboardDeps {
   config: ResolvedConfig;
   manager: SessionManager;
   store: SessionStore;
   logger: Logger;
-  /** The daemon's pty host, for terminals of `runtime: process` sessions. */
-  ptyHost?: TerminalPtyHost;
   /** Where the built app is; default: `dist/client` of this package. */
   clientDir?: string;
 }
@@ -37,7 +34,7 @@ export interface Dashboard {
 export function createDashboard(deps: DashboardDeps): Dashboard {
   const routes = createDashboardRoutes(deps);
   const files = createStaticHandler(deps.clientDir ?? defaultClientDir());
-  const terminals = createTerminalServer({ manager: deps.manager, logger: deps.logger.child({ component: 'web-terminal' }), ...(deps.ptyHost ? { ptyHost: deps.ptyHost } : {}) });
+  const terminals = createTerminalServer({ manager: deps.manager, logger: deps.logger.child({ component: 'web-terminal' }) });
   return {
     async handle(req, res, url) {
       return (await routes(req, res, url)) || (await files(req, res, url));
