@@ -124,6 +124,27 @@ session
   .option('--json', 'one JSON object per line')
   .action(lazy(() => import('./commands/session.js'), (m) => m.events));
 
+session
+  .command('trace')
+  .description("the conversation from the agent's own log: prompts, replies, tool calls and results, reasoning")
+  .argument('<id>', 'session id')
+  .option('-f, --follow', 'keep printing what the agent writes until the session ends')
+  .option('--json', 'print entries as JSON (an array; one per line with --follow)')
+  .action(lazy(() => import('./commands/trace.js')));
+
+program
+  .command('cost')
+  .description('tokens and cost per session, per issue, per plan and in total, from the agents\' own logs')
+  .option('--since <when>', 'only what was used since: a duration (30m, 24h, 7d, 2w) or a date')
+  .option('--project <name>', 'only this project')
+  .option('--json', 'print { since, sessions, issues, plans, total } as JSON')
+  .action(lazy(() => import('./commands/cost.js')));
+
+program
+  .command('mcp')
+  .description('serve ao over the Model Context Protocol on stdio (for agents: spawn, status, send, answer, approve, plans)')
+  .action(lazy(() => import('./commands/mcp.js')));
+
 const queue = program.command('queue').description('work waiting for a slot; the daemon admits it by priority');
 queue
   .command('ls')
@@ -277,7 +298,7 @@ program
 
 program
   .command('review')
-  .description("review a session's pull request (local SCM): the lifecycle then merges (in copilot the approval is the consent) or sends the comments to the agent")
+  .description("review a session's pull request (local SCM): the lifecycle then merges or sends the comments to the agent")
   .argument('<session>', 'session id')
   .argument('<decision>', 'approve | request-changes')
   .option('-m, --message <text>', 'review comment (sent to the agent on request-changes)')
@@ -291,14 +312,6 @@ pr
   .argument('<session>', 'session id')
   .option('--json', 'print the PR as JSON')
   .action(lazy(() => import('./commands/pr.js'), (m) => m.open));
-pr
-  .command('merge')
-  .description("merge the session's pull request now, whatever the autonomy level (refuses failing CI or conflicts)")
-  .argument('<session>', 'session id')
-  .option('--force', 'merge even with failing CI or conflicts')
-  .option('--method <method>', "merge | squash | rebase (default: the SCM's)")
-  .option('--json', 'print the outcome as JSON')
-  .action(lazy(() => import('./commands/pr.js'), (m) => m.merge));
 
 const approvals = program.command('approvals').description('the approval queue of autonomy levels manual and copilot');
 approvals

@@ -1,7 +1,8 @@
-import { attentionOf, compareAttention, createApprovalStore, systemClock, type Attention, type OwnedTerminal, type Session } from '@ao/core';
+import { attentionOf, compareAttention, costOfUsage, createApprovalStore, systemClock, type Attention, type OwnedTerminal, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr, table } from '../render.js';
 import { age, loadSessions } from '../sessions.js';
+import { formatUsd, tokensCell } from '../usage-format.js';
 
 const STATUS_COLOR: Partial<Record<Session['status'], (s: string) => string>> = {
   ci_failed: color.red,
@@ -23,7 +24,12 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
     pendingApprovalSessions(paths),
   ]);
   // Every session with its attention: what, if anything, a human has to do for it.
-  const withAttention = listed.map((s) => ({ ...s, attention: attentionOf(s, { pendingApproval: pending.has(s.id) }) }));
+  // Each with its cost priced now (config `pricing:` over the built-in list); log cursors are ao's own.
+  const withAttention = listed.map(({ usageLogs: _cursors, ...s }) => ({
+    ...s,
+    attention: attentionOf(s, { pendingApproval: pending.has(s.id) }),
+    cost: costOfUsage(s.usage, config.parsed.pricing),
+  }));
   const sessions = flags.attention ? withAttention.filter((s) => s.attention) : withAttention;
   for (const p of problems) printErr(`ao: skipped ${p.path}: ${p.reason}`);
   for (const r of rebuilt ?? []) printErr(`ao: rebuilt ${r.path} from its event log ${r.log} (it was ${r.reason})`);
@@ -47,7 +53,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   const now = Date.now();
   print(
     table(
-      ['', 'id', 'issue', 'status', 'activity', 'branch', 'pr', 'age', 'last event'],
+      ['', 'id', 'issue', 'status', 'activity', 'branch', 'pr', 'tokens', 'cost', 'age', 'last event'],
       sessions.map((s) => [
         s.attention ? color.yellow('!') : '',
         s.id,
@@ -56,6 +62,8 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
         s.activity ?? '-',
         s.branch,
         s.pr ? `${s.pr.id}${s.pr.ci ? ` ci:${s.pr.ci}` : ''}` : '-',
+        tokensCell(s),
+        formatUsd(s.cost),
         age(s.createdAt, now),
         s.lastEvent ? `${s.lastEvent.type} ${age(s.lastEvent.ts, now)} ago` : '-',
       ]),

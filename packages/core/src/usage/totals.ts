@@ -30,3 +30,22 @@ export function usageTotals(logs: Readonly<Record<string, UsageReading>>, update
   }
   return { ...total, byModel, ...(cliCost !== undefined ? { cliCostUsd: cliCost } : {}), updatedAt };
 }
+
+/**
+ * What `current` added over `baseline` (an earlier usage of the same session), per model: the
+ * tokens of a time window (`ao cost --since`). A model missing from `baseline` counts whole.
+ */
+export function usageSince(current: SessionUsage, baseline: SessionUsage | undefined): SessionUsage {
+  if (!baseline) return current;
+  const byModel: Record<string, TokenCounts> = {};
+  let total = ZERO_TOKENS;
+  for (const [model, counts] of Object.entries(current.byModel)) {
+    const before = baseline.byModel[model] ?? ZERO_TOKENS;
+    const diff = subtractTokens(counts, before);
+    const clamped = { input: Math.max(0, diff.input), output: Math.max(0, diff.output), cacheRead: Math.max(0, diff.cacheRead), cacheWrite: Math.max(0, diff.cacheWrite) };
+    byModel[model] = clamped;
+    total = addTokens(total, clamped);
+  }
+  const cli = current.cliCostUsd !== undefined ? { cliCostUsd: Math.max(0, current.cliCostUsd - (baseline.cliCostUsd ?? 0)) } : {};
+  return { ...total, byModel, ...cli, updatedAt: current.updatedAt };
+}
