@@ -7,6 +7,7 @@ import type { BuiltinPlugin } from '@ao/core';
 export const BUILTIN_PLUGINS: readonly BuiltinPlugin[] = [
   { slot: 'runtime', name: 'tmux', load: () => import('@ao/plugin-runtime-tmux') },
   { slot: 'runtime', name: 'process', load: () => import('@ao/plugin-runtime-process') },
+  { slot: 'runtime', name: 'ssh', load: () => import('@ao/plugin-runtime-ssh') },
   { slot: 'agent', name: 'command', load: () => import('@ao/plugin-agent-command') },
   { slot: 'agent', name: 'claude-code', load: () => import('@ao/plugin-agent-claude-code') },
   { slot: 'agent', name: 'codex', load: () => import('@ao/plugin-agent-codex') },

@@ -1,0 +1,437 @@
+/**
+ * The ssh runtime: each ao session is a tmux session on one of the configured hosts, on ao's own
+ * tmux socket there. The control plane (ao, its store, the daemon) stays on this machine; only the
+ * agent (and its workspace, with `workspace: sync`) lives on the host.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  AoError,
+  describeError,
+  isAoError,
+  launchScript,
+  neutralizePasteMarkers,
+  type ExecResult,
+  type OwnedTerminal,
+  type PluginContext,
+  type Runtime,
+  type RuntimeHandle,
+} from '@ao/core';
+import type { SshHostConfig, SshRuntimeConfig } from './config.js';
+import { placeSession, probeHost, type HostProbe } from './placement.js';
+import {
+  EXIT,
+  aliveScript,
+  attachScript,
+  captureScript,
+  deliveryScript,
+  forgetScript,
+  killServerScript,
+  listScript,
+  prepareScript,
+  sendScript,
+  startScript,
+  stopScript,
+  worktreeScript,
+} from './remote.js';
+import { openConnection, type SshConnection } from './ssh.js';
+import { fetchBranch, localHead, mapPaths, pushBranch, readLocalWorkspace, untrackedPayload } from './sync.js';
+import { openSshTerminal } from './terminal.js';
+
+export const RUNTIME_NAME = 'ssh';
+
+const plain = (id: string): string => id.replace(/[^A-Za-z0-9_-]/g, '_');
+const sendBuffer = (deliveryId: string): string => `ao-send-${plain(deliveryId)}`;
+const receiptOption = (deliveryId: string): string => `@ao-sent-${plain(deliveryId)}`;
+
+/** `ao-<6 hex of sha1(data dir)>-<session id>`, as the tmux runtime names its sessions. */
+export function sshSessionName(home: string, sessionId: string): string {
+  const tag = createHash('sha1').update(home).digest('hex').slice(0, 6);
+  return `ao-${tag}-${sessionId}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** What an ssh handle carries (`handle.data`): enough for any ao process to find the session again. */
+interface SshHandleData {
+  host: string;
+  /** Absolute root on the host (its tmux socket is `<root>/tmux.sock`). */
+  root: string;
+  /** The agent's working directory on the host. */
+  cwd: string;
+  /** `workspace: sync` only: the host's clone, the branch, the local workspace and its repository. */
+  repo: string | null;
+  branch: string | null;
+  local: string | null;
+  localRepo: string | null;
+}
+
+/** The runtime plus what tests and `ao doctor` use beyond the contract. */
+export interface SshRuntime extends Runtime {
+  /** One probe per host, all at once: reachable, tmux and git versions, memory, disk, load. */
+  probeHosts(): Promise<HostProbe[]>;
+  /** Closes every shared connection this instance opened. */
+  closeConnections(): Promise<void>;
+  /** Ends ao's tmux server on every reachable host (all sessions there). For teardown. */
+  killServers(): Promise<void>;
+}
+
+function dataOf(handle: RuntimeHandle): SshHandleData | undefined {
+  const d = handle.data;
+  if (!d || typeof d.host !== 'string' || typeof d.root !== 'string') return undefined;
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  return { host: d.host, root: d.root, cwd: str(d.cwd) ?? '', repo: str(d.repo), branch: str(d.branch), local: str(d.local), localRepo: str(d.localRepo) };
+}
+
+function checkHandle(handle: RuntimeHandle): void {
+  if (handle.runtime !== RUNTIME_NAME) {
+    throw new AoError('RUNTIME_FAILED', `the ssh runtime cannot use a handle of runtime "${handle.runtime}" (${handle.id})`, { details: { handle } });
+  }
+}
+
+function goneError(handle: RuntimeHandle, action: string, host?: string): AoError {
+  return new AoError(
+    'RUNTIME_FAILED',
+    `cannot ${action}: tmux session ${handle.id}${host ? ` on ssh host ${host}` : ''} is not running; restore it with \`ao session restore\``,
+    { details: { handle } },
+  );
+}
+
+/** A script's failure as an error that names the host and what to do. */
+function scriptError(conn: SshConnection, action: string, result: ExecResult): AoError {
+  const said = result.stderr.trim().split('\n').slice(-3).join(' ');
+  const where = `ssh host ${conn.host.name}`;
+  if (result.exitCode === EXIT.noTmux) return new AoError('TOOL_MISSING', `tmux is not installed on ${where} (or not on the PATH of ssh sessions): install it there (apt install tmux)`, { details: { host: conn.host.name } });
+  if (result.exitCode === EXIT.noGit) return new AoError('TOOL_MISSING', `git is not installed on ${where} (or not on the PATH of ssh sessions): install it there (apt install git)`, { details: { host: conn.host.name } });
+  if (result.exitCode === EXIT.badRoot) return new AoError('RUNTIME_FAILED', `cannot ${action} on ${where}: ${said || 'its root directory is not usable'}; check the host's root setting`, { details: { host: conn.host.name } });
+  return new AoError('RUNTIME_FAILED', `cannot ${action} on ${where} (exit ${result.exitCode})${said ? `: ${said}` : ''}`, { details: { host: conn.host.name, exitCode: result.exitCode, stderr: result.stderr } });
+}
+
+const isHostError = (error: unknown): boolean => isAoError(error) && error.code.startsWith('HOST_');
+
+export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): SshRuntime {
+  const { exec } = ctx;
+  const log = ctx.logger.child({ plugin: 'runtime-ssh' });
+  const stateDir = join(ctx.paths.home, 'ssh');
+  const settings = {
+    controlDir: join(stateDir, 'cm'),
+    controlPersistSeconds: config.controlPersistSeconds,
+    connectTimeoutSeconds: config.connectTimeoutSeconds,
+    configDir: ctx.configDir,
+  };
+  const prefix = sshSessionName(ctx.paths.home, '');
+  const connections = new Map<string, Promise<SshConnection>>();
+
+  function hostConfig(name: string): SshHostConfig {
+    const host = config.hosts.find((h) => h.name === name);
+    if (!host) {
+      throw new AoError('RUNTIME_FAILED', `ssh host "${name}" of this session is no longer in the config: add it back under runtime.hosts to reach its session`, { details: { host: name } });
+    }
+    return host;
+  }
+
+  function connection(name: string): Promise<SshConnection> {
+    let conn = connections.get(name);
+    if (!conn) {
+      conn = openConnection(exec, hostConfig(name), settings);
+      connections.set(name, conn);
+    }
+    return conn;
+  }
+
+  /** The handle's host connection and data; undefined for a handle that never started (no data). */
+  async function target(handle: RuntimeHandle): Promise<{ conn: SshConnection; data: SshHandleData } | undefined> {
+    checkHandle(handle);
+    const data = dataOf(handle);
+    if (!data) return undefined;
+    return { conn: await connection(data.host), data };
+  }
+
+  /** Brings the agent's commits on the host back into the local workspace (sync mode). */
+  async function fetchBack(conn: SshConnection, data: SshHandleData): Promise<void> {
+    if (!data.repo || !data.branch || !data.local) return;
+    await fetchBranch(exec, conn, data.local, data.branch, data.repo, log);
+  }
+
+  /** `workspace: sync`: the session's branch checked out on the host; returns the remote cwd. */
+  async function prepareWorkspace(conn: SshConnection, root: string, name: string, cwd: string) {
+    const local = await readLocalWorkspace(exec, cwd);
+    const repo = `${root}/repos/${local.repoKey}.git`;
+    const workspace = `${root}/workspaces/${name}`;
+    const prepared = await conn.run(prepareScript(conn.host.root, { repo, workspace }));
+    if (prepared.exitCode !== 0) throw scriptError(conn, 'prepare the clone', prepared);
+    if (prepared.stdout.includes('workspace=1')) {
+      // A restore: the work is on the host already, and may be ahead of the local branch.
+      await fetchBranch(exec, conn, local.path, local.branch, repo, log);
+    } else {
+      await pushBranch(exec, conn, local, repo, log);
+      const created = await conn.run(worktreeScript(conn.host.root, { repo, workspace, branch: local.branch, postCreate: config.postCreate }), {
+        input: await untrackedPayload(exec, local, log),
+      });
+      if (created.exitCode !== 0) throw scriptError(conn, `create the workspace ${workspace}`, created);
+    }
+    return { local, repo, workspace };
+  }
+
+  async function hostList(conn: SshConnection, repos: readonly string[]) {
+    const result = await conn.run(listScript(conn.host.root, repos));
+    if (result.exitCode !== 0) throw scriptError(conn, 'list the tmux sessions', result);
+    const [panes = '', refs = ''] = result.stdout.split('@refs\n');
+    const sessions = new Map<string, boolean>();
+    for (const line of panes.split('\n')) {
+      const space = line.lastIndexOf(' ');
+      if (space < 0) continue;
+      const name = line.slice(0, space);
+      sessions.set(name, (sessions.get(name) ?? false) || line.slice(space + 1).trim() !== '1');
+    }
+    const heads = new Map<string, string>();
+    for (const line of refs.split('\n')) {
+      const [index, branch, sha] = line.split('\t');
+      const repo = repos[Number(index)];
+      if (repo !== undefined && branch && sha) heads.set(`${repo}\0${branch}`, sha);
+    }
+    return { sessions, heads };
+  }
+
+  function groupByHost(handles: readonly RuntimeHandle[]): Map<string, { handle: RuntimeHandle; data: SshHandleData }[]> {
+    const groups = new Map<string, { handle: RuntimeHandle; data: SshHandleData }[]>();
+    for (const handle of handles) {
+      const data = handle.runtime === RUNTIME_NAME ? dataOf(handle) : undefined;
+      if (!data) continue;
+      groups.set(data.host, [...(groups.get(data.host) ?? []), { handle, data }]);
+    }
+    return groups;
+  }
+
+  const runtime: SshRuntime = {
+    async start(options) {
+      const name = sshSessionName(ctx.paths.home, options.sessionId);
+      const conns = await Promise.all(config.hosts.map((h) => connection(h.name)));
+      const placement = await placeSession({ connections: conns, prefix, name, stateDir, now: () => ctx.clock.now(), log });
+      try {
+        const conn = await connection(placement.probe.host.name);
+        const root = placement.probe.root as string;
+        let argv = [...options.argv];
+        let env = { ...(options.env ?? {}) };
+        let data: SshHandleData = { host: conn.host.name, root, cwd: options.cwd, repo: null, branch: null, local: null, localRepo: null };
+        if (config.workspace === 'sync') {
+          const { local, repo, workspace } = await prepareWorkspace(conn, root, name, options.cwd);
+          argv = argv.map((word) => mapPaths(word, local.path, workspace));
+          env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, mapPaths(v, local.path, workspace)]));
+          data = { ...data, cwd: workspace, repo, branch: local.branch, local: local.path, localRepo: local.commonDir };
+        }
+        const launchFile = `${root}/launch/launch-${randomBytes(8).toString('hex')}.sh`;
+        const script = startScript(conn.host.root, {
+          name,
+          cwd: data.cwd,
+          launchFile,
+          cols: options.cols ?? config.cols,
+          rows: options.rows ?? config.rows,
+          remainOnExit: config.remainOnExit,
+        });
+        // The environment and argv travel on stdin into a 0600 file on the host (launch-script.ts).
+        const result = await conn.run(script, { input: launchScript(launchFile, argv, env) });
+        if (result.exitCode === EXIT.running) throw new AoError('RUNTIME_FAILED', `tmux session ${name} is already running on ssh host ${conn.host.name}; kill it before starting it again`, { details: { name } });
+        if (result.exitCode !== 0) throw scriptError(conn, `start tmux session ${name}`, result);
+        log.info({ name, host: conn.host.name, cwd: data.cwd, program: options.argv[0] }, 'ssh tmux session started');
+        return { runtime: RUNTIME_NAME, id: name, data: { ...data } };
+      } finally {
+        await placement.release();
+      }
+    },
+
+    /** Ends the agent and fetches its last commits back; the workspace on the host is kept. */
+    async stop(handle) {
+      const t = await target(handle);
+      if (!t) return;
+      const result = await t.conn.run(stopScript(t.data.root, handle.id));
+      if (result.exitCode !== 0) throw scriptError(t.conn, `stop tmux session ${handle.id}`, result);
+      await fetchBack(t.conn, t.data);
+    },
+
+    async isAlive(handle) {
+      const t = await target(handle);
+      if (!t) return false;
+      const result = await t.conn.run(aliveScript(t.data.root, handle.id));
+      if (result.exitCode !== 0) throw scriptError(t.conn, 'check the session', result);
+      return result.stdout.trim() === 'alive';
+    },
+
+    /**
+     * One ssh call per host answers for all of that host's handles, and reports which session
+     * branches moved there (then fetched back). Handles on an unreachable host are left out of the
+     * map: ao cannot know, and does not take them for exited.
+     */
+    async aliveMany(handles) {
+      const result = new Map<string, boolean>();
+      for (const handle of handles) if (!dataOf(handle) || handle.runtime !== RUNTIME_NAME) result.set(handle.id, false);
+      await Promise.all(
+        [...groupByHost(handles)].map(async ([hostName, group]) => {
+          let listed: Awaited<ReturnType<typeof hostList>>;
+          let conn: SshConnection;
+          try {
+            conn = await connection(hostName);
+            listed = await hostList(conn, [...new Set(group.map((g) => g.data.repo).filter((r): r is string => r !== null))]);
+          } catch (error) {
+            if (!isHostError(error) && !(isAoError(error) && error.code === 'RUNTIME_FAILED')) throw error;
+            log.warn({ host: hostName, err: describeError(error) }, 'ssh host unreachable: its sessions are unknown, not exited');
+            return;
+          }
+          for (const { handle, data } of group) {
+            result.set(handle.id, listed.sessions.get(handle.id) === true);
+            if (!data.repo || !data.branch || !data.local || !data.localRepo) continue;
+            const remote = listed.heads.get(`${data.repo}\0${data.branch}`);
+            if (remote && remote !== (await localHead(exec, data.localRepo, data.branch))) await fetchBack(conn, data);
+          }
+        }),
+      );
+      return result;
+    },
+
+    async sendText(handle, text, options = {}) {
+      const t = await target(handle);
+      if (!t) throw goneError(handle, 'send text');
+      const buffer = sendBuffer(options.deliveryId ?? randomBytes(6).toString('hex'));
+      const script = sendScript(t.data.root, {
+        name: handle.id,
+        buffer,
+        bracketed: options.bracketedPaste !== false,
+        submit: options.submit !== false,
+        ...(options.deliveryId ? { receipt: receiptOption(options.deliveryId) } : {}),
+      });
+      const result = await t.conn.run(script, { input: neutralizePasteMarkers(text) });
+      if (result.exitCode === EXIT.missing) throw goneError(handle, 'send text', t.data.host);
+      if (result.exitCode !== 0) throw scriptError(t.conn, `send text to ${handle.id}`, result);
+    },
+
+    /** As runtime-tmux: the receipt is set in the same tmux command as the paste and its Enter. */
+    async deliveryStatus(handle, deliveryId) {
+      const t = await target(handle);
+      if (!t) return 'unknown';
+      try {
+        const result = await t.conn.run(deliveryScript(t.data.root, handle.id, sendBuffer(deliveryId), receiptOption(deliveryId)));
+        const answer = result.stdout.trim();
+        return answer === 'delivered' || answer === 'not-delivered' ? answer : 'unknown';
+      } catch (error) {
+        if (isHostError(error)) return 'unknown';
+        throw error;
+      }
+    },
+
+    async forgetDelivery(handle, deliveryId) {
+      const t = await target(handle);
+      if (t) await t.conn.run(forgetScript(t.data.root, handle.id, receiptOption(deliveryId)));
+    },
+
+    /** Works on a dead pane kept by remain-on-exit too, so the agent's last screen stays readable. */
+    async capture(handle, options = {}) {
+      const t = await target(handle);
+      if (!t) throw goneError(handle, 'capture the screen');
+      const screens = await captureOn(t.conn, t.data.root, [handle.id], options.lines ?? 0);
+      const screen = screens.get(handle.id);
+      if (screen === undefined) throw goneError(handle, 'capture the screen', t.data.host);
+      return screen;
+    },
+
+    async captureMany(handles, options = {}) {
+      handles.forEach(checkHandle);
+      const screens = new Map<string, string>();
+      await Promise.all(
+        [...groupByHost(handles)].map(async ([hostName, group]) => {
+          try {
+            const conn = await connection(hostName);
+            const root = group[0]?.data.root as string;
+            for (const [id, screen] of await captureOn(conn, root, group.map((g) => g.handle.id), options.lines ?? 0)) screens.set(id, screen);
+          } catch (error) {
+            if (!isHostError(error)) throw error;
+          }
+        }),
+      );
+      return screens;
+    },
+
+    async listOwned() {
+      const found: OwnedTerminal[] = [];
+      await Promise.all(
+        config.hosts.map(async (host) => {
+          const conn = await connection(host.name);
+          let listed: Awaited<ReturnType<typeof hostList>>;
+          let root: string | undefined;
+          try {
+            const probe = await probeHost(conn, prefix);
+            root = probe.root;
+            if (!probe.reachable || !root) return;
+            listed = await hostList(conn, []);
+          } catch (error) {
+            if (isHostError(error)) return;
+            throw error;
+          }
+          for (const [name, alive] of listed.sessions) {
+            if (!name.startsWith(prefix) || name.length <= prefix.length) continue;
+            found.push({
+              handle: { runtime: RUNTIME_NAME, id: name, data: { host: host.name, root, cwd: '', repo: null, branch: null, local: null, localRepo: null } },
+              sessionId: name.slice(prefix.length),
+              alive,
+              attach: conn.ttyArgv(attachScript(root, name)),
+              end: conn.ttyArgv(stopScript(root, name)),
+            });
+          }
+        }),
+      );
+      return found;
+    },
+
+    async openTerminal(handle, options) {
+      const t = await target(handle);
+      if (!t) throw goneError(handle, 'open its terminal');
+      const state = await t.conn.run(aliveScript(t.data.root, handle.id));
+      if (state.stdout.trim() === 'missing') throw goneError(handle, 'open its terminal', t.data.host);
+      return openSshTerminal(ctx, t.conn.ttyArgv(attachScript(t.data.root, handle.id)), `${handle.id} on ${t.data.host}`, options);
+    },
+
+    async attachArgv(handle) {
+      const t = await target(handle);
+      if (!t) throw goneError(handle, 'attach');
+      const state = await t.conn.run(aliveScript(t.data.root, handle.id));
+      if (state.stdout.trim() === 'missing') throw goneError(handle, 'attach', t.data.host);
+      return t.conn.ttyArgv(attachScript(t.data.root, handle.id));
+    },
+
+    async probeHosts() {
+      return Promise.all(config.hosts.map(async (h) => probeHost(await connection(h.name), prefix)));
+    },
+
+    async closeConnections() {
+      const open = [...connections.values()];
+      connections.clear();
+      await Promise.all(open.map(async (c) => (await c).close()));
+    },
+
+    async killServers() {
+      await Promise.all(
+        config.hosts.map(async (h) => {
+          const conn = await connection(h.name);
+          await conn.run(killServerScript(h.root)).catch((error: unknown) => log.warn({ host: h.name, err: describeError(error) }, 'could not end tmux on the host'));
+        }),
+      );
+    },
+  };
+
+  async function captureOn(conn: SshConnection, root: string, names: readonly string[], lines: number): Promise<Map<string, string>> {
+    const marker = `AO-CAPTURE-${randomBytes(6).toString('hex')}`;
+    const result = await conn.run(captureScript(root, names, Math.max(0, Math.floor(lines)), marker));
+    if (result.exitCode !== 0) throw scriptError(conn, 'capture the screen', result);
+    const screens = new Map<string, string>();
+    const parts = result.stdout.split(new RegExp(`^${marker} `, 'm')).slice(1);
+    for (const part of parts) {
+      const newline = part.indexOf('\n');
+      const head = newline < 0 ? part : part.slice(0, newline);
+      const [index, missing] = head.split(' ');
+      const name = names[Number(index)];
+      if (name === undefined || missing === 'missing') continue;
+      const body = newline < 0 ? '' : part.slice(newline + 1);
+      screens.set(name, body.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, ''));
+    }
+    return screens;
+  }
+
+  return runtime;
+}

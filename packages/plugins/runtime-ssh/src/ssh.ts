@@ -1,0 +1,160 @@
+/**
+ * The one way this plugin talks to a host: the system's `ssh`, one multiplexed connection per host
+ * (ControlMaster, its socket in a 0700 directory of the data dir), so each call after the first
+ * costs one round trip and no new handshake.
+ *
+ * Every call runs a POSIX sh script built by remote.ts from fixed text and shQuote'd names and
+ * paths; what the caller passes as data (launch scripts with secrets, text to paste) travels on
+ * ssh's stdin, never on a command line here or on the host. Host keys are checked against
+ * known_hosts (StrictHostKeyChecking=yes unless the host is `trustOnFirstUse`), ssh never asks for
+ * a password or a passphrase (BatchMode), and its failures become errors that name the host and
+ * say what to do.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { AoError, mkdirPrivate, shQuote, type Exec, type ExecResult } from '@ao/core';
+import type { SshHostConfig } from './config.js';
+
+/** ssh's own exit status for its failures (connect, auth, host key); our scripts never use it. */
+const SSH_FAILED = 255;
+
+export interface SshSettings {
+  /** Directory of the control sockets (created 0700). */
+  controlDir: string;
+  controlPersistSeconds: number;
+  connectTimeoutSeconds: number;
+  /** Directory of the config file, for relative `identityFile` / `knownHostsFile`. */
+  configDir: string;
+}
+
+export interface RunOptions {
+  /** Bytes for the script's stdin (a launch script, text to paste). */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** One host, reached through its shared connection. */
+export interface SshConnection {
+  readonly host: SshHostConfig;
+  /** `user@host:port`, for messages. */
+  readonly label: string;
+  /** Runs `script` with /bin/sh on the host. Resolves with its exit status; throws only for ssh's own failures. */
+  run(script: string, options?: RunOptions): Promise<ExecResult>;
+  /** argv that runs `script` on the host in a terminal (`ssh -t`), for a human or a pty. */
+  ttyArgv(script: string): string[];
+  /** `GIT_SSH_COMMAND` for git over this connection, and the URL of a repository path on the host. */
+  git: { sshCommand: string; url(path: string): string };
+  /** Closes the shared connection (`ssh -O exit`); quiet when none is open. */
+  close(): Promise<void>;
+}
+
+function expandPath(path: string, configDir: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return join(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(configDir, path);
+}
+
+/** `-o` options, the same for every call to this host (so they all share one master). */
+export function sshOptions(host: SshHostConfig, settings: SshSettings): string[] {
+  const options = [
+    ...(host.sshConfigFile ? ['-F', host.sshConfigFile === 'none' ? '/dev/null' : expandPath(host.sshConfigFile, settings.configDir)] : []),
+    '-o', 'BatchMode=yes',
+    '-o', `StrictHostKeyChecking=${host.trustOnFirstUse ? 'accept-new' : 'yes'}`,
+    '-o', 'PasswordAuthentication=no',
+    '-o', 'KbdInteractiveAuthentication=no',
+    '-o', `ConnectTimeout=${settings.connectTimeoutSeconds}`,
+    '-o', 'ServerAliveInterval=15',
+    '-o', 'ServerAliveCountMax=2',
+    '-o', 'ControlMaster=auto',
+    '-o', `ControlPath=${join(settings.controlDir, '%C')}`,
+    '-o', `ControlPersist=${settings.controlPersistSeconds}`,
+    '-o', 'LogLevel=ERROR',
+    '-p', String(host.port),
+  ];
+  if (host.knownHostsFile) options.push('-o', `UserKnownHostsFile=${expandPath(host.knownHostsFile, settings.configDir)}`);
+  if (host.identityFile) options.push('-o', 'IdentitiesOnly=yes', '-i', expandPath(host.identityFile, settings.configDir));
+  if (host.user) options.push('-l', host.user);
+  return options;
+}
+
+/** The remote command: the login shell only ever sees `exec /bin/sh -c '<script>'`. */
+function remoteCommand(script: string): string {
+  return `exec /bin/sh -c ${shQuote(script)}`;
+}
+
+/** ssh's failure as an error naming the host and what to do about it. */
+export function sshError(host: SshHostConfig, result: { stderr: string; exitCode: number }, knownHosts: string): AoError {
+  const where = `${host.name} (${host.user ? `${host.user}@` : ''}${host.host}:${host.port})`;
+  const stderr = result.stderr.trim();
+  const details = { host: host.name, stderr };
+  const keyName = host.port === 22 ? host.host : `[${host.host}]:${host.port}`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr)) {
+    return new AoError(
+      'HOST_KEY_UNKNOWN',
+      `ssh host ${where}: its host key CHANGED since it was recorded in ${knownHosts}: this can be an attack. ` +
+        `If the host was reinstalled, remove the old key with \`ssh-keygen -R '${keyName}'\` and add the new one after checking its fingerprint.`,
+      { details },
+    );
+  }
+  if (/Host key verification failed|host key is known|No .* host key is known/i.test(stderr)) {
+    return new AoError(
+      'HOST_KEY_UNKNOWN',
+      `ssh host ${where}: its host key is not in ${knownHosts}, and ao never trusts an unknown key. ` +
+        `Add it after checking its fingerprint with the host's owner: \`ssh-keyscan -p ${host.port} ${host.host} >> ${knownHosts}\` ` +
+        `(or connect once with \`ssh -p ${host.port} ${host.user ? `${host.user}@` : ''}${host.host}\`), or set trustOnFirstUse: true for this host.`,
+      { details },
+    );
+  }
+  if (/Permission denied|Too many authentication failures|no mutual signature|sign_and_send_pubkey/i.test(stderr)) {
+    return new AoError(
+      'HOST_AUTH_FAILED',
+      `ssh host ${where} refused the key: put the public key of ${host.identityFile ?? 'your ssh-agent key'} in ~/.ssh/authorized_keys ` +
+        `of ${host.user ?? 'the user'} on the host${host.identityFile ? '' : ', or set identityFile'} (passwords are never used). ssh said: ${stderr.split('\n').slice(-1)[0]}`,
+      { details },
+    );
+  }
+  return new AoError(
+    'HOST_UNREACHABLE',
+    `ssh host ${where} is unreachable${stderr ? `: ${stderr.split('\n').slice(-2).join(' ')}` : ''}. ` +
+      'Check that it is up and that `ssh` to it works from this machine; its sessions show as unreachable meanwhile.',
+    { details },
+  );
+}
+
+export async function openConnection(exec: Exec, host: SshHostConfig, settings: SshSettings): Promise<SshConnection> {
+  await mkdirPrivate(settings.controlDir);
+  const options = sshOptions(host, settings);
+  const knownHosts = host.knownHostsFile ? expandPath(host.knownHostsFile, settings.configDir) : '~/.ssh/known_hosts';
+  const label = `${host.user ? `${host.user}@` : ''}${host.host}:${host.port}`;
+  // `ssh -p` in the options is also what git's URL carries; git adds its own `-p`, so leave ours out.
+  const gitOptions = options.filter((word, i) => word !== '-p' && options[i - 1] !== '-p');
+  return {
+    host,
+    label,
+    async run(script, runOptions = {}) {
+      const args = [...options, ...(runOptions.input === undefined ? ['-n'] : []), host.host, '--', remoteCommand(script)];
+      const result = await exec('ssh', args, {
+        reject: false,
+        ...(runOptions.input === undefined ? {} : { input: runOptions.input }),
+        ...(runOptions.timeoutMs === undefined ? {} : { timeoutMs: runOptions.timeoutMs }),
+      }).catch((error: unknown) => {
+        if (error instanceof AoError && error.code === 'EXEC_FAILED') {
+          throw new AoError('HOST_UNREACHABLE', `ssh host ${host.name} (${label}) did not answer in time; check that it is up`, { cause: error, details: { host: host.name } });
+        }
+        throw error;
+      });
+      if (result.exitCode === SSH_FAILED) throw sshError(host, result, knownHosts);
+      return result;
+    },
+    ttyArgv(script) {
+      return ['ssh', ...options, '-t', host.host, '--', remoteCommand(script)];
+    },
+    git: {
+      sshCommand: ['ssh', ...gitOptions].map(shQuote).join(' '),
+      url: (path) => `ssh://${host.user ? `${host.user}@` : ''}${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}${path}`,
+    },
+    async close() {
+      await exec('ssh', [...options, '-O', 'exit', host.host], { reject: false }).catch(() => undefined);
+    },
+  };
+}
