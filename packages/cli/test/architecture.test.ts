@@ -1,0 +1,61 @@
+// The seams the design promises, checked on the tree: plugins know contracts, never each other;
+// the web package and the daemon name no plugin (only src/builtins.ts, the list of built-ins, may).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PLUGINS = join(ROOT, 'packages/plugins');
+
+/** Every .ts/.tsx/.js/.mjs file under `dir`, skipping node_modules and build output. */
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
+    else if (/\.(ts|tsx|js|mjs|cjs)$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+/** `file: '@ao/plugin-x'` for each import or dynamic import of a plugin package in `files`. */
+function pluginImports(files: string[], except?: string): string[] {
+  const found: string[] = [];
+  for (const file of files) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|require\s*\(\s*)['"](@ao\/plugin-[^'"/]+)/g)) {
+      if (m[1] !== except) found.push(`${relative(ROOT, file)}: ${m[1]}`);
+    }
+  }
+  return found;
+}
+
+/** Plugin packages among a package.json's dependencies of every kind. */
+function pluginDependencies(packageDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | string | undefined>;
+  const kinds = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+  return kinds.flatMap((kind) => Object.keys((pkg[kind] as Record<string, string> | undefined) ?? {}).filter((name) => name.startsWith('@ao/plugin-')).map((name) => `${kind}: ${name}`));
+}
+
+describe('architecture: no package names another plugin', () => {
+  const plugins = readdirSync(PLUGINS).filter((name) => existsSync(join(PLUGINS, name, 'package.json')));
+
+  it.each(plugins)('plugin %s imports and depends on no other plugin (sources and tests)', (name) => {
+    const dir = join(PLUGINS, name);
+    const self = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string }).name;
+    expect(pluginImports(sourceFiles(dir), self)).toEqual([]);
+    expect(pluginDependencies(dir)).toEqual([]);
+  });
+
+  it('the web package imports and depends on no plugin', () => {
+    const dir = join(ROOT, 'packages/web');
+    expect(pluginImports([...sourceFiles(join(dir, 'src')), ...sourceFiles(join(dir, 'test'))])).toEqual([]);
+    expect(pluginDependencies(dir)).toEqual([]);
+  });
+
+  it('the daemon names no plugin: what a plugin needs there it adds with configureDaemon', () => {
+    expect(pluginImports(sourceFiles(join(ROOT, 'packages/cli/src/daemon')))).toEqual([]);
+  });
+});
