@@ -1,5 +1,6 @@
 import './style.css';
 import { setText } from './dom.js';
+import { mountGitHubBudget } from './github-budget.js';
 import { createLive, type ConnectionState } from './live.js';
 import { mountApprovals } from './views/approvals.js';
 import { mountList } from './views/list.js';
@@ -15,6 +16,7 @@ const main = document.getElementById('main') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
 const approvalCount = document.getElementById('approval-count') as HTMLElement;
 const live = createLive();
+mountGitHubBudget(document.getElementById('github-budget') as HTMLElement, live);
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: 'connecting…',
