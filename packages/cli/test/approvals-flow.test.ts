@@ -101,6 +101,10 @@ describe('approvals are never a dead end', () => {
     expect(mainLog()).toContain('g: more');
     // The question about the older state was withdrawn, and cannot be approved any more.
     expect(approvals().find((a) => a.id === ask!.id)).toMatchObject({ status: 'expired', supersededBy: 'merged' });
+    expect(env.ao('approvals', 'ls').stdout).toContain('withdrawn (merged)');
+    const late = env.ao('approvals', 'approve', ask!.id);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('was withdrawn: PR #1 was merged');
   });
 
   it('expired: a human is told once, Needs you shows it, a new review asks again; ao pr merge merges', async () => {

@@ -37,6 +37,8 @@ export async function list([opts]: unknown[], globals: GlobalOptions): Promise<n
 function paint(a: Approval): string {
   if (a.status === 'pending') return color.yellow('pending');
   if (a.status === 'approved') return color.green(a.executedAt ? 'approved' : 'approved (not run yet)');
+  // Withdrawn by ao: what it asked about changed (`supersededBy` names the newer question) or was merged.
+  if (a.supersededBy) return color.dim(`withdrawn (${a.supersededBy})`);
   return color.dim(a.status);
 }
 

@@ -356,6 +356,9 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       if (approval.status === 'pending') {
         approval = await approvals.decide(id, 'approved', options);
         emit({ type: 'approval', project: approval.project, sessionId: approval.sessionId, approvalId: id, action: approval.action.type, status: 'approved' });
+      } else if (approval.supersededBy) {
+        // Withdrawn by ao: the store's refusal names the question to decide instead.
+        return approvals.decide(id, 'approved', options);
       } else if (approval.status !== 'approved' || approval.executedAt) {
         throw new AoError('APPROVAL_STATE', `Approval ${id} is already ${approval.status}${approval.executedAt ? ` and was executed (${approval.outcome ?? 'done'})` : ''}.`, { details: { id, status: approval.status } });
       }
