@@ -1,8 +1,9 @@
 // The GitHub points budget in the dashboard header, in real Chromium: a real daemon (`ao start`)
 // whose project uses scm-github against the testkit's fake GitHub (GraphQL executed against
 // GitHub's published schema, points charged by GitHub's formula). Before ao has read any PR the
-// line is hidden; once the daemon polled a session's PR it shows points left of the limit, the
-// reset time, how often PRs are checked and whether webhooks are on — the figures of GET /api/status.
+// line is hidden; once the daemon polled a session's PR the open page shows, without a reload,
+// points left of the limit, the reset time, how often PRs are checked and whether webhooks are on —
+// the figures of GET /api/status.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fakeAgentArgv } from '@ao/testkit/fake-agent';
@@ -78,9 +79,8 @@ describe('GitHub budget in the dashboard header', () => {
     const { budget } = (await status()).github!.budgets[0]!;
     expect(budget.remaining).toBeLessThan(5000);
 
-    // The page shows what the daemon reports (a fresh load reads /api/status).
-    await page.reload();
-    await line.and(page.locator('[data-loaded="true"]')).waitFor({ state: 'visible' });
+    // The open page follows by itself: the poll that read the PR changed the session's status.
+    await line.waitFor({ state: 'visible', timeout: 30_000 });
     const text = (await line.textContent()) ?? '';
     // The fake is not api.github.com, so its host is named (as a GitHub Enterprise Server's would be).
     const host = new URL(gh.url).host;

@@ -51,8 +51,8 @@ export function githubBudgetLine(github: GitHubStatus | undefined): { text: stri
 
 /**
  * Keeps `el` showing the GitHub line: read from `/api/status` when the live stream (re)connects
- * and after session changes (debounced) — what moves the budget is ao reading PRs, which is what
- * changes sessions. No timer of its own.
+ * and after a session's PR or status changed (at most every 2 s) — what moves the budget is ao
+ * reading PRs. No timer of its own.
  */
 export function mountGitHubBudget(el: HTMLElement, live: Live): void {
   const load = async (): Promise<void> => {
@@ -71,5 +71,7 @@ export function mountGitHubBudget(el: HTMLElement, live: Live): void {
   };
   const soon = debounce(() => void load(), 2000);
   live.onReset(() => void load());
-  live.onEvent(() => soon());
+  live.onEvent((m) => {
+    if (m.event.set && ('pr' in m.event.set || 'status' in m.event.set)) soon();
+  });
 }
