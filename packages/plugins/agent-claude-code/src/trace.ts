@@ -72,5 +72,7 @@ export async function readClaudeTrace(path: string, after?: LogCursor): Promise<
     offset = chunk.next;
     if (done) break;
   }
+  // Claude Code sometimes writes a prompt's record after the reply to it: show them in time order.
+  entries.sort((a, b) => (a.ts && b.ts ? Date.parse(a.ts) - Date.parse(b.ts) : 0));
   return { log: path, entries, cursor: { log: path, offset } };
 }
