@@ -124,7 +124,9 @@ export interface Runtime {
 
   /**
    * Liveness of many handles with as few system calls as possible (one `tmux list-sessions`),
-   * used by `ao status` and each lifecycle poll. Keys are `handle.id`.
+   * used by `ao status` and each lifecycle poll. Keys are `handle.id`. A handle the runtime cannot
+   * answer for now (its host unreachable) is left out: ao then keeps the session as it was and
+   * shows it unreachable, never exited. A handle it knows nothing of (never started) is `false`.
    */
   aliveMany(handles: readonly RuntimeHandle[]): Promise<Map<string, boolean>>;
 

@@ -384,7 +384,14 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         for (const s of sessions) {
-          if (alive.get((s.runtime as RuntimeHandle).id)) continue;
+          const state = alive.get((s.runtime as RuntimeHandle).id);
+          if (state === true) continue;
+          if (state === undefined) {
+            // The runtime could not tell (an ssh host that is down): not exited. Said in this
+            // listing only; nothing is recorded, and the next listing that reaches it decides.
+            updates.set(s.id, { ...s, activityDetail: `unreachable: the ${runtimeName} runtime cannot reach this session's terminal now (its host may be down)` });
+            continue;
+          }
           // The terminal died: say so on this very listing, and record it. A kill interrupted
           // between its stop and its record (a crash, a full disk) is finished here.
           const killed = s.lastEvent?.type === KILLING;
