@@ -27,7 +27,7 @@ export * from './review.js';
 export * from './attention.js';
 export * from './sessions/naming.js';
 export * from './sessions/ready.js';
-export { withFileLock, type FileLockOptions } from './sessions/lock.js';
+export { reserveNextNumber, withFileLock, type FileLockOptions } from './sessions/lock.js';
 export * from './daemon-client.js';
 export {
   writeFileAtomic,

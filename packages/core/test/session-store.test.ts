@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyEvents, createSessionStore, isAoError, resolvePaths, type AoPaths, type Session, type SessionEvent } from '../src/index.js';
+import { applyEvents, createSessionStore, isAoError, processStartTime, resolvePaths, type AoPaths, type Session, type SessionEvent } from '../src/index.js';
 
 let home: string;
 let paths: AoPaths;
@@ -275,7 +275,27 @@ describe('session store', () => {
     expect(await readdir(paths.sessions('app'))).not.toContain('app-1.lock');
   });
 
-  it('breaks a lock older than 30 s even if its holder lives', async () => {
+  it('never breaks the lock of a live holder, however long it has held it', async () => {
+    // A holder proven alive (its pid with its start time) that took the lock an hour ago, e.g. a
+    // slow git step: a waiter times out naming it rather than barging in.
+    const store = createSessionStore(paths, { lockTimeoutMs: 200, lockStaleMs: 50 });
+    await store.create('app', session('app-1'));
+    const { lock } = store.files('app', 'app-1');
+    const record = JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), ts: Date.now() - 3_600_000 });
+    await writeFile(lock, record);
+    expect((await caught(store.update('app', 'app-1', 'working', { status: 'working' }))).code).toBe('LOCK_TIMEOUT');
+    expect(await readFile(lock, 'utf8')).toBe(record);
+    await rm(lock);
+  });
+
+  it('breaks a lock whose pid now belongs to another process (reused), however fresh', async () => {
+    const store = createSessionStore(paths, { lockTimeoutMs: 5_000 });
+    await store.create('app', session('app-1'));
+    await writeFile(store.files('app', 'app-1').lock, JSON.stringify({ pid: process.pid, start: 'another-boot:12345', ts: Date.now() }));
+    expect((await store.update('app', 'app-1', 'working', { status: 'working' })).status).toBe('working');
+  });
+
+  it('judges a record without a start time (an older ao) by its age', async () => {
     const store = createSessionStore(paths);
     await store.create('app', session('app-1'));
     await writeFile(store.files('app', 'app-1').lock, JSON.stringify({ pid: process.pid, ts: Date.now() - 31_000 }));

@@ -24,7 +24,7 @@
  *   received {text, source} · wrote {path} · committed {message, sha} · error · exited {code|signal}
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -445,7 +445,7 @@ export function fakeAgentArgv(args: readonly string[] = []): string[] {
 
 /**
  * In the monorepo, builds `dist/fake-agent-cli.js` when it is missing or older than its sources,
- * so tests never run a stale fake agent. A lock directory serialises parallel test workers.
+ * so tests never run a stale fake agent. ao's file lock serialises parallel test workers.
  * An installed @ao/testkit (under node_modules) ships its dist and is left alone.
  */
 export async function ensureFakeAgentBuilt(): Promise<void> {
@@ -456,33 +456,27 @@ export async function ensureFakeAgentBuilt(): Promise<void> {
   const stale = (): boolean =>
     !existsSync(dist) || sources.some((f) => statSync(f).mtimeMs > statSync(dist).mtimeMs);
   if (!stale()) return;
-  const lock = join(pkgDir, '.fake-agent-build.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
+  // ao's one file lock: a build killed mid-way leaves a lock whose holder is gone, taken over at once.
+  // Imported here, not at the top: the fake agent CLI is built from this file and must not load core.
+  const { withFileLock } = await import('@ao/core');
+  mkdirSync(join(pkgDir, 'node_modules', '.cache'), { recursive: true });
+  await withFileLock(
+    join(pkgDir, 'node_modules', '.cache', 'fake-agent-build.lock'),
+    async () => {
       if (!stale()) return;
-      // A build killed mid-way leaves its lock behind; no real build takes a minute.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; remove it if no build is running`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    if (!stale()) return;
-    const tsup = findBin(pkgDir, 'tsup');
-    execFileSync(tsup, ['src/fake-agent.ts', 'src/fake-agent-cli.ts', '--format', 'esm', '--target', 'node20', '--no-splitting'], {
-      cwd: pkgDir,
-      stdio: 'pipe',
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '');
-    throw new Error(`building the fake agent failed (run \`pnpm build\` in ${pkgDir}): ${stderr || (error as Error).message}`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+      const tsup = findBin(pkgDir, 'tsup');
+      try {
+        execFileSync(tsup, ['src/fake-agent.ts', 'src/fake-agent-cli.ts', '--format', 'esm', '--target', 'node20', '--no-splitting'], {
+          cwd: pkgDir,
+          stdio: 'pipe',
+        });
+      } catch (error) {
+        const stderr = String((error as { stderr?: unknown }).stderr ?? '');
+        throw new Error(`building the fake agent failed (run \`pnpm build\` in ${pkgDir}): ${stderr || (error as Error).message}`);
+      }
+    },
+    { timeoutMs: 120_000 },
+  );
 }
 
 function findBin(from: string, name: string): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AoPaths } from '../contracts/plugin.js';
 import { AoError } from '../errors.js';
 import { hasCode, mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
-import { withFileLock } from '../sessions/lock.js';
+import { reserveNextNumber, withFileLock } from '../sessions/lock.js';
 import { PlanRecordSchema, type PlanRecord } from './schema.js';
 
 /**
@@ -71,14 +71,17 @@ export function createPlanStore(paths: AoPaths): PlanStore {
     async create(record) {
       await mkdirPrivate(dir);
       const slug = record.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'plan';
-      // Ids are reserved under one lock for the directory: `<slug>-<n>`, n one above any used.
-      return lock('.ids', async () => {
-        const used = (await names()).filter((n) => n.startsWith(`${slug}-`)).map((n) => Number(n.slice(slug.length + 1))).filter(Number.isInteger);
-        const id = `${slug}-${Math.max(0, ...used) + 1}`;
-        const created: PlanRecord = { ...record, id };
-        await write(created);
-        return created;
-      });
+      // ao's one id reservation: `<slug>-<n>`, n one above any used, written under the ids lock.
+      return reserveNextNumber(
+        join(dir, '.ids.lock'),
+        async () => (await names()).filter((n) => n.startsWith(`${slug}-`)).map((n) => Number(n.slice(slug.length + 1))).filter(Number.isInteger),
+        async (n) => {
+          const created: PlanRecord = { ...record, id: `${slug}-${n}` };
+          await write(created);
+          return created;
+        },
+        { timeoutMs: 60_000 },
+      );
     },
     get: read,
     async list() {

@@ -4,16 +4,30 @@ import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AoError } from '../errors.js';
 import { asDiskFull, hasCode, PRIVATE_FILE_MODE } from './fs-atomic.js';
-import { pidAlive } from '../process.js';
+import { pidAlive, processStartTime } from '../process.js';
 
 /**
+ * The one file lock of ao: sessions, approvals, plans, the spawn queue, workspaces, plugins
+ * (`withFileLock` is exported to them) and the test kit all use it.
+ *
+ * A lock is abandoned when its holder is: the file names the holder's pid *and* its start time
+ * (`processStartTime`), so a waiter breaks it only when that pid is gone or now belongs to another
+ * process, never because it was held long: a live holder (a `git worktree add` that takes two
+ * minutes) keeps its lock, and a waiter that cannot wait so long gets `LOCK_TIMEOUT` naming it.
+ * Only a record that proves nothing (no start time: written by an older ao, or on a system where
+ * start times cannot be read) falls back to its age.
+ *
  * Lock timing always uses the real clock, never an injected one: the `ts` in a lock file is read
- * by other processes to judge staleness, and a test clock that never advances would wait forever.
+ * by other processes, and a test clock that never advances would wait forever.
  */
 export interface FileLockOptions {
   /** Give up with `LOCK_TIMEOUT` after this long. Default 5 s. */
   timeoutMs?: number;
-  /** A lock older than this is treated as abandoned even if its pid is alive. Default 30 s. */
+  /**
+   * A lock whose holder cannot be proven alive or dead (no start time in the record, or none
+   * readable for its pid) is abandoned after this long. Default 30 s. A proven live holder's lock
+   * is never broken, whatever its age.
+   */
   staleMs?: number;
 }
 
@@ -21,7 +35,16 @@ interface LockRecord {
   pid: number;
   ts: number;
   token?: string;
+  /** `processStartTime(pid)` when the lock was taken: what proves, later, that the pid is still the holder. */
+  start?: string;
 }
+
+/** This process's start time, read once. */
+let ownStart: string | undefined | null = null;
+const myStart = (): string | undefined => {
+  if (ownStart === null) ownStart = processStartTime(process.pid);
+  return ownStart;
+};
 
 export const LOCK_TIMEOUT_MS = 5_000;
 export const LOCK_STALE_MS = 30_000;
@@ -37,11 +60,10 @@ const held = new AsyncLocalStorage<ReadonlySet<string>>();
 const queues = new Map<string, Promise<void>>();
 
 /**
- * Runs `fn` while holding the lock file `lockPath`, created exclusively with `{pid, ts}` in it.
- * A lock whose pid is dead, or which is older than `staleMs`, is broken. Waiting retries with a
- * short growing backoff up to `timeoutMs`, then throws `LOCK_TIMEOUT` naming the file and holder.
- * The lock is released in `finally`, and only if it is still ours. Keep `fn` short (file I/O):
- * a holder that outlives `staleMs` can have its lock broken by another process.
+ * Runs `fn` while holding the lock file `lockPath`, created exclusively with `{pid, start, ts}`
+ * in it. A lock whose holder is gone (its pid dead, or reused by another process) is broken.
+ * Waiting retries with a short growing backoff up to `timeoutMs`, then throws `LOCK_TIMEOUT`
+ * naming the file and holder. The lock is released in `finally`, and only if it is still ours.
  */
 export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions): Promise<T> {
   const mine = held.getStore();
@@ -73,7 +95,8 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<stri
   const started = Date.now();
   let delay = 5;
   for (;;) {
-    if (await tryCreate(lockPath, { pid: process.pid, ts: Date.now(), token })) return token;
+    const start = myStart();
+    if (await tryCreate(lockPath, { pid: process.pid, ts: Date.now(), token, ...(start ? { start } : {}) })) return token;
     const { raw, holder } = await readHolder(lockPath);
     if (raw === undefined) continue; // released between our create and our read: try again now
     if (isStale(holder, Date.now(), staleMs)) {
@@ -136,15 +159,18 @@ async function readHolder(lockPath: string): Promise<{ raw?: string; holder?: Lo
 }
 
 /**
- * Dead pid or too old. Lock files are linked into place complete, so one we cannot parse was
- * damaged by something else; nobody can be holding it meaningfully, so it is stale too.
+ * The holder is gone: its pid is dead, or alive with another start time (reused after a crash or
+ * a reboot). A holder proven alive is never stale. Without a start time to compare (an old record,
+ * or a system that shows none) age decides. Lock files are linked into place complete, so one we
+ * cannot parse was damaged by something else; nobody can be holding it meaningfully: stale too.
  */
 function isStale(holder: LockRecord | undefined, now: number, staleMs: number): boolean {
   if (!holder) return true;
-  if (now - holder.ts > staleMs) return true;
-  return !pidAlive(holder.pid);
+  if (!pidAlive(holder.pid)) return true;
+  const current = holder.start ? processStartTime(holder.pid) : undefined;
+  if (holder.start && current) return current !== holder.start;
+  return now - holder.ts > staleMs;
 }
-
 
 /**
  * Two waiters may judge the same lock stale at once. Renaming it aside (atomic) and checking we
@@ -178,4 +204,21 @@ async function release(lockPath: string, token: string): Promise<void> {
   await unlink(lockPath).catch((error: unknown) => {
     if (!hasCode(error, 'ENOENT')) throw error;
   });
+}
+
+/**
+ * The one id-reservation protocol (session ids, plan ids, local issue ids): under the id lock of
+ * the directory (`lockPath`), the next number is one above the highest `used()` reports, and
+ * `create(n)` makes its record before the lock is released. So two processes never get the same
+ * number, and a number stays taken for as long as its record exists. A holder that dies mid-way
+ * leaves nothing half-reserved: its lock is broken (see `withFileLock`) and its number, never
+ * written, is handed out again.
+ */
+export async function reserveNextNumber<T>(
+  lockPath: string,
+  used: () => Promise<Iterable<number>>,
+  create: (n: number) => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
+  return withFileLock(lockPath, async () => create(1 + Math.max(0, ...(await used()))), { timeoutMs: 30_000, ...options });
 }

@@ -5,7 +5,7 @@ import type { AoPaths, Clock } from '../contracts/plugin.js';
 import { AoError, isAoError } from '../errors.js';
 import { followEventLog, formatIssues, readEventLog, type FollowOptions, type StoreProblem } from './event-log.js';
 import { appendDurable, asDiskFull, exists, hasCode, mkdirPrivate, nonEmpty, PRIVATE_FILE_MODE, writeFileAtomic } from './fs-atomic.js';
-import { withFileLock } from './lock.js';
+import { reserveNextNumber, withFileLock } from './lock.js';
 import { readSnapshot, readSnapshotSync } from './snapshot-file.js';
 import { SessionSchema, type Session, type SessionEvent, type SessionEventInput } from './schema.js';
 
@@ -332,22 +332,22 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
       checkName('id prefix', prefix);
       const dir = paths.sessions(project);
       await mkdirPrivate(join(dir, 'archive'));
-      // The live dir is read before archive/: a session archived meanwhile is then seen in one
-      // of them (rename is atomic), so its number is never handed out again.
-      const used = [...(await readdir(dir)), ...(await readdir(join(dir, 'archive')))];
       const pattern = new RegExp(`^${escapeRegExp(prefix)}-(\\d+)\\.`);
-      let n = 1 + Math.max(0, ...used.map((name) => Number(pattern.exec(name)?.[1] ?? 0)));
-      for (;;) {
-        const id = `${prefix}-${n}`;
-        try {
-          // Exclusive creation is the reservation: of many processes racing for n, one wins.
-          await (await open(files(project, id).log, 'wx', PRIVATE_FILE_MODE)).close();
+      // The one reservation protocol (reserveNextNumber): the empty log, created under the ids
+      // lock, is the reservation. Archived sessions count, so a number is never handed out twice.
+      return reserveNextNumber(
+        join(dir, `.ids-${prefix}.lock`),
+        async () => [...(await readdir(dir)), ...(await readdir(join(dir, 'archive')))].map((name) => Number(pattern.exec(name)?.[1] ?? 0)),
+        async (n) => {
+          const id = `${prefix}-${n}`;
+          try {
+            await (await open(files(project, id).log, 'wx', PRIVATE_FILE_MODE)).close();
+          } catch (error) {
+            throw asDiskFull(error, files(project, id).log);
+          }
           return id;
-        } catch (error) {
-          if (!hasCode(error, 'EEXIST')) throw asDiskFull(error, files(project, id).log);
-          n++;
-        }
-      }
+        },
+      );
     },
 
     async create(project, session) {

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { AoError, definePlugin, z, type Clock, type IssueFilter, type Logger, type NewIssue, type Tracker } from '@ao/core';
 import { writeFileAtomic } from '@ao/core';
-import { findIssue, reserveIssueId, scanIssueDir, withIssueLock, type IssueScan } from './issue-dir.js';
+import { createWithNextId, findIssue, scanIssueDir, withIssueLock, type IssueScan } from './issue-dir.js';
 import { formatIssueFile, newIssueDocument, type IssueFile, type LocalIssue } from './issue-file.js';
 import { slugify } from '@ao/core';
 
@@ -89,7 +89,7 @@ export function createLocalTracker(options: { dir: string; clock: Clock; logger:
     const n = parseId(id, dir);
     // Unknown ids (and a project with no issues dir yet) fail as ISSUE_NOT_FOUND before any lock file is made.
     await load(String(n));
-    await withIssueLock(dir, n, clock, async () => {
+    await withIssueLock(dir, n, async () => {
       const file = await load(String(n));
       const result = change(file);
       if (result === false) return;
@@ -120,9 +120,8 @@ export function createLocalTracker(options: { dir: string; clock: Clock; logger:
       const title = input.title.replace(/\s+/g, ' ').trim();
       if (!title) throw new AoError('USAGE', 'An issue needs a title: ao issue new "Fix the login redirect".');
       await mkdir(dir, { recursive: true });
-      const reservation = await reserveIssueId(dir);
-      try {
-        const id = String(reservation.id);
+      return createWithNextId(dir, async (n) => {
+        const id = String(n);
         const slug = slugify(title);
         const path = resolve(dir, slug ? `${id}-${slug}.md` : `${id}.md`);
         const created = now();
@@ -132,9 +131,7 @@ export function createLocalTracker(options: { dir: string; clock: Clock; logger:
         await writeFileAtomic(path, formatIssueFile(doc, body), { mode: REPO_FILE_MODE });
         const issue: LocalIssue = { id, title, body, labels, assignees: [], state: 'open', path, created, updated: created };
         return issue;
-      } finally {
-        await reservation.release();
-      }
+      });
     },
 
     async comment(id, body) {

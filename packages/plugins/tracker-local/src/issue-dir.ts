@@ -3,10 +3,9 @@
  * writing files atomically. Everything here is safe with several `ao` processes (CLI, daemon,
  * agents calling `ao issue new`) working on the same directory at once.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, type Clock } from '@ao/core';
+import { AoError, reserveNextNumber, withFileLock } from '@ao/core';
 import { parseIssueFile, type IssueFile, type LocalIssue } from './issue-file.js';
 
 /** `<id>-<slug>.md`, or `<id>.md` for a title without letters or digits. */
@@ -118,93 +117,21 @@ export async function scanIssueDir(dir: string): Promise<IssueScan> {
   return { issues, problems };
 }
 
-/** A reserved issue id; `release` must be called once the issue file exists (or creation failed). */
-export interface IdReservation {
-  id: number;
-  release(): Promise<void>;
+/**
+ * Creates the next issue with `create(id)`, safely across processes, by the one reservation
+ * protocol of ao (`reserveNextNumber`): under the directory's ids lock, one above the highest id
+ * on disk, and the file is written before the lock is released. Issue numbers are never reused
+ * while their file exists.
+ */
+export function createWithNextId<T>(dir: string, create: (id: number) => Promise<T>): Promise<T> {
+  return reserveNextNumber(join(dir, '.ids.lock'), async () => (await listIssueFiles(dir)).map((f) => f.id), create);
 }
 
 /**
- * Reserves the next free issue id, safely across processes.
- *
- * Protocol: the candidate is one more than the highest id on disk; it is claimed by creating the
- * marker `.reserve-<id>` with O_EXCL (`wx`), which exactly one process can win. A loser moves to the
- * next number. The winner then re-checks that no issue file with that id appeared (a slower process
- * may have scanned before an earlier creator finished and removed its marker), writes its file,
- * and only then removes the marker, so at every moment either the marker or the file holds the id.
- * A process killed between reserving and releasing leaves a marker behind; that id is skipped.
+ * Runs `fn` while holding the per-issue lock `.lock-<id>` (ao's one file lock, `withFileLock`),
+ * so two read-modify-write updates of one issue (a comment and a close from different processes)
+ * cannot lose each other's change. A lock is taken over only when its holder is gone.
  */
-export async function reserveIssueId(dir: string): Promise<IdReservation> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const existing = await listIssueFiles(dir);
-    let candidate = (existing.at(-1)?.id ?? 0) + 1;
-    for (let step = 0; step < 1000; step++, candidate++) {
-      const marker = join(dir, `.reserve-${candidate}`);
-      try {
-        await (await open(marker, 'wx')).close();
-      } catch (error) {
-        if (isErrno(error, 'EEXIST')) continue;
-        throw error;
-      }
-      const release = async (): Promise<void> => {
-        await unlink(marker).catch((error: unknown) => {
-          if (!isErrno(error, 'ENOENT')) throw error;
-        });
-      };
-      const taken = (await listIssueFiles(dir)).some((f) => f.id === candidate);
-      if (!taken) return { id: candidate, release };
-      await release();
-      break; // rescan: our view of the directory was stale
-    }
-  }
-  throw new AoError('LOCK_TIMEOUT', `Could not reserve a new issue id in ${dir}: too much contention. Try again.`, {
-    details: { dir },
-  });
-}
-
-/**
- * Runs `fn` while holding the per-issue lock `.lock-<id>`, so two read-modify-write updates of one
- * issue (a comment and a close from different processes) cannot lose each other's change. A lock
- * older than `staleMs` is from a crashed process and is taken over.
- */
-export async function withIssueLock<T>(
-  dir: string,
-  id: number,
-  clock: Clock,
-  fn: () => Promise<T>,
-  options: { timeoutMs?: number; staleMs?: number } = {},
-): Promise<T> {
-  const lock = join(dir, `.lock-${id}`);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const staleMs = options.staleMs ?? 30_000;
-  const started = clock.now();
-  for (;;) {
-    try {
-      await (await open(lock, 'wx')).close();
-      break;
-    } catch (error) {
-      if (!isErrno(error, 'EEXIST')) throw error;
-    }
-    const age = await stat(lock).then(
-      (s) => Date.now() - s.mtimeMs,
-      () => 0,
-    );
-    if (age > staleMs) {
-      await unlink(lock).catch(() => {});
-      continue;
-    }
-    if (clock.now() - started > timeoutMs) {
-      throw new AoError(
-        'LOCK_TIMEOUT',
-        `Issue #${id} is locked by another ao process (${lock}). If no ao process is running, delete that file.`,
-        { details: { lock } },
-      );
-    }
-    await clock.sleep(25);
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(lock).catch(() => {});
-  }
+export function withIssueLock<T>(dir: string, id: number, fn: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
+  return withFileLock(join(dir, `.lock-${id}`), fn, { timeoutMs: options.timeoutMs ?? 10_000 });
 }

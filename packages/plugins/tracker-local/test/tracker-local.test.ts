@@ -1,9 +1,11 @@
-import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AoError, createPluginContext, systemClock, type Logger, type Tracker } from '@ao/core';
+import { AoError, createPluginContext, processStartTime, systemClock, type Logger, type Tracker } from '@ao/core';
 import plugin, { createLocalTracker, type LocalTracker } from '../src/index.js';
+import { withIssueLock } from '../src/issue-dir.js';
 
 /** A logger that keeps warnings, so tests can see what `listIssues` reported. */
 function recordingLogger(): Logger & { warnings: Array<Record<string, unknown>> } {
@@ -254,5 +256,29 @@ describe('createLocalTracker', () => {
     expect(new Set(created.map((c) => c.id)).size).toBe(10);
     expect(created.map((c) => Number(c.id)).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect((await readdir(issuesDir)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('issue locks are ao’s one file lock', () => {
+  /** A pid that is certainly not running: a child that has exited and been reaped. */
+  const deadPid = (): number => spawnSync(process.execPath, ['-e', '']).pid as number;
+
+  it('takes over the lock of a holder that died, at once', async () => {
+    const issue = await tracker.createIssue({ title: 'Locked by a crash' });
+    await writeFile(join(issuesDir, `.lock-${issue.id}`), JSON.stringify({ pid: deadPid(), ts: Date.now() }));
+    await tracker.comment(issue.id, 'after the crash');
+    expect((await tracker.getIssue(issue.id)).body).toContain('after the crash');
+  });
+
+  it('never takes over the lock of a live holder, however old, and names the file', async () => {
+    const issue = await tracker.createIssue({ title: 'Held for long' });
+    const lock = join(issuesDir, `.lock-${issue.id}`);
+    const record = JSON.stringify({ pid: process.pid, start: processStartTime(process.pid), ts: Date.now() - 3_600_000 });
+    await writeFile(lock, record);
+    await utimes(lock, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const error = await rejection(withIssueLock(issuesDir, Number(issue.id), async () => 'entered', { timeoutMs: 200 }));
+    expect(error.code).toBe('LOCK_TIMEOUT');
+    expect(error.message).toContain(lock);
+    expect(await readFile(lock, 'utf8')).toBe(record);
   });
 });
