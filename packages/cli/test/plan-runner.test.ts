@@ -39,7 +39,7 @@ async function open() {
   const manager = createSessionManager({ config, registry, store, paths, logger: silentLogger, clock, exec, env: processEnv });
   const queue = createSpawnQueue({ config, manager, store, paths, logger: silentLogger });
   const plans = createPlanStore(paths);
-  const runner = createPlanRunner({ config, manager, queue, plans, logger: silentLogger, clock });
+  const runner = createPlanRunner({ config, manager, queue, store, plans, logger: silentLogger, clock });
   const planFile = (yaml: string) => ({ text: yaml, file: join(env.repo, 'p.plan.yaml') });
   return { manager, queue, plans, runner, time, planFile, store };
 }
@@ -80,6 +80,30 @@ describe('plan runner', () => {
     plan = await runner.advance(id);
     expect(plan.steps[0]).toMatchObject({ state: 'failed' });
     expect(plan.state).toBe('failed');
+  });
+
+  it('every change of a step state is a plan.step event in a session log, after the plan is saved', async () => {
+    const { manager, queue, runner, store, plans, planFile } = await open();
+    const { text, file } = planFile(['name: announced', 'steps:', '  - id: a', '    prompt: will be killed', '  - id: b', '    dependsOn: [a]', '    prompt: needs a merged', ''].join('\n'));
+    const { record } = await runner.run(text, file);
+    const id = record!.id;
+    const a = record!.steps[0]!.runs[0]!.sessionId;
+    await queue.admit();
+    await runner.advance(id);
+    await manager.kill(a);
+    const ended = await runner.advance(id);
+    expect(ended.steps.map((s) => s.state)).toEqual(['failed', 'skipped']);
+
+    const planEvents = (await store.events('app', a)).filter((e) => e.type === 'plan.step').map((e) => e.data);
+    expect(planEvents).toEqual([
+      { plan: id, step: 'a', from: 'pending', to: 'queued', planState: 'running' },
+      { plan: id, step: 'a', from: 'queued', to: 'running', planState: 'running' },
+      expect.objectContaining({ plan: id, step: 'a', from: 'running', to: 'failed', planState: 'failed' }),
+      // b never had a session: its skip is told in the log of the plan's latest session.
+      expect.objectContaining({ plan: id, step: 'b', from: 'pending', to: 'skipped', reason: expect.stringContaining('a ended failed'), planState: 'failed' }),
+    ]);
+    // Saved before it was told: a reader woken by the event sees the state the event names.
+    expect((await plans.get(id)).steps.map((s) => s.state)).toEqual(['failed', 'skipped']);
   });
 
   it('a step started by a run that died before saving the plan is adopted, not started again', async () => {

@@ -36,14 +36,14 @@ async function open(triggersYaml: string, at: string) {
   const clock: Clock = { now: () => time.ms, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
   const manager = createSessionManager({ config, registry, store, paths, logger: silentLogger, clock, exec, env: processEnv });
   const queue = createSpawnQueue({ config, manager, store, paths, logger: silentLogger });
-  const triggers = createTriggerRunner({ config, manager, queue, paths, logger: silentLogger, clock });
+  const triggers = createTriggerRunner({ config, manager, queue, store, paths, logger: silentLogger, clock });
   const sessions = async () => (await store.list()).sessions;
-  return { triggers, time, sessions, queue, manager };
+  return { triggers, time, sessions, queue, manager, store };
 }
 
 describe('triggers', () => {
   it('a cron trigger fires once per slot, on the injected clock, and skips while its work still runs', async () => {
-    const { triggers, time, sessions } = await open(
+    const { triggers, time, sessions, store } = await open(
       '  - id: nightly\n    cron: "0 3 * * *"\n    timezone: UTC\n    prompt: Update the dependencies\n    priority: 3\n',
       '2026-01-01T02:59:00Z',
     );
@@ -55,6 +55,8 @@ describe('triggers', () => {
     expect(fired).toMatchObject({ trigger: 'nightly', key: '2026-01-01T03:00:00.000Z', outcome: expect.stringMatching(/^queued app-1$/) });
     const [s] = await sessions();
     expect(s).toMatchObject({ id: 'app-1', status: 'queued', priority: 3, trigger: { id: 'nightly', key: '2026-01-01T03:00:00.000Z' }, title: 'Update the dependencies' });
+    // The firing is an event in the log of the work it queued (what /api/events subscribers see).
+    expect((await store.events('app', 'app-1')).filter((e) => e.type === 'trigger.fired').map((e) => e.data)).toEqual([{ trigger: 'nightly', key: '2026-01-01T03:00:00.000Z', policy: 'skip-if-running' }]);
 
     time.ms = Date.parse('2026-01-01T03:00:30Z');
     expect(await triggers.tick()).toEqual([]);

@@ -26,7 +26,7 @@ export async function loadPlans(globals: GlobalOptions, cli?: SessionCli): Promi
   const loaded = await loadQueue(globals, cli);
   const plans = createPlanStore(loaded.paths);
   const logger = createFileLogger(loaded.paths.logs).child({ cmd: process.argv[2] });
-  const base = { config: loaded.config, manager: loaded.manager, queue: loaded.queue, clock: systemClock };
+  const base = { config: loaded.config, manager: loaded.manager, queue: loaded.queue, store: loaded.store, clock: systemClock };
   return {
     ...loaded,
     plans,

@@ -69,8 +69,8 @@ export async function createLifecycleHost(deps: {
   // daemon is what starts queued work. One pass at a time; a pass asked for meanwhile runs after it.
   const queue = createSpawnQueue({ config, manager, store, paths, logger: logger.child({ component: 'queue' }) });
   // Triggers and plans first (see workTick): work they queue is admitted in the same tick.
-  const runner = createPlanRunner({ config, manager, queue, plans: createPlanStore(paths), logger: logger.child({ component: 'plans' }), clock: systemClock });
-  const triggers = createTriggerRunner({ config, manager, queue, paths, logger: logger.child({ component: 'triggers' }), clock: systemClock });
+  const runner = createPlanRunner({ config, manager, queue, store, plans: createPlanStore(paths), logger: logger.child({ component: 'plans' }), clock: systemClock });
+  const triggers = createTriggerRunner({ config, manager, queue, store, paths, logger: logger.child({ component: 'triggers' }), clock: systemClock });
   let admitting: Promise<void> = Promise.resolve();
   const admit = (): void => {
     admitting = admitting.then(async () => {

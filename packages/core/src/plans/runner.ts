@@ -5,6 +5,7 @@ import { AoError, describeError } from '../errors.js';
 import type { SpawnQueue } from '../queue/queue.js';
 import type { SessionManager } from '../sessions/manager.js';
 import type { Session } from '../sessions/schema.js';
+import type { SessionStore } from '../sessions/store.js';
 import { renderTemplate } from '../templates.js';
 import { parsePlanText, type ParsedPlan } from './parse.js';
 import { FINAL_STEP_STATES, type PlanRecord, type PlanStep, type StepRun, type StepState, type StepStatus } from './schema.js';
@@ -15,6 +16,8 @@ export interface PlanRunnerDeps {
   manager: SessionManager;
   queue: SpawnQueue;
   plans: PlanStore;
+  /** Where `plan.step` events are appended (see `announce`). */
+  store: SessionStore;
   logger: Logger;
   clock: Clock;
 }
@@ -71,8 +74,44 @@ function latestRuns(step: StepStatus): StepRun[] {
 }
 
 export function createPlanRunner(deps: PlanRunnerDeps): PlanRunner {
-  const { config, manager, queue, plans, logger, clock } = deps;
+  const { config, manager, queue, plans, store, logger, clock } = deps;
   const iso = (ms = clock.now()): string => new Date(ms).toISOString();
+
+  /**
+   * A step's change of state is an event in a session's log, so `/api/events`, `ao events` and the
+   * dashboard see it like any other: `plan.step` with `{ plan, step, from, to, reason?, planState }`,
+   * in the log of the step's latest session, or, for a step that never had one (skipped, cancelled
+   * before starting), of the plan's most recently started session. Appended after the plan file is
+   * saved, so whoever reacts to the event reads the new state.
+   */
+  async function announce(before: PlanRecord, after: PlanRecord): Promise<void> {
+    const allRuns = after.steps.flatMap((s) => s.runs).sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
+    const fallback = allRuns[allRuns.length - 1]?.sessionId;
+    const bySession = new Map<string, { type: string; data: Record<string, unknown> }[]>();
+    for (const status of after.steps) {
+      const from = before.steps.find((s) => s.id === status.id)?.state;
+      if (from === status.state) continue;
+      const own = status.runs.reduce<StepRun | undefined>((latest, r) => (!latest || r.startedAt >= latest.startedAt ? r : latest), undefined)?.sessionId;
+      const target = own ?? fallback;
+      if (!target) continue;
+      const data = { plan: after.id, step: status.id, from: from ?? null, to: status.state, ...(status.reason ? { reason: status.reason } : {}), planState: after.state };
+      bySession.set(target, [...(bySession.get(target) ?? []), { type: 'plan.step', data }]);
+    }
+    for (const [sessionId, events] of bySession) {
+      await store.append(after.project, sessionId, events).catch((error: unknown) => logger.warn({ plan: after.id, session: sessionId, err: describeError(error) }, 'could not record plan.step event'));
+    }
+  }
+
+  /** `plans.update` that announces the steps whose state it changed. */
+  async function updateAnnounced(id: string, fn: (record: PlanRecord, save: (r: PlanRecord) => Promise<void>) => Promise<PlanRecord>): Promise<PlanRecord> {
+    let before: PlanRecord | undefined;
+    const after = await plans.update(id, (record, save) => {
+      before = record;
+      return fn(record, save);
+    });
+    if (before) await announce(before, after);
+    return after;
+  }
 
   /** What became of a session, as a step state. */
   async function observe(session: Session | undefined, step: PlanStep, run: StepRun): Promise<Pick<StepRun, 'state' | 'reason' | 'pr'>> {
@@ -249,7 +288,7 @@ export function createPlanRunner(deps: PlanRunnerDeps): PlanRunner {
       return { parsed, record: await runner.advance(created.id) };
     },
 
-    advance: (id) => plans.update(id, advanceRecord),
+    advance: (id) => updateAnnounced(id, advanceRecord),
 
     async advanceAll() {
       const { plans: all } = await plans.list();
@@ -268,7 +307,7 @@ export function createPlanRunner(deps: PlanRunnerDeps): PlanRunner {
     },
 
     cancel: (id) =>
-      plans.update(id, async (record) => {
+      updateAnnounced(id, async (record) => {
         if (record.state !== 'running') throw new AoError('PLAN_STATE', `Plan ${id} is already ${record.state}; nothing to cancel`, { details: { id, state: record.state } });
         const steps: StepStatus[] = [];
         for (const status of record.steps) {

@@ -8,6 +8,7 @@ import type { SpawnQueue } from '../queue/queue.js';
 import { hasCode, mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
 import type { SessionManager } from '../sessions/manager.js';
+import type { SessionStore } from '../sessions/store.js';
 import { TERMINAL_STATUSES, type Session } from '../sessions/schema.js';
 import { TriggerStatesSchema, type Trigger, type TriggerState } from './schema.js';
 
@@ -16,6 +17,8 @@ export interface TriggerRunnerDeps {
   manager: SessionManager;
   queue: SpawnQueue;
   paths: AoPaths;
+  /** Where `trigger.fired` events are appended. */
+  store: SessionStore;
   logger: Logger;
   clock: Clock;
 }
@@ -57,7 +60,7 @@ export interface TriggerRunner {
 type CronLike = { nextRun(prev?: Date): Date | null };
 
 export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
-  const { config, manager, queue, paths, logger, clock } = deps;
+  const { config, manager, queue, paths, store, logger, clock } = deps;
   const file = join(paths.home, 'triggers.json');
   const iso = (ms = clock.now()): string => new Date(ms).toISOString();
 
@@ -122,6 +125,10 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     });
     logger.info({ trigger: t.id, key, session: session.id }, 'trigger fired');
     const replaced = t.policy === 'replace' && running.length > 0 ? ` (replacing ${running.map((s) => s.id).join(', ')})` : '';
+    // The firing is an event in the log of the work it queued: `/api/events` and `ao events` see it.
+    await store
+      .append(session.project, session.id, [{ type: 'trigger.fired', data: { trigger: t.id, key, policy: t.policy, ...(replaced ? { replaced: running.map((s) => s.id) } : {}) } }])
+      .catch((error: unknown) => logger.warn({ trigger: t.id, session: session.id, err: describeError(error) }, 'could not record trigger.fired event'));
     return { trigger: t.id, key, sessionId: session.id, outcome: `queued ${session.id}${replaced}` };
   }
 
