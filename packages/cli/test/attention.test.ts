@@ -79,14 +79,16 @@ describe('attention', () => {
 
   it('ao watch shows what ao does and when a session starts and stops needing you, live', async () => {
     env.configure({ good: COMMIT_THEN_IDLE });
-    const id = spawnSession('--prompt', 'make f good');
-    await env.waitForLog('committed');
-    await env.waitForLog('waiting');
+    // Started before there is any session: it must stay up and pick up the first one.
     watcher = spawn(process.execPath, [AO_BIN, 'watch'], { cwd: env.repo, env: { ...process.env, AO_HOME: env.home, NO_COLOR: '1' } });
     let out = '';
     watcher.stdout.on('data', (d: Buffer) => (out += d.toString()));
     watcher.stderr.on('data', (d: Buffer) => (out += d.toString()));
     await until(() => out.includes('nothing needs you right now'), 10_000, 'ao watch to start');
+    const id = spawnSession('--prompt', 'make f good');
+    await env.waitForLog('committed');
+    await env.waitForLog('waiting');
+    await until(() => out.includes(`${id}  session spawned`), 10_000, 'the spawn in ao watch');
     env.poll();
     env.poll();
     await until(() => out.includes(`! ${id} needs you: PR #1 waits for your review`), 10_000, 'the review to show in ao watch');

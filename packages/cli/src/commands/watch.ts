@@ -99,10 +99,14 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     if (SHOWN.has(event.type)) print(`${time(event.ts)}   ${sessionId}  ${describe(event)}`);
     recheck(project, sessionId);
   });
+  // The hub's watchers and timer do not hold the process open (the daemon must be able to exit):
+  // ao watch holds it until Ctrl-C, even while no session exists yet.
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   unsubscribe();
   hub.close();
   return 0;
