@@ -1,15 +1,15 @@
 /**
  * The local pull request store: one JSON file per PR under `<project dir>/prs/<id>.json`.
  *
- * Ids are reserved by hard-linking a fully written temp file to `<id>.json` (`link` fails when the
- * name exists), so two processes opening PRs at once never share an id and a reader never sees a
- * half-written record. Updates are read-modify-write under a short lock file, re-reading the record
- * inside the lock, so a review added by `ao review` is not lost when the daemon's CI run finishes.
+ * Ids are reserved by ao's one protocol (`reserveNextNumber`: one above the highest, written under
+ * the store's lock), so two processes opening PRs at once never share an id; records are written
+ * atomically, so a reader never sees a half-written one. Updates are read-modify-write under the
+ * same lock, re-reading the record inside it, so a review added by `ao review` is not lost when the
+ * daemon's CI run finishes.
  */
-import { randomBytes } from 'node:crypto';
-import { link, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, describeError, mkdirPrivate, PRIVATE_FILE_MODE, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
+import { AoError, describeError, mkdirPrivate, reserveNextNumber, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
 
 const ReviewSchema = z
   .object({
@@ -134,23 +134,18 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
     return withFileLock(join(dir, '.lock'), fn, { timeoutMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS });
   }
 
+  /** ao's one id reservation (`reserveNextNumber`), under the store's lock (re-entered: the caller holds it). */
   async function createRecord(fields: Omit<LocalPullRequest, 'id'>): Promise<LocalPullRequest> {
-    const names = await readdir(dir);
-    let next = Math.max(0, ...names.map((name) => Number(RECORD_NAME.exec(name)?.[1] ?? 0))) + 1;
-    for (;;) {
-      const record: LocalPullRequest = { id: String(next), ...fields };
-      const temp = await writeTemp(dir, `${next}.json`, record);
-      try {
-        // link() fails when the name exists: an exclusive create of a complete file.
-        await link(temp, pathOf(record.id));
+    return reserveNextNumber(
+      join(dir, '.lock'),
+      async () => (await readdir(dir)).map((name) => Number(RECORD_NAME.exec(name)?.[1] ?? 0)),
+      async (n) => {
+        const record: LocalPullRequest = { id: String(n), ...fields };
+        await writeFileAtomic(pathOf(record.id), `${JSON.stringify(record, null, 2)}\n`);
         return record;
-      } catch (error) {
-        if (!hasCode(error, 'EEXIST')) throw error;
-        next += 1;
-      } finally {
-        await unlink(temp).catch(() => {});
-      }
-    }
+      },
+      { timeoutMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS },
+    );
   }
 
   const store: PrStore = {
@@ -199,22 +194,6 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
     },
   };
   return store;
-}
-
-/** Writes `value` as JSON to a fsynced dot-temp file beside `name` (never matched as a record). */
-async function writeTemp(dir: string, name: string, value: unknown): Promise<string> {
-  const temp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', PRIVATE_FILE_MODE);
-  try {
-    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await unlink(temp).catch(() => {});
-    throw error;
-  }
-  await handle.close();
-  return temp;
 }
 
 function hasCode(error: unknown, code: string): boolean {
