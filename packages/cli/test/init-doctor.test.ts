@@ -34,6 +34,10 @@ describe('ao init', () => {
     const show = runAo(['config', 'show'], { cwd: r.path, env: { AO_HOME: home.path } });
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('defaultBranch: master');
+    // Desktop notifications where a desktop can show them, as without a notifiers list.
+    const json = runAo(['config', 'show', '--json'], { cwd: r.path, env: { AO_HOME: home.path } });
+    const notifiers = (JSON.parse(json.stdout) as { projects: Record<string, { notifiers: unknown[] }> }).projects;
+    expect(Object.values(notifiers)[0]?.notifiers).toEqual(['console', { plugin: 'desktop', whenAvailable: true }]);
   });
 
   it('works from a subdirectory and writes at the repo root', async () => {

@@ -94,7 +94,8 @@ defaults:
   agent: ${agent}${d.agents.length ? '' : '   # no agent CLI found on PATH: install one, or define your own under agents:'}
   tracker: local        # issues as markdown files in .ao/issues/
   scm: local            # local pull requests, CI and merge; no account needed
-  notifiers: [console]
+  # the terminal, and desktop notifications where a desktop can show them (silent on a server)
+  notifiers: [console, { plugin: desktop, whenAvailable: true }]
 
 projects:
   ${d.project}:
