@@ -95,6 +95,11 @@ it('places sessions on two ssh hosts by free slots; send and status work; a host
 
   const onOne = ids.find((id) => hostOf(id) === 'one') as string;
   const onTwo = ids.find((id) => hostOf(id) === 'two') as string;
+  // Attaching runs `ssh -t <host> … tmux attach-session` (printed when stdin is not a terminal).
+  const attach = ao('session', 'attach', onOne);
+  expect(attach.code, attach.stderr).toBe(0);
+  expect(attach.stdout).toMatch(/^ssh .* -t 127\.0\.0\.1 -- exec \/bin\/sh -c /);
+  expect(attach.stdout).toContain('attach-session -t =');
   const sent = ao('send', onOne, 'hello over ssh: $(echo not run) `x`');
   expect(sent.code, sent.stderr).toBe(0);
   await vi.waitFor(() => expect(received()).toContain('hello over ssh: $(echo not run) `x`'), { timeout: 20_000, interval: 100 });

@@ -169,8 +169,9 @@ export async function resolveConfig(
       agent: agent.selection,
       tracker: await validate('tracker', slot('tracker', d.tracker)),
       scm: await validate('scm', slot('scm', d.scm)),
-      // tmux sessions attach with tmux; anything else (the process runtime) through the web terminal.
-      terminal: await validate('terminal', slot('terminal', d.terminal ?? (runtime.plugin === 'tmux' ? 'tmux' : 'web'))),
+      // tmux sessions, local or on ssh hosts, attach with tmux in your terminal (the runtime's
+      // attachArgv); anything else (the process runtime) through the web terminal.
+      terminal: await validate('terminal', slot('terminal', d.terminal ?? (runtime.plugin === 'tmux' || runtime.plugin === 'ssh' ? 'tmux' : 'web'))),
       notifiers: await Promise.all(notifierRefs.map((ref, i) => validate('notifier', selectionFromRef(ref, [...notifierBase, i])))),
       postCreate: p.postCreate ?? [],
       copyFiles: p.copyFiles ?? [],
