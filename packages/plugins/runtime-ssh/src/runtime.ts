@@ -11,7 +11,6 @@ import {
   isAoError,
   launchScript,
   neutralizePasteMarkers,
-  type ExecResult,
   type OwnedTerminal,
   type PluginContext,
   type Runtime,
@@ -19,23 +18,10 @@ import {
 } from '@ao/core';
 import type { SshHostConfig, SshRuntimeConfig } from './config.js';
 import { placeSession, probeHost, type HostProbe } from './placement.js';
-import {
-  EXIT,
-  aliveScript,
-  attachScript,
-  captureScript,
-  deliveryScript,
-  forgetScript,
-  killServerScript,
-  listScript,
-  prepareScript,
-  sendScript,
-  startScript,
-  stopScript,
-  worktreeScript,
-} from './remote.js';
+import { captureOn, listHost, prepareRemoteWorkspace, scriptError, type HostListing } from './host-calls.js';
+import { EXIT, aliveScript, attachScript, deliveryScript, forgetScript, killServerScript, sendScript, startScript, stopScript } from './remote.js';
 import { openConnection, type SshConnection } from './ssh.js';
-import { fetchBranch, localHead, mapPaths, pushBranch, readLocalWorkspace, untrackedPayload } from './sync.js';
+import { fetchBranch, localHead, mapPaths } from './sync.js';
 import { openSshTerminal } from './terminal.js';
 
 export const RUNTIME_NAME = 'ssh';
@@ -95,16 +81,6 @@ function goneError(handle: RuntimeHandle, action: string, host?: string): AoErro
   );
 }
 
-/** A script's failure as an error that names the host and what to do. */
-function scriptError(conn: SshConnection, action: string, result: ExecResult): AoError {
-  const said = result.stderr.trim().split('\n').slice(-3).join(' ');
-  const where = `ssh host ${conn.host.name}`;
-  if (result.exitCode === EXIT.noTmux) return new AoError('TOOL_MISSING', `tmux is not installed on ${where} (or not on the PATH of ssh sessions): install it there (apt install tmux)`, { details: { host: conn.host.name } });
-  if (result.exitCode === EXIT.noGit) return new AoError('TOOL_MISSING', `git is not installed on ${where} (or not on the PATH of ssh sessions): install it there (apt install git)`, { details: { host: conn.host.name } });
-  if (result.exitCode === EXIT.badRoot) return new AoError('RUNTIME_FAILED', `cannot ${action} on ${where}: ${said || 'its root directory is not usable'}; check the host's root setting`, { details: { host: conn.host.name } });
-  return new AoError('RUNTIME_FAILED', `cannot ${action} on ${where} (exit ${result.exitCode})${said ? `: ${said}` : ''}`, { details: { host: conn.host.name, exitCode: result.exitCode, stderr: result.stderr } });
-}
-
 const isHostError = (error: unknown): boolean => isAoError(error) && error.code.startsWith('HOST_');
 
 export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): SshRuntime {
@@ -151,46 +127,6 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
     await fetchBranch(exec, conn, data.local, data.branch, data.repo, log);
   }
 
-  /** `workspace: sync`: the session's branch checked out on the host; returns the remote cwd. */
-  async function prepareWorkspace(conn: SshConnection, root: string, name: string, cwd: string) {
-    const local = await readLocalWorkspace(exec, cwd);
-    const repo = `${root}/repos/${local.repoKey}.git`;
-    const workspace = `${root}/workspaces/${name}`;
-    const prepared = await conn.run(prepareScript(conn.host.root, { repo, workspace }));
-    if (prepared.exitCode !== 0) throw scriptError(conn, 'prepare the clone', prepared);
-    if (prepared.stdout.includes('workspace=1')) {
-      // A restore: the work is on the host already, and may be ahead of the local branch.
-      await fetchBranch(exec, conn, local.path, local.branch, repo, log);
-    } else {
-      await pushBranch(exec, conn, local, repo, log);
-      const created = await conn.run(worktreeScript(conn.host.root, { repo, workspace, branch: local.branch, postCreate: config.postCreate }), {
-        input: await untrackedPayload(exec, local, log),
-      });
-      if (created.exitCode !== 0) throw scriptError(conn, `create the workspace ${workspace}`, created);
-    }
-    return { local, repo, workspace };
-  }
-
-  async function hostList(conn: SshConnection, repos: readonly string[]) {
-    const result = await conn.run(listScript(conn.host.root, repos));
-    if (result.exitCode !== 0) throw scriptError(conn, 'list the tmux sessions', result);
-    const [panes = '', refs = ''] = result.stdout.split('@refs\n');
-    const sessions = new Map<string, boolean>();
-    for (const line of panes.split('\n')) {
-      const space = line.lastIndexOf(' ');
-      if (space < 0) continue;
-      const name = line.slice(0, space);
-      sessions.set(name, (sessions.get(name) ?? false) || line.slice(space + 1).trim() !== '1');
-    }
-    const heads = new Map<string, string>();
-    for (const line of refs.split('\n')) {
-      const [index, branch, sha] = line.split('\t');
-      const repo = repos[Number(index)];
-      if (repo !== undefined && branch && sha) heads.set(`${repo}\0${branch}`, sha);
-    }
-    return { sessions, heads };
-  }
-
   function groupByHost(handles: readonly RuntimeHandle[]): Map<string, { handle: RuntimeHandle; data: SshHandleData }[]> {
     const groups = new Map<string, { handle: RuntimeHandle; data: SshHandleData }[]>();
     for (const handle of handles) {
@@ -213,7 +149,7 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
         let env = { ...(options.env ?? {}) };
         let data: SshHandleData = { host: conn.host.name, root, cwd: options.cwd, repo: null, branch: null, local: null, localRepo: null };
         if (config.workspace === 'sync') {
-          const { local, repo, workspace } = await prepareWorkspace(conn, root, name, options.cwd);
+          const { local, repo, workspace } = await prepareRemoteWorkspace(exec, conn, { root, name, cwd: options.cwd, postCreate: config.postCreate, log });
           argv = argv.map((word) => mapPaths(word, local.path, workspace));
           env = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, mapPaths(v, local.path, workspace)]));
           data = { ...data, cwd: workspace, repo, branch: local.branch, local: local.path, localRepo: local.commonDir };
@@ -265,11 +201,11 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
       for (const handle of handles) if (!dataOf(handle) || handle.runtime !== RUNTIME_NAME) result.set(handle.id, false);
       await Promise.all(
         [...groupByHost(handles)].map(async ([hostName, group]) => {
-          let listed: Awaited<ReturnType<typeof hostList>>;
+          let listed: HostListing;
           let conn: SshConnection;
           try {
             conn = await connection(hostName);
-            listed = await hostList(conn, [...new Set(group.map((g) => g.data.repo).filter((r): r is string => r !== null))]);
+            listed = await listHost(conn, [...new Set(group.map((g) => g.data.repo).filter((r): r is string => r !== null))]);
           } catch (error) {
             if (!isHostError(error) && !(isAoError(error) && error.code === 'RUNTIME_FAILED')) throw error;
             log.warn({ host: hostName, err: describeError(error) }, 'ssh host unreachable: its sessions are unknown, not exited');
@@ -353,13 +289,13 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
       await Promise.all(
         config.hosts.map(async (host) => {
           const conn = await connection(host.name);
-          let listed: Awaited<ReturnType<typeof hostList>>;
+          let listed: HostListing;
           let root: string | undefined;
           try {
             const probe = await probeHost(conn, prefix);
             root = probe.root;
             if (!probe.reachable || !root) return;
-            listed = await hostList(conn, []);
+            listed = await listHost(conn, []);
           } catch (error) {
             if (isHostError(error)) return;
             throw error;
@@ -414,24 +350,6 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
       );
     },
   };
-
-  async function captureOn(conn: SshConnection, root: string, names: readonly string[], lines: number): Promise<Map<string, string>> {
-    const marker = `AO-CAPTURE-${randomBytes(6).toString('hex')}`;
-    const result = await conn.run(captureScript(root, names, Math.max(0, Math.floor(lines)), marker));
-    if (result.exitCode !== 0) throw scriptError(conn, 'capture the screen', result);
-    const screens = new Map<string, string>();
-    const parts = result.stdout.split(new RegExp(`^${marker} `, 'm')).slice(1);
-    for (const part of parts) {
-      const newline = part.indexOf('\n');
-      const head = newline < 0 ? part : part.slice(0, newline);
-      const [index, missing] = head.split(' ');
-      const name = names[Number(index)];
-      if (name === undefined || missing === 'missing') continue;
-      const body = newline < 0 ? '' : part.slice(newline + 1);
-      screens.set(name, body.split('\n').map((l) => l.trimEnd()).join('\n').replace(/\n+$/, ''));
-    }
-    return screens;
-  }
 
   return runtime;
 }
