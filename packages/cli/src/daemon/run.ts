@@ -78,7 +78,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
   });
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const { createDashboard } = await import('@ao/web');
-  const dashboard = createDashboard({ config, manager, store, logger });
+  const dashboard = createDashboard({ config, manager, store, paths, logger });
   const server = createDaemonServer({
     token,
     logger,

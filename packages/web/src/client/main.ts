@@ -5,12 +5,13 @@ import { createLive, type ConnectionState } from './live.js';
 import { mountApprovals } from './views/approvals.js';
 import { mountList } from './views/list.js';
 import { mountMetrics } from './views/metrics.js';
+import { mountPlan, mountPlans } from './views/plans.js';
 import { mountSession } from './views/session.js';
 import { mountSpawn } from './views/spawn.js';
 
 /**
  * The dashboard app: one live copy of the store (live.ts) and a hash router over the views.
- * `#/` sessions · `#/s/<id>` one session · `#/approvals` · `#/spawn` · `#/metrics`.
+ * `#/` sessions · `#/s/<id>` one session · `#/approvals` · `#/spawn` · `#/metrics` · `#/plans` · `#/plans/<id>`.
  */
 const main = document.getElementById('main') as HTMLElement;
 const conn = document.getElementById('conn') as HTMLElement;
@@ -51,8 +52,15 @@ function route(): void {
   unmount();
   const hash = location.hash || '#/';
   const session = /^#\/s\/(.+)$/.exec(hash);
+  const plan = /^#\/plans\/(.+)$/.exec(hash);
   let view = 'list';
-  if (session) {
+  if (plan) {
+    view = 'plans';
+    unmount = mountPlan(main, live, decodeURIComponent(plan[1] as string));
+  } else if (hash === '#/plans') {
+    view = 'plans';
+    unmount = mountPlans(main, live);
+  } else if (session) {
     view = 'session';
     unmount = mountSession(main, live, decodeURIComponent(session[1] as string));
   } else if (hash === '#/approvals') {

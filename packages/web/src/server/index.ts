@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger, ResolvedConfig, SessionManager, SessionStore } from '@ao/core';
+import type { AoPaths, Logger, ResolvedConfig, SessionManager, SessionStore } from '@ao/core';
 import { createDashboardRoutes } from './routes.js';
 import { createStaticHandler, defaultClientDir } from './static.js';
 import { createTerminalServer } from './terminal.js';
@@ -17,6 +17,8 @@ export interface DashboardDeps {
   config: ResolvedConfig;
   manager: SessionManager;
   store: SessionStore;
+  /** The data dir: plans are read from its plan store. */
+  paths: AoPaths;
   logger: Logger;
   /** Where the built app is; default: `dist/client` of this package. */
   clientDir?: string;

@@ -1,5 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeError, exec, gitTry, SESSION_STATUSES, type PullRequest, type ResolvedConfig, type Session, type SessionManager, sessionPullRequest } from '@ao/core';
+import {
+  createPlanStore,
+  describeError,
+  exec,
+  gitTry,
+  SESSION_STATUSES,
+  type AoPaths,
+  type PullRequest,
+  type ResolvedConfig,
+  type Session,
+  type SessionManager,
+  sessionPullRequest,
+} from '@ao/core';
 import { createMetrics, prometheusText } from './metrics.js';
 import type { SessionStore } from '@ao/core';
 
@@ -95,12 +107,15 @@ async function prDetail(manager: SessionManager, config: ResolvedConfig, session
 
 /**
  * Read-only routes the dashboard needs beyond the daemon API: diff stats, live PR detail, the
- * config's projects and agents (for the spawn form) and metrics (JSON, and Prometheus at /metrics).
+ * config's projects and agents (for the spawn form), metrics (JSON, and Prometheus at /metrics),
+ * and plans (`/api/plans`, `/api/plans/:id`: the plan store's records as `ao plan show --json`).
  */
-export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig; paths: AoPaths }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const { manager, config } = deps;
   const metrics = createMetrics(deps.store);
+  const plans = createPlanStore(deps.paths);
   const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr)\/?$/;
+  const planRoute = /^\/api\/plans\/([^/]+)\/?$/;
   return async (req, res, url) => {
     if (req.method !== 'GET') return false;
     const path = url.pathname;
@@ -118,6 +133,16 @@ export function createDashboardRoutes(deps: { manager: SessionManager; store: Se
         agents: Object.keys(config.agents),
         defaultAgent: Object.values(config.projects)[0]?.agentName ?? null,
       });
+      return true;
+    }
+    if (path === '/api/plans' || path === '/api/plans/') {
+      const { plans: all, problems } = await plans.list();
+      json(res, 200, { plans: all.reverse(), problems });
+      return true;
+    }
+    const plan = planRoute.exec(path);
+    if (plan) {
+      json(res, 200, await plans.get(decodeURIComponent(plan[1] as string)));
       return true;
     }
     const m = sessionRoute.exec(path);
