@@ -80,9 +80,10 @@ export interface TerminalOpenOptions {
   cols: number;
   rows: number;
   /**
-   * The terminal's output, in order, as raw bytes (UTF-8 text and escape sequences). The first
-   * calls draw the current screen — replayed, or redrawn by a multiplexer — so a viewer that
-   * opens late sees what is there; then live output follows.
+   * The terminal's output, in order, as raw bytes (UTF-8 text and escape sequences; a character
+   * may be split across calls). The first calls draw the current screen — replayed, or redrawn
+   * by a multiplexer — so a viewer that opens late sees what is there; then live output follows.
+   * May be called before `openTerminal`'s promise resolves.
    */
   onData(data: Uint8Array): void;
   /**
@@ -104,6 +105,15 @@ export interface TerminalConnection {
   resize(cols: number, rows: number): void;
   /** Detaches; idempotent. No `onData` or `onExit` call follows. */
   close(): void;
+}
+
+/** One line of `ao doctor`: what was checked, and how to fix it when it is not `ok`. */
+export interface RuntimeCheck {
+  /** `fail`: spawning with this runtime will fail; `warn`: it works, with a problem worth fixing. */
+  level: 'ok' | 'warn' | 'fail';
+  /** Short subject, e.g. `ssh build-1`. */
+  label: string;
+  detail: string;
 }
 
 export interface Runtime {
@@ -186,4 +196,12 @@ export interface Runtime {
    * or `ssh -t HOST tmux attach…`). Throws `RUNTIME_FAILED` when the terminal is gone.
    */
   attachArgv?(handle: RuntimeHandle): Promise<string[]>;
+
+  /**
+   * Optional. Called by `ao doctor` for each runtime the config uses: checks of what this runtime
+   * needs beyond the local machine (e.g. every ssh host reachable, with tmux, git, memory and disk),
+   * and whether `programs` (the agent CLIs of the projects that use it) are where the agents run.
+   * Never throws: a failure is a `fail` line.
+   */
+  doctor?(input: { programs: readonly string[] }): Promise<RuntimeCheck[]>;
 }
