@@ -105,10 +105,11 @@ async function acquire(lockPath: string, options: FileLockOptions): Promise<stri
     }
     if (Date.now() - started >= timeoutMs) {
       const who = holder ? `process ${holder.pid}` : 'an unknown process (unreadable lock file)';
+      // Not stale: the holder is alive (proven by its start time, or too recent to judge).
       throw new AoError(
         'LOCK_TIMEOUT',
-        `Timed out after ${timeoutMs} ms waiting for lock ${lockPath}, held by ${who}. ` +
-          `If that process is gone, delete the lock file and retry.`,
+        `Timed out after ${timeoutMs} ms waiting for lock ${lockPath}, held by ${who}, which is still running: ` +
+          `retry once it is done, or end it if it hangs (its lock is then taken over).`,
         { details: { lockPath, holderPid: holder?.pid ?? null } },
       );
     }
