@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 export const TRIGGER_EVENTS = ['issue.opened', 'issue.labeled'] as const;
@@ -29,8 +30,30 @@ export const TriggerSchema = z
   .strict()
   .refine((t) => (t.cron === undefined) !== (t.on === undefined), { message: 'expected either `cron` or `on`' })
   .refine((t) => t.cron === undefined || t.prompt !== undefined, { message: 'a cron trigger needs a `prompt`' })
-  .refine((t) => t.on !== 'issue.labeled' || t.label !== undefined, { message: '`on: issue.labeled` needs a `label`' });
+  .refine((t) => t.on !== 'issue.labeled' || t.label !== undefined, { message: '`on: issue.labeled` needs a `label`' })
+  .superRefine((t, ctx) => {
+    // Checked when the config loads (every command), not when the trigger first runs.
+    const problem = cronProblem(t.cron, t.timezone);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [problem.key], message: `trigger ${t.id}: ${problem.message}` });
+  });
 export type Trigger = z.output<typeof TriggerSchema>;
+
+/** Why croner refuses a trigger's `cron` (or its `timezone`), or undefined when it takes it. */
+export function cronProblem(cron: string | undefined, timezone: string | undefined): { key: 'cron' | 'timezone'; message: string } | undefined {
+  if (cron === undefined) return undefined;
+  try {
+    new Cron(cron, { paused: true });
+  } catch (error) {
+    return { key: 'cron', message: `cron "${cron}" is not valid: ${(error as Error).message} (five fields: minute hour day month weekday, or six with seconds first)` };
+  }
+  if (timezone === undefined) return undefined;
+  try {
+    new Cron(cron, { paused: true, timezone }).nextRun();
+  } catch (error) {
+    return { key: 'timezone', message: `timezone "${timezone}" is not valid: ${(error as Error).message} (an IANA name such as Europe/Berlin)` };
+  }
+  return undefined;
+}
 
 /** What a trigger last did, kept in `<AO_HOME>/triggers.json`. */
 export const TriggerStateSchema = z.object({
