@@ -1,7 +1,7 @@
 /**
  * `runtime: { plugin: ssh }` end to end with the built `ao`: two real sshd "hosts" on loopback
  * (this machine, each with a root of its own), sessions placed by free slots, send, status, a host
- * stopped mid-run shown as unreachable (not exited), kill.
+ * stopped mid-run shown as unreachable (not exited) and failing `ao doctor`, attach, kill.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -104,7 +104,16 @@ it('places sessions on two ssh hosts by free slots; send and status work; a host
   expect(sent.code, sent.stderr).toBe(0);
   await vi.waitFor(() => expect(received()).toContain('hello over ssh: $(echo not run) `x`'), { timeout: 20_000, interval: 100 });
 
+  // ao doctor checks every host: reachable, tmux, git, the agent's CLI there, memory, load.
+  const healthy = ao('doctor');
+  expect(healthy.stdout).toMatch(/✓ ssh one +\S+@127\.0\.0\.1:\d+ reachable, tmux \S+, git version \S+, \d+ MiB free, \d+ MiB disk, 1\/1 sessions/);
+  expect(healthy.stdout).toContain(`${process.execPath} at ${process.execPath}`);
+  expect(healthy.stdout).toMatch(/✓ ssh two /);
+
   await two.stop();
+  const sick = ao('doctor');
+  expect(sick.code).toBe(1);
+  expect(sick.stdout).toMatch(/✗ ssh two +ssh host two \(\S+@127\.0\.0\.1:\d+\) is unreachable/);
   const during = listed();
   const down = during.find((s) => s.id === onTwo) as Listed;
   expect(down.activity).not.toBe('exited');

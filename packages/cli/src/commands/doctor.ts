@@ -125,6 +125,27 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   const usedPlugins = new Set(projects.map((p) => p.agent.plugin));
   for (const c of agentSetupChecks({ plugins: usedPlugins, worktreesDir: join(resolvePaths().home, 'worktrees'), repoPaths: projects.map((p) => p.path), env: process.env })) add(c.level, c.label, c.detail);
 
+  // A runtime that reaches beyond this machine (ssh hosts) checks itself, and looks for the
+  // agent CLIs of the projects that use it where their agents run.
+  if (config) {
+    try {
+      const { loadSessions } = await import('../sessions.js');
+      const { manager } = await loadSessions(globals);
+      const keyOf = (p: (typeof projects)[number]): string => `${p.runtime.plugin}\0${JSON.stringify(p.runtime.config)}`;
+      const programOf = (p: (typeof projects)[number]): string | undefined =>
+        p.agent.plugin === 'command' ? (p.agent.config as { command?: string[] }).command?.[0] : KNOWN_AGENTS.find((a) => a.plugin === p.agent.plugin)?.bin;
+      for (const key of new Set(projects.map(keyOf))) {
+        const users = projects.filter((p) => keyOf(p) === key);
+        const runtime = await manager.plugin(users[0]!, 'runtime');
+        if (!runtime.doctor) continue;
+        const programs = [...new Set(users.map(programOf).filter((p): p is string => Boolean(p)))];
+        for (const c of await runtime.doctor({ programs })) add(c.level, c.label, c.detail);
+      }
+    } catch (error) {
+      add('warn', 'runtime', `could not check the runtime: ${isAoError(error) ? error.message : String(error)}`);
+    }
+  }
+
   // GitHub only matters (and only costs a network call) when a project uses a github plugin.
   const githubRepos = projects.flatMap((p) =>
     [p.tracker, p.scm].filter((sel) => sel.plugin === 'github').map((sel) => String((sel.config as { repo?: unknown }).repo ?? '')),

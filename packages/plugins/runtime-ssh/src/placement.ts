@@ -32,14 +32,16 @@ export interface HostProbe {
   owned: number;
   /** The session's remote workspace exists there (a restore). */
   hasWorkspace: boolean;
+  /** Where each program asked about was found (absent: not found). */
+  programs: Map<string, string>;
 }
 
-export async function probeHost(conn: SshConnection, prefix: string, workspaceName?: string): Promise<HostProbe> {
+export async function probeHost(conn: SshConnection, prefix: string, workspaceName?: string, programs: readonly string[] = []): Promise<HostProbe> {
   const host = conn.host;
   try {
-    const result = await conn.run(probeScript(host.root, prefix, workspaceName));
+    const result = await conn.run(probeScript(host.root, prefix, workspaceName, programs));
     if (result.exitCode !== 0) {
-      return { host, reachable: true, error: new AoError('RUNTIME_FAILED', `ssh host ${host.name}: ${result.stderr.trim() || `probe exited ${result.exitCode}`}`), owned: 0, hasWorkspace: false };
+      return { host, reachable: true, error: new AoError('RUNTIME_FAILED', `ssh host ${host.name}: ${result.stderr.trim() || `probe exited ${result.exitCode}`}`), owned: 0, hasWorkspace: false, programs: new Map() };
     }
     const values = new Map<string, string>();
     for (const line of result.stdout.split('\n')) {
@@ -55,6 +57,7 @@ export async function probeHost(conn: SshConnection, prefix: string, workspaceNa
       reachable: true,
       owned: Number.parseInt(values.get('owned') ?? '0', 10) || 0,
       hasWorkspace: values.get('workspace') === '1',
+      programs: new Map(programs.flatMap((program, i) => (values.get(`program:${i}`) ? [[program, values.get(`program:${i}`) as string] as const] : []))),
     };
     const root = values.get('root');
     if (root) probe.root = root;
@@ -66,7 +69,7 @@ export async function probeHost(conn: SshConnection, prefix: string, workspaceNa
     if (values.get('git')) probe.git = values.get('git') as string;
     return probe;
   } catch (error) {
-    return { host, reachable: false, error, owned: 0, hasWorkspace: false };
+    return { host, reachable: false, error, owned: 0, hasWorkspace: false, programs: new Map() };
   }
 }
 

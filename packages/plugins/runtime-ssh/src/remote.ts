@@ -51,9 +51,10 @@ function prelude(root: string, needs: { tmux?: boolean; git?: boolean } = {}): s
 /**
  * What placement and `ao doctor` need from a host, as `key=value` lines: the root's absolute path,
  * memory available and free disk (KiB), tmux and git versions, how many live sessions of `prefix`
- * run there, and whether `workspace` (a session's remote workspace) exists.
+ * run there, whether `workspace` (a session's remote workspace) exists, and where each of
+ * `programs` is.
  */
-export function probeScript(root: string, prefix: string, workspaceName?: string): string {
+export function probeScript(root: string, prefix: string, workspaceName?: string, programs: readonly string[] = []): string {
   return [
     prelude(root),
     'echo "root=$ROOT"',
@@ -64,6 +65,8 @@ export function probeScript(root: string, prefix: string, workspaceName?: string
     `P=${q(prefix)}`,
     `echo "owned=$(T list-panes -a -F '#{session_name} #{pane_dead}' 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 && $2 == 0 {print $1}' | sort -u | wc -l | tr -d ' ')"`,
     ...(workspaceName ? [`[ -d "$ROOT/workspaces/"${q(workspaceName)} ] && echo "workspace=1"`] : []),
+    // `program:<index>=<path>` for each program found on the PATH of ssh sessions (or as given, when absolute).
+    ...programs.map((program, i) => `p=$(command -v ${q(program)} 2>/dev/null) && echo "program:${i}=$p"`),
     'exit 0',
   ].join('\n');
 }

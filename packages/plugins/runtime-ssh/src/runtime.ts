@@ -22,6 +22,7 @@ import { captureOn, listHost, prepareRemoteWorkspace, scriptError, type HostList
 import { EXIT, aliveScript, attachScript, deliveryScript, forgetScript, killServerScript, sendScript, startScript, stopScript } from './remote.js';
 import { openConnection, type SshConnection } from './ssh.js';
 import { fetchBranch, localHead, mapPaths } from './sync.js';
+import { hostChecks } from './doctor.js';
 import { openSshTerminal } from './terminal.js';
 
 export const RUNTIME_NAME = 'ssh';
@@ -329,6 +330,11 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
       const state = await t.conn.run(aliveScript(t.data.root, handle.id));
       if (state.stdout.trim() === 'missing') throw goneError(handle, 'attach', t.data.host);
       return t.conn.ttyArgv(attachScript(t.data.root, handle.id));
+    },
+
+    async doctor({ programs }) {
+      const probes = await Promise.all(config.hosts.map(async (h) => probeHost(await connection(h.name), prefix, undefined, programs)));
+      return probes.flatMap((probe) => hostChecks(probe, programs, config.workspace));
     },
 
     async probeHosts() {
