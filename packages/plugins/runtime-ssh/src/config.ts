@@ -15,8 +15,8 @@ import { z } from '@ao/core';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const hostFields = {
-  /** Host name or address to connect to. */
-  host: z.string().min(1),
+  /** Host name or address to connect to (never read as an ssh option: no leading `-`, no spaces). */
+  host: z.string().regex(/^[A-Za-z0-9_.:[\]%][A-Za-z0-9_.:[\]%-]*$/, 'a host name or address (no leading "-", no spaces)'),
   /** Login name on the host; ssh's default (your user, or ~/.ssh/config) when omitted. */
   user: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'a plain user name').optional(),
   port: z.number().int().min(1).max(65_535).default(22),

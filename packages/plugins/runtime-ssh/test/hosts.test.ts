@@ -105,10 +105,12 @@ describe('host keys', () => {
     expect(readFileSync(fresh, 'utf8')).toContain(`[127.0.0.1]:${one.port}`);
   });
 
-  it('has no password option', () => {
+  it('has no password option, and a host cannot be an ssh option', () => {
     const parsed = plugin.configSchema.safeParse({ hosts: [{ ...one.host('pw'), password: 'hunter2' }] });
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).toContain('passwords are not supported');
+    const option = plugin.configSchema.safeParse({ hosts: [{ ...one.host('opt'), host: '-oProxyCommand=touch /tmp/pwned' }] });
+    expect(option.success).toBe(false);
   });
 });
 
@@ -142,7 +144,8 @@ describe('placement over two hosts', () => {
       if (file === 'ssh' && !args.includes('-O')) sshCalls++;
       return exec(file, args, options);
     };
-    const { runtime } = await runtimeFor([one.host('one', { maxSessions: 2 }), two.host('two', { maxSessions: 1 })], { exec: counting });
+    const under = await runtimeFor([one.host('one', { maxSessions: 2 }), two.host('two', { maxSessions: 1 })], { exec: counting });
+    const { runtime } = under;
     const handles: RuntimeHandle[] = [];
     for (const n of [1, 2, 3]) handles.push(await runtime.start(agentStart(`place-${n}-${randomBytes(2).toString('hex')}`)));
     // Least loaded first: the first two go to different hosts (both empty; the one with more free
@@ -154,6 +157,11 @@ describe('placement over two hosts', () => {
     expect(full.code).toBe('SESSION_LIMIT');
     expect(full.message).toContain('one: full (2/2 sessions)');
     expect(full.message).toContain('two: full (1/1 sessions)');
+
+    // One shared connection per host, its socket in a private directory of the data dir.
+    const controlDir = join(under.home, 'ssh', 'cm');
+    expect(statSync(controlDir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(controlDir)).toHaveLength(2);
 
     sshCalls = 0;
     const alive = await runtime.aliveMany(handles);
