@@ -54,6 +54,11 @@ function expandPath(path: string, configDir: string): string {
   return isAbsolute(path) ? path : resolve(configDir, path);
 }
 
+/** A path as the value of an `-o` option: ssh splits values on spaces unless double-quoted. */
+function optionPath(path: string): string {
+  return /\s/.test(path) ? `"${path}"` : path;
+}
+
 /** `-o` options, the same for every call to this host (so they all share one master). */
 export function sshOptions(host: SshHostConfig, settings: SshSettings): string[] {
   const options = [
@@ -66,12 +71,12 @@ export function sshOptions(host: SshHostConfig, settings: SshSettings): string[]
     '-o', 'ServerAliveInterval=15',
     '-o', 'ServerAliveCountMax=2',
     '-o', 'ControlMaster=auto',
-    '-o', `ControlPath=${join(settings.controlDir, '%C')}`,
+    '-o', `ControlPath=${optionPath(join(settings.controlDir, '%C'))}`,
     '-o', `ControlPersist=${settings.controlPersistSeconds}`,
     '-o', 'LogLevel=ERROR',
     '-p', String(host.port),
   ];
-  if (host.knownHostsFile) options.push('-o', `UserKnownHostsFile=${expandPath(host.knownHostsFile, settings.configDir)}`);
+  if (host.knownHostsFile) options.push('-o', `UserKnownHostsFile=${optionPath(expandPath(host.knownHostsFile, settings.configDir))}`);
   if (host.identityFile) options.push('-o', 'IdentitiesOnly=yes', '-i', expandPath(host.identityFile, settings.configDir));
   if (host.user) options.push('-l', host.user);
   return options;

@@ -114,6 +114,20 @@ describe('host keys', () => {
   });
 });
 
+describe('paths with spaces', () => {
+  it('a data dir and a known_hosts file whose paths have spaces work (ssh splits unquoted option values)', async () => {
+    const spaced = join(one.dir, 'known hosts dir');
+    await mkdir(spaced, { recursive: true });
+    await writeFile(join(spaced, 'known hosts'), readFileSync(one.knownHosts, 'utf8'));
+    const under = await createSshRuntimeForTest({ hosts: [one.host('spaced', { knownHostsFile: join(spaced, 'known hosts') })], workspace: 'shared' }, { homeName: 'ao home' });
+    runtimes.push(under);
+    const [probe] = await under.runtime.probeHosts();
+    expect(probe?.error).toBeUndefined();
+    expect(probe?.reachable).toBe(true);
+    expect(readdirSync(join(under.home, 'ssh', 'cm'))).toHaveLength(1);
+  });
+});
+
 describe('secrets', () => {
   it('the agent gets its secret env, argv and typed prompt; none of them is on any command line here or on the host', async () => {
     const { runtime } = await runtimeFor([one.host('one')]);

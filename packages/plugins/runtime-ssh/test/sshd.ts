@@ -16,9 +16,9 @@ export interface SshRuntimeUnderTest {
 }
 
 /** A real ssh runtime over a fresh AO_HOME. `cleanup` ends tmux on the hosts, closes the connections and removes the temp dir. */
-export async function createSshRuntimeForTest(config: Record<string, unknown>, options: { exec?: Exec } = {}): Promise<SshRuntimeUnderTest> {
+export async function createSshRuntimeForTest(config: Record<string, unknown>, options: { exec?: Exec; homeName?: string } = {}): Promise<SshRuntimeUnderTest> {
   const root = await realpath(await mkdtemp(join(tmpdir(), 'ao-runtime-ssh-')));
-  const home = join(root, 'home');
+  const home = join(root, options.homeName ?? 'home');
   const env = { ...process.env, AO_HOME: home };
   const ctx: PluginContext = { logger: silentLogger, paths: resolvePaths(env), exec: options.exec ?? exec, clock: systemClock, env, configDir: root };
   const runtime = (await plugin.create(plugin.configSchema.parse(config), ctx)) as SshRuntime;
