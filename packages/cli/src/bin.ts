@@ -105,8 +105,10 @@ session
   .action(lazy(() => import('./commands/session.js'), (m) => m.kill));
 session
   .command('restore')
-  .description('relaunch an exited agent in the same workspace and branch')
+  .description('relaunch an exited agent in the same workspace and branch (queued beyond the limits)')
   .argument('<session>', 'session id')
+  .option('--priority <n>', 'queue priority when it waits, 1 (lowest) to 10 (highest)', '5')
+  .option('--no-queue', 'refuse (SESSION_LIMIT) instead of queueing when the limits are reached')
   .action(lazy(() => import('./commands/session.js'), (m) => m.restore));
 session
   .command('cleanup')

@@ -133,6 +133,60 @@ describe('ao spawn beyond limits.maxConcurrentSessions queues', () => {
     expect(queued().map((e) => e.priority)).toEqual([7]);
   }, 60_000);
 
+  it('ao session restore beyond the limit queues (--no-queue refuses as before); admission restores it in its own workspace', async () => {
+    env.writeConfig('limits:\n  maxConcurrentSessions: 1\n');
+    const a = spawn('first task');
+    const workspace = (JSON.parse(env.ao('session', 'ls', '--json').stdout) as { id: string; workspacePath: string }[]).find((s) => s.id === a)!.workspacePath;
+    expect(env.ao('session', 'kill', a).code).toBe(0);
+    const b = spawn('second task');
+    expect(statusOf(b)).toBe('working');
+
+    const refused = env.ao('session', 'restore', a, '--no-queue');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/1 session is already running and limits\.maxConcurrentSessions is 1/);
+    expect(statusOf(a)).toBe('killed');
+
+    const r = env.ao('session', 'restore', a, '--priority', '8');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${a} is queued for restore (priority 8): 1 session is already running and limits.maxConcurrentSessions is 1`);
+    expect(r.stderr).toContain('The ao daemon admits queued work when a slot frees');
+    expect(statusOf(a)).toBe('queued');
+    expect(queued()).toEqual([expect.objectContaining({ id: a, priority: 8 })]);
+    // Out of the queue, a restore goes back to how the session was: it and its workspace stay.
+    expect(env.ao('queue', 'rm', a).code).toBe(0);
+    expect(statusOf(a)).toBe('killed');
+    expect(existsSync(workspace)).toBe(true);
+    expect(env.ao('session', 'restore', a).stdout).toContain(`${a} is queued for restore (priority 5)`);
+
+    // A slot frees: admission restores it, in the same workspace, and no new session appears.
+    expect(env.ao('session', 'kill', b).code).toBe(0);
+    poll();
+    await until(() => statusOf(a) === 'working', 20_000, 'the restore to be admitted');
+    const restored = (JSON.parse(env.ao('session', 'ls', '--json').stdout) as { id: string; workspacePath: string }[]).find((s) => s.id === a)!;
+    expect(restored.workspacePath).toBe(workspace);
+    expect(sessions().map((s) => s.id).sort()).toEqual([a, b].sort());
+    const events = env.ao('session', 'events', a, '--json').stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(events).toEqual(expect.arrayContaining(['session.queued', 'queue.admitted', 'session.restored']));
+  }, 60_000);
+
+  it('the API spawn takes a priority; beyond the limit the session is queued with it', async () => {
+    env.writeConfig('limits:\n  maxConcurrentSessions: 1\ndashboard:\n  port: 0\n');
+    spawn('running');
+    expect(env.ao('start', '--no-orchestrator').code).toBe(0);
+    const info = JSON.parse(readFileSync(join(env.home, 'daemon.json'), 'utf8')) as { url: string };
+    const token = readFileSync(join(env.home, 'daemon.token'), 'utf8').trim();
+    const post = (body: unknown) =>
+      fetch(new URL('/api/sessions', info.url), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await post({ prompt: 'x', priority: 11 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('"priority" must be an integer from 1 (lowest) to 10 (highest)');
+    const res = await post({ prompt: 'urgent', priority: 9 });
+    expect(res.status).toBe(201);
+    const session = (await res.json()) as { id: string; status: string; priority?: number };
+    expect(session).toMatchObject({ status: 'queued', priority: 9 });
+    expect(queued()).toEqual([expect.objectContaining({ id: session.id, priority: 9 })]);
+  }, 60_000);
+
   it('the daemon admits a queue that was left non-empty across a restart', async () => {
     env.writeConfig('limits:\n  maxConcurrentSessions: 1\ndashboard:\n  port: 0\n');
     const first = spawn('first task');

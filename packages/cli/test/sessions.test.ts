@@ -302,8 +302,8 @@ describe('concurrency', () => {
     const again = env.ao('spawn', '--prompt', 'after a kill');
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
-    // The killed session cannot come back while the slot is taken.
-    const restore = env.ao('session', 'restore', first);
+    // The killed session cannot come back while the slot is taken (without --no-queue it would wait in the queue).
+    const restore = env.ao('session', 'restore', first, '--no-queue');
     expect(restore.code).toBe(1);
     expect(restore.stderr).toContain('limits.maxConcurrentSessions is 3');
   }, 120_000);

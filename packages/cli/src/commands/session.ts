@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AoError, type SessionEvent } from '@ao/core';
+import { AoError, parsePriority, readDaemonInfo, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { color, print } from '../render.js';
+import { color, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
 import { notifyDaemon } from '../daemon/notify.js';
 
@@ -36,12 +36,24 @@ export async function kill([id]: unknown[], globals: GlobalOptions): Promise<num
   return 0;
 }
 
-/** `ao session restore <id>`: relaunches the agent in the same workspace and branch. */
-export async function restore([id]: unknown[], globals: GlobalOptions): Promise<number> {
-  const { manager, paths } = await loadSessions(globals);
+/**
+ * `ao session restore <id> [--priority N] [--no-queue]`: relaunches the agent in the same workspace
+ * and branch; beyond the limits the restore is queued (like `ao spawn`) unless `--no-queue`.
+ */
+export async function restore([id, opts]: unknown[], globals: GlobalOptions): Promise<number> {
+  const flags = (opts ?? {}) as { priority?: string; queue?: boolean };
+  const priority = parsePriority(flags.priority);
+  const { manager, paths, store } = await loadSessions(globals);
   const recreate = !existsSync((await manager.get(String(id))).workspacePath);
-  const s = await manager.restore(String(id));
+  const s = await manager.restore(String(id), { priority, queue: flags.queue === false ? 'never' : 'if-full' });
   await notifyDaemon(paths, `restore ${s.id}`);
+  if (s.status === 'queued') {
+    const queuedEvent = (await store.events(s.project, s.id)).filter((e) => e.type === 'session.queued').at(-1);
+    const reason = typeof queuedEvent?.data?.reason === 'string' ? queuedEvent.data.reason : undefined;
+    print(`${s.id} is queued for restore (priority ${priority})${reason ? `: ${reason}` : ''}. \`ao queue ls\` shows the queue; \`ao session restore ${s.id} --no-queue\` refuses instead.`);
+    if (!readDaemonInfo(paths)) printErr('The ao daemon admits queued work when a slot frees, and it is not running: start it with `ao start`.');
+    return 0;
+  }
   print(`restored ${s.id} on branch ${s.branch}${recreate ? `, in its workspace recreated from that branch at ${s.workspacePath}` : ''}`);
   return 0;
 }

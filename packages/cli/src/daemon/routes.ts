@@ -86,7 +86,12 @@ export function createApiRoutes(deps: ApiDeps): (req: IncomingMessage, res: Serv
         const prompt = optionalString(body, 'prompt');
         const agent = optionalString(body, 'agent');
         const project = optionalString(body, 'project');
+        const rawPriority = (body as { priority?: unknown } | undefined)?.priority;
+        if (rawPriority !== undefined && (typeof rawPriority !== 'number' || !Number.isInteger(rawPriority) || rawPriority < 1 || rawPriority > 10)) {
+          throw new BadRequest('"priority" must be an integer from 1 (lowest) to 10 (highest)');
+        }
         const session = await manager.spawn({
+          ...(rawPriority !== undefined ? { priority: rawPriority as number } : {}),
           ...(issue ? { issue } : {}),
           ...(prompt !== undefined ? { prompt } : {}),
           ...(agent ? { agent } : {}),

@@ -129,6 +129,12 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
     remove: (id) =>
       withSpawnLock(deps.paths, async () => {
         const session = await queuedOne(id);
+        const restore = (await store.events(session.project, id)).filter((e) => e.type === 'session.queued').at(-1)?.data;
+        if (restore?.restore === true) {
+          // A queued restore: the session, its workspace and branch exist; it goes back to how it was.
+          const from = typeof restore.from === 'string' ? (restore.from as Session['status']) : 'killed';
+          return store.update(session.project, id, 'queue.removed', { status: from, activityDetail: 'restore removed from the queue' });
+        }
         const removed = await store.update(session.project, id, 'queue.removed', { status: 'killed', activityDetail: 'removed from the queue' });
         // Nothing was created for it (no workspace, no branch, no agent): the record can go.
         await store.archive(session.project, id);
