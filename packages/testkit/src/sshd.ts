@@ -27,6 +27,11 @@ export interface TestSshd {
   /** A host entry of the ssh runtime's config for this server. */
   host(name: string, overrides?: Record<string, unknown>): Record<string, unknown>;
   /**
+   * Freezes every connection the server serves (SIGSTOP), as a host that vanished without closing
+   * them; the returned function thaws them.
+   */
+  freeze(): () => void;
+  /**
    * Stops the server and every connection it serves (the host is down for every client), then
    * removes its directory, the host's root included: end tmux there first. Idempotent.
    */
@@ -131,6 +136,20 @@ export async function startSshd(label = 'sshd'): Promise<TestSshd> {
       minFreeMemoryMb: 0,
       ...overrides,
     }),
+    freeze() {
+      const frozen = descendants(child.pid as number);
+      const signal = (name: NodeJS.Signals): void => {
+        for (const pid of frozen) {
+          try {
+            process.kill(pid, name);
+          } catch {
+            // already gone
+          }
+        }
+      };
+      signal('SIGSTOP');
+      return () => signal('SIGCONT');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

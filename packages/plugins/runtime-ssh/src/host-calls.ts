@@ -89,6 +89,7 @@ export async function prepareRemoteWorkspace(
     await pushBranch(exec, conn, local, repo, log);
     const created = await conn.run(worktreeScript(conn.host.root, { repo, workspace, branch: local.branch, postCreate }), {
       input: await untrackedPayload(exec, local, log),
+      timeoutMs: 0,
     });
     if (created.exitCode !== 0) throw scriptError(conn, `create the workspace ${workspace}`, created);
   }

@@ -30,6 +30,11 @@ export interface SshSettings {
 export interface RunOptions {
   /** Bytes for the script's stdin (a launch script, text to paste). */
   input?: string;
+  /**
+   * Give up (`HOST_UNREACHABLE`) after this long; 0 for never (postCreate may install for
+   * minutes). Default: twice the connect timeout, so a host that vanished without closing its
+   * connection (the shared one stays open until keep-alives fail) cannot hang `ao status` longer.
+   */
   timeoutMs?: number;
 }
 
@@ -133,21 +138,35 @@ export async function openConnection(exec: Exec, host: SshHostConfig, settings: 
   const label = `${host.user ? `${host.user}@` : ''}${host.host}:${host.port}`;
   // `ssh -p` in the options is also what git's URL carries; git adds its own `-p`, so leave ours out.
   const gitOptions = options.filter((word, i) => word !== '-p' && options[i - 1] !== '-p');
+  async function closeMaster(): Promise<void> {
+    await exec('ssh', [...options, '-O', 'exit', host.host], { reject: false }).catch(() => undefined);
+  }
   return {
     host,
     label,
     async run(script, runOptions = {}) {
       const args = [...options, ...(runOptions.input === undefined ? ['-n'] : []), host.host, '--', remoteCommand(script)];
-      const result = await exec('ssh', args, {
-        reject: false,
-        ...(runOptions.input === undefined ? {} : { input: runOptions.input }),
-        ...(runOptions.timeoutMs === undefined ? {} : { timeoutMs: runOptions.timeoutMs }),
-      }).catch((error: unknown) => {
-        if (error instanceof AoError && error.code === 'EXEC_FAILED') {
-          throw new AoError('HOST_UNREACHABLE', `ssh host ${host.name} (${label}) did not answer in time; check that it is up`, { cause: error, details: { host: host.name } });
-        }
-        throw error;
-      });
+      const timeoutMs = runOptions.timeoutMs ?? settings.connectTimeoutSeconds * 2000;
+      // Killing a multiplexed ssh client is not enough: it handed its stdio to the master, which
+      // holds them until the connection dies. Closing the master ends the call (and the next call
+      // opens a fresh connection).
+      let timedOut = false;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              void closeMaster();
+            }, timeoutMs)
+          : undefined;
+      let result: ExecResult;
+      try {
+        result = await exec('ssh', args, { reject: false, ...(runOptions.input === undefined ? {} : { input: runOptions.input }) });
+      } finally {
+        clearTimeout(timer);
+      }
+      if (timedOut) {
+        throw new AoError('HOST_UNREACHABLE', `ssh host ${host.name} (${label}) did not answer within ${timeoutMs / 1000} s; check that it is up`, { details: { host: host.name } });
+      }
       if (result.exitCode === SSH_FAILED) throw sshError(host, result, knownHosts);
       return result;
     },
@@ -158,8 +177,6 @@ export async function openConnection(exec: Exec, host: SshHostConfig, settings: 
       sshCommand: ['ssh', ...gitOptions].map(shQuote).join(' '),
       url: (path) => `ssh://${host.user ? `${host.user}@` : ''}${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}${path}`,
     },
-    async close() {
-      await exec('ssh', [...options, '-O', 'exit', host.host], { reject: false }).catch(() => undefined);
-    },
+    close: closeMaster,
   };
 }

@@ -128,6 +128,26 @@ describe('paths with spaces', () => {
   });
 });
 
+describe('a host that stops answering', () => {
+  it('is reported unreachable after twice the connect timeout, not waited on for ever', async () => {
+    const under = await runtimeFor([one.host('frozen', { knownHostsFile: one.knownHosts })]);
+    const quick = await createSshRuntimeForTest({ hosts: [one.host('frozen')], workspace: 'shared', connectTimeoutSeconds: 1 });
+    runtimes.push(quick);
+    expect((await quick.runtime.probeHosts())[0]?.reachable).toBe(true);
+    const thaw = one.freeze();
+    try {
+      const [probe] = await quick.runtime.probeHosts();
+      expect(probe?.reachable).toBe(false);
+      expect((probe?.error as { code?: string }).code).toBe('HOST_UNREACHABLE');
+      expect((probe?.error as Error).message).toContain('ssh host frozen');
+      expect((probe?.error as Error).message).toContain('did not answer within 2 s');
+    } finally {
+      thaw();
+    }
+    expect((await under.runtime.probeHosts())[0]?.reachable).toBe(true);
+  });
+});
+
 describe('secrets', () => {
   it('the agent gets its secret env, argv and typed prompt; none of them is on any command line here or on the host', async () => {
     const { runtime } = await runtimeFor([one.host('one')]);
