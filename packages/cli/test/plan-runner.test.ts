@@ -106,6 +106,20 @@ describe('plan runner', () => {
     expect((await plans.get(id)).steps.map((s) => s.state)).toEqual(['failed', 'skipped']);
   });
 
+  it('a plan.step event written between the admission of a step and its start does not stop the start', async () => {
+    const { manager, runner, store, planFile } = await open();
+    const { text, file } = planFile(['name: interleaved', 'steps:', '  - id: a', '    prompt: starts anyway', ''].join('\n'));
+    const { record } = await runner.run(text, file);
+    const id = record!.id;
+    const a = record!.steps[0]!.runs[0]!.sessionId;
+    // Admission marks the session (as queue.admit does); another process advances the plan before it is started.
+    await store.update('app', a, 'queue.admitted', { status: 'spawning' }, { priority: 5, pid: process.pid });
+    await runner.advance(id);
+    expect((await store.events('app', a)).at(-1)).toMatchObject({ type: 'plan.step', data: { step: 'a', from: 'queued', to: 'running' } });
+    const started = await manager.startAdmitted(a);
+    expect(started).toMatchObject({ id: a, status: 'working' });
+  });
+
   it('a step started by a run that died before saving the plan is adopted, not started again', async () => {
     const { runner, plans, store, planFile } = await open();
     const { text, file } = planFile(['name: crash', 'steps:', '  - id: a', '    prompt: only once', ''].join('\n'));

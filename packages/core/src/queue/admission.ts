@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { AoError } from '../errors.js';
 import { mkdirPrivate } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
-import { countsAgainstLimit, type Session } from '../sessions/schema.js';
+import { countsAgainstLimit, type Session, type SessionEvent } from '../sessions/schema.js';
 
 /** Free memory in MiB. Injected in tests; `systemFreeMemoryMb` otherwise. */
 export type FreeMemoryReader = () => number;
@@ -88,4 +88,17 @@ export function parsePriority(value: string | number | undefined): number {
     throw new AoError('USAGE', `--priority must be a whole number from 1 (lowest) to 10 (highest), not "${value}"`, { exitCode: 2 });
   }
   return n;
+}
+
+/** Events that move a session into or out of the queue: the last one says where it stands. */
+const QUEUE_MOVES: readonly string[] = ['session.queued', 'queue.admitted', 'queue.requeued'];
+
+/**
+ * Whether `session` was admitted from the queue and not started yet: `spawning`, no runtime, and
+ * its last queue move is the admission. Other events may follow the admission (a plan's
+ * `plan.step`, written by another process in between), so the session's last event is not the test.
+ */
+export function awaitingStart(session: Session, events: readonly SessionEvent[]): boolean {
+  if (session.status !== 'spawning' || session.runtime) return false;
+  return events.filter((e) => QUEUE_MOVES.includes(e.type)).at(-1)?.type === 'queue.admitted';
 }

@@ -5,7 +5,7 @@ import { ADMITTED, type SessionManager } from '../sessions/manager.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
 import { processStartTime, sameProcess } from '../process.js';
-import { blockedBy, DEFAULT_PRIORITY, queueOrder, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from './admission.js';
+import { awaitingStart, blockedBy, DEFAULT_PRIORITY, queueOrder, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from './admission.js';
 
 export interface QueueDeps {
   config: ResolvedConfig;
@@ -92,8 +92,10 @@ export function createSpawnQueue(deps: QueueDeps): SpawnQueue {
    * is being started right now and is left alone.
    */
   async function requeueIfOrphaned(session: Session): Promise<Session> {
-    if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) return session;
-    const admitted = (await store.events(session.project, session.id)).filter((e) => e.type === ADMITTED).at(-1);
+    if (session.status !== 'spawning' || session.runtime) return session;
+    const events = await store.events(session.project, session.id);
+    if (!awaitingStart(session, events)) return session;
+    const admitted = events.filter((e) => e.type === ADMITTED).at(-1);
     const pid = admitted?.data?.pid;
     const startTime = admitted?.data?.startTime;
     if (typeof pid === 'number' && sameProcess(pid, typeof startTime === 'string' ? startTime : undefined)) return session;

@@ -13,7 +13,7 @@ import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { listTemplateVariables, renderTemplate } from '../templates.js';
 import { createTemplateStore } from '../template-store.js';
-import { blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
+import { awaitingStart, blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
 import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
@@ -341,14 +341,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     async startAdmitted(id) {
       const started = clock.now();
       const session = await store.find(id);
-      if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) {
+      const events = await store.events(session.project, id);
+      if (!awaitingStart(session, events)) {
         throw new AoError('SESSION_STATE', `Session ${id} was not just admitted from the queue (it is ${session.status}); nothing was started`);
       }
       const project = projectOf(session);
       const agentSel = config.agents[session.agent];
       if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} uses agent "${session.agent}", which is no longer in ${config.file}`);
       // The latest: a session queued at spawn, killed, then queued again by a restore has two.
-      const queuedEvent = (await store.events(session.project, id)).filter((e) => e.type === QUEUED).at(-1);
+      const queuedEvent = events.filter((e) => e.type === QUEUED).at(-1);
       if (queuedEvent?.data?.restore === true) {
         const from = queuedEvent.data.from;
         try {
