@@ -20,7 +20,7 @@ import type { SshHostConfig, SshRuntimeConfig } from './config.js';
 import { placeSession, probeHost, type HostProbe } from './placement.js';
 import { captureOn, listHost, prepareRemoteWorkspace, scriptError, type HostListing } from './host-calls.js';
 import { EXIT, aliveScript, attachScript, deliveryScript, forgetScript, killServerScript, sendScript, startScript, stopScript } from './remote.js';
-import { openConnection, type SshConnection } from './ssh.js';
+import { controlDirFor, openConnection, type SshConnection } from './ssh.js';
 import { fetchBranch, localHead, mapPaths } from './sync.js';
 import { hostChecks } from './doctor.js';
 import { openSshTerminal } from './terminal.js';
@@ -89,7 +89,7 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
   const log = ctx.logger.child({ plugin: 'runtime-ssh' });
   const stateDir = join(ctx.paths.home, 'ssh');
   const settings = {
-    controlDir: join(stateDir, 'cm'),
+    controlDir: controlDirFor(ctx.paths.home),
     controlPersistSeconds: config.controlPersistSeconds,
     connectTimeoutSeconds: config.connectTimeoutSeconds,
     configDir: ctx.configDir,

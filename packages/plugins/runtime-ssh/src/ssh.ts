@@ -10,8 +10,10 @@
  * a password or a passphrase (BatchMode), and its failures become errors that name the host and
  * say what to do.
  */
-import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmod, lstat } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AoError, mkdirPrivate, shQuote, type Exec, type ExecResult } from '@ao/core';
 import type { SshHostConfig } from './config.js';
 
@@ -59,6 +61,41 @@ function expandPath(path: string, configDir: string): string {
   return isAbsolute(path) ? path : resolve(configDir, path);
 }
 
+/**
+ * Where the control sockets of a data dir live: `<AO_HOME>/ssh/cm` (0700). A unix socket path has
+ * at most 107 bytes, and ssh adds 17 while it creates one; a data dir too deep for that gets a
+ * private directory under the system's temp dir instead, named by a hash of the data dir.
+ */
+export function controlDirFor(home: string): string {
+  const dir = join(home, 'ssh', 'cm');
+  if (Buffer.byteLength(join(dir, 'x'.repeat(16))) + 17 <= 104) return dir;
+  const uid = process.getuid?.() ?? 'u';
+  return join(tmpdir(), `ao-ssh-${uid}`, createHash('sha1').update(home).digest('hex').slice(0, 12));
+}
+
+/**
+ * Creates `dir` 0700, or checks an existing one: a real directory of ours, then made 0700. Another
+ * user's directory (one made in the shared temp dir to catch our sockets) is refused.
+ */
+async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdirPrivate(dir);
+  const info = await lstat(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) {
+    throw new AoError(
+      'RUNTIME_FAILED',
+      `${dir} (for ssh's connection sockets) is not a directory of yours: remove it, or set AO_HOME to a shorter path so the sockets live in the data dir`,
+      { details: { dir } },
+    );
+  }
+  if ((info.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+}
+
+/** The control socket's name for a host: short (see controlDirFor) and the same for every call. */
+function controlName(host: SshHostConfig): string {
+  return createHash('sha1').update(`${host.user ?? ''}@${host.host}:${host.port}`).digest('hex').slice(0, 16);
+}
+
 /** A path as the value of an `-o` option: ssh splits values on spaces unless double-quoted. */
 function optionPath(path: string): string {
   return /\s/.test(path) ? `"${path}"` : path;
@@ -76,7 +113,7 @@ export function sshOptions(host: SshHostConfig, settings: SshSettings): string[]
     '-o', 'ServerAliveInterval=15',
     '-o', 'ServerAliveCountMax=2',
     '-o', 'ControlMaster=auto',
-    '-o', `ControlPath=${optionPath(join(settings.controlDir, '%C'))}`,
+    '-o', `ControlPath=${optionPath(join(settings.controlDir, controlName(host)))}`,
     '-o', `ControlPersist=${settings.controlPersistSeconds}`,
     '-o', 'LogLevel=ERROR',
     '-p', String(host.port),
@@ -132,7 +169,8 @@ export function sshError(host: SshHostConfig, result: { stderr: string; exitCode
 }
 
 export async function openConnection(exec: Exec, host: SshHostConfig, settings: SshSettings): Promise<SshConnection> {
-  await mkdirPrivate(settings.controlDir);
+  await ensurePrivateDir(dirname(settings.controlDir));
+  await ensurePrivateDir(settings.controlDir);
   const options = sshOptions(host, settings);
   const knownHosts = host.knownHostsFile ? expandPath(host.knownHostsFile, settings.configDir) : '~/.ssh/known_hosts';
   const label = `${host.user ? `${host.user}@` : ''}${host.host}:${host.port}`;

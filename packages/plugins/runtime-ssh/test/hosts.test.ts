@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exec, isAoError, type Exec, type RuntimeHandle } from '@ao/core';
 import { processArgvContaining } from '@ao/testkit/process-argv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin from '../src/index.js';
+import { controlDirFor } from '../src/ssh.js';
 import { createSshRuntimeForTest, startSshd, type SshRuntimeUnderTest, type TestSshd } from './sshd.js';
 
 let one: TestSshd;
@@ -145,6 +146,21 @@ describe('a host that stops answering', () => {
       thaw();
     }
     expect((await under.runtime.probeHosts())[0]?.reachable).toBe(true);
+  });
+});
+
+describe('a deep data dir', () => {
+  it('keeps its connection sockets in a private directory of the temp dir when the data dir is too deep for a socket path', async () => {
+    const under = await createSshRuntimeForTest({ hosts: [one.host('deep')], workspace: 'shared' }, { homeName: `a-data-dir-${'x'.repeat(70)}` });
+    runtimes.push(under);
+    const [probe] = await under.runtime.probeHosts();
+    expect(probe?.error).toBeUndefined();
+    expect(probe?.reachable).toBe(true);
+    const dir = controlDirFor(under.home);
+    expect(dir.startsWith(under.home)).toBe(false);
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(dirname(dir)).mode & 0o777).toBe(0o700);
   });
 });
 

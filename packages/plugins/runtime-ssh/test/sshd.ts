@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec, resolvePaths, silentLogger, systemClock, type Exec, type PluginContext } from '@ao/core';
 import plugin, { type SshRuntime } from '../src/index.js';
+import { controlDirFor } from '../src/ssh.js';
 
 export { startSshd, type TestSshd } from '@ao/testkit/sshd';
 
@@ -31,6 +32,8 @@ export async function createSshRuntimeForTest(config: Record<string, unknown>, o
       await runtime.killServers();
       await runtime.closeConnections();
       await rm(root, { recursive: true, force: true });
+      // A data dir too deep for socket paths keeps them under the temp dir (controlDirFor).
+      await rm(controlDirFor(home), { recursive: true, force: true });
     },
   };
 }
