@@ -9,6 +9,8 @@ import type { SshConnection } from './ssh.js';
 import { fetchBranch, pushBranch, readLocalWorkspace, untrackedPayload } from './sync.js';
 
 export interface HostListing {
+  /** The host's root, absolute. */
+  root: string;
   /** tmux session name → alive (a dead pane kept by remain-on-exit is false). */
   sessions: Map<string, boolean>;
   /** `<repo>\0<branch>` → commit. */
@@ -31,7 +33,9 @@ export function scriptError(conn: SshConnection, action: string, result: ExecRes
 export async function listHost(conn: SshConnection, repos: readonly string[]): Promise<HostListing> {
   const result = await conn.run(listScript(conn.host.root, repos));
   if (result.exitCode !== 0) throw scriptError(conn, 'list the tmux sessions', result);
-  const [panes = '', refs = ''] = result.stdout.split('@refs\n');
+  const [head = '', refs = ''] = result.stdout.split('@refs\n');
+  const [rootLine = '', ...paneLines] = head.split('\n');
+  const panes = paneLines.join('\n');
   const sessions = new Map<string, boolean>();
   for (const line of panes.split('\n')) {
     const space = line.lastIndexOf(' ');
@@ -45,7 +49,7 @@ export async function listHost(conn: SshConnection, repos: readonly string[]): P
     const repo = repos[Number(index)];
     if (repo !== undefined && branch && sha) heads.set(`${repo}\0${branch}`, sha);
   }
-  return { sessions, heads };
+  return { root: rootLine.replace(/^@root /, ''), sessions, heads };
 }
 
 /** Screens of `names` on one host, in one call; a gone session is left out. */

@@ -72,7 +72,7 @@ export function probeScript(root: string, prefix: string, workspaceName?: string
 }
 
 /**
- * Every tmux session on ao's socket (`name pane_dead` per pane: tmux prints a tab in a format as `_`,
+ * The root (`@root <path>`), every tmux session on ao's socket (`name pane_dead` per pane: tmux prints a tab in a format as `_`,
  * and names have no spaces), then after a `@refs` line
  * the branch heads of each repository in `repos` (`index<TAB>branch<TAB>sha`): one call answers
  * liveness for all of a host's sessions and tells which branches moved.
@@ -80,6 +80,7 @@ export function probeScript(root: string, prefix: string, workspaceName?: string
 export function listScript(root: string, repos: readonly string[] = []): string {
   return [
     prelude(root),
+    'echo "@root $ROOT"',
     `T list-panes -a -F '#{session_name} #{pane_dead}' 2>/dev/null`,
     'echo @refs',
     ...repos.map(

@@ -291,16 +291,13 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
         config.hosts.map(async (host) => {
           const conn = await connection(host.name);
           let listed: HostListing;
-          let root: string | undefined;
           try {
-            const probe = await probeHost(conn, prefix);
-            root = probe.root;
-            if (!probe.reachable || !root) return;
             listed = await listHost(conn, []);
           } catch (error) {
             if (isHostError(error)) return;
             throw error;
           }
+          const root = listed.root;
           for (const [name, alive] of listed.sessions) {
             if (!name.startsWith(prefix) || name.length <= prefix.length) continue;
             found.push({

@@ -216,6 +216,12 @@ describe('placement over two hosts', () => {
     sshCalls = 0;
     const alive = await runtime.aliveMany(handles);
     expect(sshCalls).toBe(2);
+    // Terminals of this data dir on every host, found by name (orphan detection), one call per host.
+    sshCalls = 0;
+    const owned = await runtime.listOwned!();
+    expect(sshCalls).toBe(2);
+    expect(owned.map((o) => o.handle.id).sort()).toEqual(handles.map((h) => h.id).sort());
+    expect(owned.every((o) => o.alive && o.attach[0] === 'ssh' && o.attach.includes('-t'))).toBe(true);
     expect([...alive.values()]).toEqual([true, true, true]);
 
     // Host two goes down: its session is left out (unknown), host one still answers.
