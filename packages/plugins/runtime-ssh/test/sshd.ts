@@ -1,7 +1,7 @@
 /** The ssh runtime over a real sshd (testkit's startSshd) and a fresh AO_HOME. */
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exec, resolvePaths, silentLogger, systemClock, type Exec, type PluginContext } from '@ao/core';
 import plugin, { type SshRuntime } from '../src/index.js';
 import { controlDirFor } from '../src/ssh.js';
@@ -33,7 +33,11 @@ export async function createSshRuntimeForTest(config: Record<string, unknown>, o
       await runtime.closeConnections();
       await rm(root, { recursive: true, force: true });
       // A data dir too deep for socket paths keeps them under the temp dir (controlDirFor).
-      await rm(controlDirFor(home), { recursive: true, force: true });
+      const controlDir = controlDirFor(home);
+      if (!controlDir.startsWith(root)) {
+        await rm(controlDir, { recursive: true, force: true });
+        await rmdir(dirname(controlDir)).catch(() => undefined); // only when no other data dir uses it
+      }
     },
   };
 }
