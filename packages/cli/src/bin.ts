@@ -300,7 +300,7 @@ program
 
 program
   .command('review')
-  .description("review a session's pull request (local SCM): the lifecycle then merges or sends the comments to the agent")
+  .description("review a session's pull request (local SCM): the lifecycle then merges (in copilot the approval is the consent) or sends the comments to the agent")
   .argument('<session>', 'session id')
   .argument('<decision>', 'approve | request-changes')
   .option('-m, --message <text>', 'review comment (sent to the agent on request-changes)')
@@ -314,6 +314,14 @@ pr
   .argument('<session>', 'session id')
   .option('--json', 'print the PR as JSON')
   .action(lazy(() => import('./commands/pr.js'), (m) => m.open));
+pr
+  .command('merge')
+  .description("merge the session's pull request now, whatever the autonomy level (refuses failing CI or conflicts)")
+  .argument('<session>', 'session id')
+  .option('--force', 'merge even with failing CI or conflicts')
+  .option('--method <method>', "merge | squash | rebase (default: the SCM's)")
+  .option('--json', 'print the outcome as JSON')
+  .action(lazy(() => import('./commands/pr.js'), (m) => m.merge));
 
 const approvals = program.command('approvals').description('the approval queue of autonomy levels manual and copilot');
 approvals
