@@ -1,7 +1,7 @@
 /**
  * `runtime: { plugin: ssh }` end to end with the built `ao`: two real sshd "hosts" on loopback
  * (this machine, each with a root of its own), sessions placed by free slots, send, status, a host
- * stopped mid-run shown as unreachable (not exited) and failing `ao doctor`, attach, kill.
+ * stopped mid-run shown as unreachable (not exited) and failing `ao doctor`, attach, kill, restore.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -127,4 +127,14 @@ it('places sessions on two ssh hosts by free slots; send and status work; a host
   const killed = ao('session', 'kill', onOne);
   expect(killed.code, killed.stderr).toBe(0);
   expect(listed().find((s) => s.id === onOne)?.status).toBe('killed');
+
+  // Restore while two is still down: back on one, where its workspace is; then it takes messages again.
+  const restored = ao('session', 'restore', onOne);
+  expect(restored.code, restored.stderr).toBe(0);
+  const back = listed().find((s) => s.id === onOne) as Listed;
+  expect(back.status).toBe('working');
+  expect(back.runtime?.data?.host).toBe('one');
+  expect(ao('send', onOne, 'after restore').code).toBe(0);
+  await vi.waitFor(() => expect(received()).toContain('after restore'), { timeout: 20_000, interval: 100 });
+  expect(ao('session', 'kill', onOne).code).toBe(0);
 });
