@@ -1,4 +1,5 @@
-import { pickProject, TERMINAL_STATUSES, type ResolvedConfig, type ResolvedProject, type Session, type SessionManager } from '@ao/core';
+import { realpathSync } from 'node:fs';
+import { pickProject, TERMINAL_STATUSES, type McpServerSpec, type ResolvedConfig, type ResolvedProject, type Session, type SessionManager } from '@ao/core';
 
 /** What the daemon reports about its orchestrator session (`GET /api/status`, `ao start`). */
 export type OrchestratorState =
@@ -27,6 +28,10 @@ export function orchestratorPrompt(options: { ao: string; project: ResolvedProje
     `Run ao as: ${ao}`,
     options.projects.length > 1 ? `Projects: ${options.projects.join(', ')} (pass --project <name>).` : '',
     '',
+    'You also have ao\'s own MCP server, `ao` (its tools: spawn, list, status, events, send, answer,',
+    'approvals, approve, reject, trace, plan_run, plan_list): use those tools when you can, the command',
+    'line below when they are missing. Both go through the same paths, so either is visible to the human.',
+    '',
     'Commands:',
     `  ${ao} issue ls [--json]                 open issues (the work queue)`,
     `  ${ao} issue new "<title>" --body "…"     file a new issue (split big work into issues first)`,
@@ -53,6 +58,20 @@ export function orchestratorPrompt(options: { ao: string; project: ResolvedProje
   ]
     .filter((line, i, all) => line !== '' || all[i - 1] !== '')
     .join('\n');
+}
+
+/**
+ * `ao mcp` as an MCP server for the orchestrator's agent: this very ao (node + its bin, resolved),
+ * with the config file and data dir the daemon uses, whatever directory the agent starts it from.
+ */
+export function aoMcpServer(configFile: string, env: NodeJS.ProcessEnv = process.env): McpServerSpec {
+  let bin = process.argv[1] ?? 'ao';
+  try {
+    bin = realpathSync(bin);
+  } catch {
+    // keep argv[1]
+  }
+  return { command: process.execPath, args: [bin, '--config', configFile, 'mcp'], ...(env.AO_HOME ? { env: { AO_HOME: env.AO_HOME } } : {}) };
 }
 
 export interface EnsureOrchestratorOptions {
@@ -94,6 +113,7 @@ export async function ensureOrchestrator(
     prompt: orchestratorPrompt({ ao: options.ao, project, projects: Object.keys(config.projects), limit: config.limits.maxConcurrentSessions }),
     ...(config.orchestrator.agent ? { agent: config.orchestrator.agent } : {}),
     role: 'orchestrator',
+    mcpServers: { ao: aoMcpServer(config.file) },
     cwd: options.cwd,
   });
   return { session, spawned: true };

@@ -10,6 +10,14 @@ export type Activity = (typeof ACTIVITIES)[number];
 /** How the first prompt reaches the agent. */
 export type PromptDelivery = 'arg' | 'stdin' | 'send';
 
+/** An MCP server for the agent to use, started by the agent CLI over stdio. */
+export interface McpServerSpec {
+  command: string;
+  args: string[];
+  /** Variables the server needs (CLIs such as Codex start MCP servers with a filtered environment). */
+  env?: Record<string, string>;
+}
+
 export interface AgentLaunchInput {
   sessionId: string;
   /** The session's workspace; the agent runs with this as its cwd. */
@@ -21,6 +29,12 @@ export interface AgentLaunchInput {
    * so CLIs that can resume a conversation do.
    */
   resumeId?: string;
+  /**
+   * MCP servers to configure for this session, by name: the orchestrator gets ao's own (`ao mcp`),
+   * so it drives ao through tools. Plugins whose CLI takes MCP servers on its command line pass
+   * them (Claude Code `--mcp-config`, Codex `-c mcp_servers.<name>…`); others ignore them.
+   */
+  mcpServers?: Record<string, McpServerSpec>;
 }
 
 export interface AgentLaunch {

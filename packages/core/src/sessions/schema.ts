@@ -90,6 +90,8 @@ export const SessionSchema = z.object({
   usage: SessionUsageSchema.optional(),
   /** The readings behind `usage`, by log, with where each read stopped. ao's bookkeeping, not a contract. */
   usageLogs: z.record(UsageReadingSchema).optional(),
+  /** MCP servers the agent is launched with (the orchestrator: ao's own), kept for restore. */
+  mcpServers: z.record(z.object({ command: z.string(), args: z.array(z.string()), env: z.record(z.string()).optional() })).optional(),
 });
 export type Session = z.infer<typeof SessionSchema>;
 

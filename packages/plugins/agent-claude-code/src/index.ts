@@ -31,6 +31,7 @@ import {
   type AgentMenu,
   type ActivityReport,
   type AgentLaunch,
+  type AgentLaunchInput,
   type ScreenProfile,
   type TurnState,
 } from '@ao/core';
@@ -151,6 +152,17 @@ function lastSessionId(entries: readonly unknown[]): string | undefined {
   return undefined;
 }
 
+/**
+ * `--mcp-config <json>` for the session's MCP servers (a JSON string, no file), and `--allowedTools
+ * mcp__<name>` so their tools run without a permission prompt: ao configures these servers for the
+ * session's own job (the orchestrator driving ao), not on a user's behalf.
+ */
+export function claudeMcpArgs(servers: AgentLaunchInput['mcpServers']): string[] {
+  const names = Object.keys(servers ?? {});
+  if (!servers || names.length === 0) return [];
+  return ['--mcp-config', JSON.stringify({ mcpServers: servers }), '--allowedTools', names.map((n) => `mcp__${n}`).join(',')];
+}
+
 export default definePlugin({
   name: 'claude-code',
   slot: 'agent',
@@ -209,11 +221,13 @@ export default definePlugin({
           argv.push('--resume', input.resumeId);
         }
         argv.push(...config.extraArgs);
+        const mcp = claudeMcpArgs(input.mcpServers);
+        argv.push(...mcp);
         if (input.prompt === undefined || input.prompt === '') return { argv };
         // Typed in, not an argument: a process's argv is readable by every local user.
         if (config.prompt === 'send') return { argv, initialInput: input.prompt };
-        // A prompt that starts with '-' would be read as an option.
-        if (input.prompt.startsWith('-')) argv.push('--');
+        // A prompt that starts with '-' would be read as an option (or as one more MCP config).
+        if (input.prompt.startsWith('-') || mcp.length) argv.push('--');
         argv.push(input.prompt);
         return { argv };
       },

@@ -29,6 +29,7 @@ import {
   type AgentMenu,
   type ActivityReport,
   type AgentLaunch,
+  type AgentLaunchInput,
   type RecentFile,
   type ScreenProfile,
   type TurnState,
@@ -160,6 +161,22 @@ interface RolloutMeta {
   cwd?: string;
 }
 
+/**
+ * `-c mcp_servers.<name>.command=…` overrides (TOML values) for the session's MCP servers: Codex
+ * reads them like `[mcp_servers.<name>]` in its config.toml, which is left untouched. JSON strings
+ * and arrays of strings are valid TOML.
+ */
+export function codexMcpArgs(servers: AgentLaunchInput['mcpServers']): string[] {
+  const out: string[] = [];
+  for (const [name, spec] of Object.entries(servers ?? {})) {
+    const key = `mcp_servers.${/^[A-Za-z0-9_-]+$/.test(name) ? name : JSON.stringify(name)}`;
+    out.push('-c', `${key}.command=${JSON.stringify(spec.command)}`, '-c', `${key}.args=${JSON.stringify(spec.args)}`);
+    const env = Object.entries(spec.env ?? {});
+    if (env.length) out.push('-c', `${key}.env={ ${env.map(([k, v]) => `${JSON.stringify(k)} = ${JSON.stringify(v)}`).join(', ')} }`);
+  }
+  return out;
+}
+
 export default definePlugin({
   name: 'codex',
   slot: 'agent',
@@ -255,7 +272,7 @@ export default definePlugin({
         // What `--full-auto` meant; Codex 0.171 no longer accepts the alias and exits at once.
         if (config.approvals === 'full-auto') argv.push('--sandbox', 'workspace-write', '--ask-for-approval', 'on-request');
         if (config.approvals === 'bypass') argv.push('--dangerously-bypass-approvals-and-sandbox');
-        argv.push(...config.extraArgs);
+        argv.push(...config.extraArgs, ...codexMcpArgs(input.mcpServers));
         if (input.prompt === undefined || input.prompt === '') return { argv };
         // Typed in, not an argument: a process's argv is readable by every local user.
         if (config.prompt === 'send') return { argv, initialInput: input.prompt };
