@@ -70,3 +70,16 @@ export function time(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
+
+/** Token counts for people: 950, 12.3k, 1.20M. */
+export function tokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(2)}M`;
+}
+
+/** US dollars, or `?` when the model has no price (see `pricing:` in the config). */
+export function usd(v: number | null): string {
+  if (v === null) return '?';
+  return v > 0 && v < 0.01 ? '<$0.01' : `$${v.toFixed(2)}`;
+}

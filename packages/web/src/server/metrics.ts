@@ -1,4 +1,4 @@
-import type { Session, SessionEvent, SessionStore } from '@ao/core';
+import { costOfUsage, type Pricing, type Session, type SessionEvent, type SessionStore } from '@ao/core';
 
 /** p50/p95/p99 of a set of durations (ms); null fields when there is no sample yet. */
 export interface Summary {
@@ -19,6 +19,64 @@ export interface DashboardMetrics {
   timeToPrMs: Summary;
   /** Times a session went to `ci_failed`, over sessions that ever had a PR. */
   ciFixLoops: Summary;
+  /** Tokens and cost from the agents' own logs, per project, agent and model, over the sessions in the store. */
+  usage: UsageRow[];
+  /** Every token and its cost per session, per issue (`project#issue`) and per plan. */
+  cost: { bySession: Record<string, CostCell>; byIssue: Record<string, CostCell>; byPlan: Record<string, CostCell> };
+}
+
+/** Tokens of every kind and their US dollars (null when no model of them has a price). */
+export interface CostCell {
+  tokens: number;
+  costUsd: number | null;
+}
+
+/** Cost cells per session, issue and plan, priced with `pricing`. */
+export function costCells(sessions: readonly Session[], pricing: Pricing = {}): DashboardMetrics['cost'] {
+  const out: DashboardMetrics['cost'] = { bySession: {}, byIssue: {}, byPlan: {} };
+  const add = (map: Record<string, CostCell>, key: string, cell: CostCell): void => {
+    const c = map[key] ?? { tokens: 0, costUsd: null };
+    map[key] = { tokens: c.tokens + cell.tokens, costUsd: cell.costUsd === null ? c.costUsd : (c.costUsd ?? 0) + cell.costUsd };
+  };
+  for (const s of sessions) {
+    if (!s.usage) continue;
+    const cell = { tokens: s.usage.input + s.usage.output + s.usage.cacheRead + s.usage.cacheWrite, costUsd: costOfUsage(s.usage, pricing).usd };
+    out.bySession[s.id] = cell;
+    if (s.issue !== null) add(out.byIssue, `${s.project}#${s.issue}`, cell);
+    if (s.plan) add(out.byPlan, s.plan.id, cell);
+  }
+  return out;
+}
+
+export interface UsageRow {
+  project: string;
+  agent: string;
+  model: string;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  /** US dollars at the current prices; null when the model has no price (see `pricing:`). */
+  costUsd: number | null;
+}
+
+/** Sums the sessions' usage per project, agent and model, each model priced with `pricing`. */
+export function usageRows(sessions: readonly Session[], pricing: Pricing = {}): UsageRow[] {
+  const rows = new Map<string, UsageRow>();
+  for (const s of sessions) {
+    for (const [model, t] of Object.entries(s.usage?.byModel ?? {})) {
+      const key = JSON.stringify([s.project, s.agent, model]);
+      const row = rows.get(key) ?? { project: s.project, agent: s.agent, model, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: null };
+      row.input += t.input;
+      row.output += t.output;
+      row.cacheRead += t.cacheRead;
+      row.cacheWrite += t.cacheWrite;
+      const usd = costOfUsage({ ...t, byModel: { [model]: t }, updatedAt: '' }, pricing).usd;
+      if (usd !== null) row.costUsd = (row.costUsd ?? 0) + usd;
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()];
 }
 
 /** Nearest-rank percentile of a sorted array. */
@@ -62,7 +120,7 @@ export function foldSessionMetrics(session: Session, events: readonly SessionEve
  * Metrics over every session in the store. Event logs are read only for sessions whose snapshot
  * changed since the last call (keyed by `updatedAt`), so scraping `/metrics` often stays cheap.
  */
-export function createMetrics(store: SessionStore): { compute(): Promise<DashboardMetrics> } {
+export function createMetrics(store: SessionStore, options: { pricing?: Pricing } = {}): { compute(): Promise<DashboardMetrics> } {
   const cache = new Map<string, { version: string; value: PerSession }>();
   return {
     async compute() {
@@ -93,6 +151,8 @@ export function createMetrics(store: SessionStore): { compute(): Promise<Dashboa
         spawnMs: summarize(spawn),
         timeToPrMs: summarize(toPr),
         ciFixLoops: summarize(loops),
+        usage: usageRows(sessions, options.pricing),
+        cost: costCells(sessions, options.pricing),
       };
     },
   };
@@ -115,5 +175,13 @@ export function prometheusText(m: DashboardMetrics, statuses: readonly string[])
   summary('ao_spawn_latency_seconds', 'Time to create the workspace and start the runtime of a session.', m.spawnMs, 1000);
   summary('ao_time_to_pr_seconds', 'Time from session creation to its pull request.', m.timeToPrMs, 1000);
   summary('ao_ci_fix_loops', 'Times a session with a PR went to ci_failed.', m.ciFixLoops, 1);
+  const label = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  lines.push('# HELP ao_tokens_total Tokens recorded in the agents\' own logs, by project, agent, model and kind (input, output, cache_read, cache_write).', '# TYPE ao_tokens_total counter');
+  for (const r of m.usage) {
+    const base = `project="${label(r.project)}",agent="${label(r.agent)}",model="${label(r.model)}"`;
+    for (const [kind, n] of [['input', r.input], ['output', r.output], ['cache_read', r.cacheRead], ['cache_write', r.cacheWrite]] as const) lines.push(`ao_tokens_total{${base},kind="${kind}"} ${n}`);
+  }
+  lines.push('# HELP ao_cost_usd_total US dollars of those tokens at the configured prices (models without a price are left out).', '# TYPE ao_cost_usd_total counter');
+  for (const r of m.usage) if (r.costUsd !== null) lines.push(`ao_cost_usd_total{project="${label(r.project)}",agent="${label(r.agent)}",model="${label(r.model)}"} ${r.costUsd}`);
   return `${lines.join('\n')}\n`;
 }

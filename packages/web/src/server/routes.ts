@@ -112,7 +112,7 @@ async function prDetail(manager: SessionManager, config: ResolvedConfig, session
  */
 export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig; paths: AoPaths }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const { manager, config } = deps;
-  const metrics = createMetrics(deps.store);
+  const metrics = createMetrics(deps.store, { pricing: config.parsed.pricing });
   const plans = createPlanStore(deps.paths);
   const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr)\/?$/;
   const planRoute = /^\/api\/plans\/([^/]+)\/?$/;

@@ -1,6 +1,6 @@
 import { enc, get, post, type Session } from '../api.js';
 import { debounce, h, replace, setAttr, setText } from '../dom.js';
-import { age, statusLabel, tone } from '../format.js';
+import { age, statusLabel, tokens, tone, usd } from '../format.js';
 import type { Live } from '../live.js';
 import { mountReview } from './review.js';
 import { mountTerminal } from './terminal.js';
@@ -66,17 +66,20 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
   );
 
   const metaCells = new Map<string, HTMLElement>();
-  for (const [key, label] of [['agent', 'Agent'], ['issue', 'Issue'], ['branch', 'Branch'], ['activity', 'Activity'], ['project', 'Project'], ['age', 'Age'], ['runtime', 'Runtime']] as const) {
+  for (const [key, label] of [['agent', 'Agent'], ['issue', 'Issue'], ['branch', 'Branch'], ['activity', 'Activity'], ['project', 'Project'], ['age', 'Age'], ['runtime', 'Runtime'], ['tokens', 'Tokens']] as const) {
     const dd = h('dd', { 'data-key': key }, '–');
     metaCells.set(key, dd);
     meta.append(h('div', {}, h('dt', {}, label), dd));
   }
 
   let lastPrKey = '';
+  let lastUsage = '';
+  let costText = '';
   const renderHeader = (s: Session): void => {
     setText(title, s.title ? `${s.id} — ${s.title}` : s.id);
     setText(badge, statusLabel(s.status));
     setAttr(badge, 'data-tone', tone(s.status));
+    const tokenText = s.usage ? `${tokens(s.usage.input)} in · ${tokens(s.usage.output)} out · ${tokens(s.usage.cacheRead + s.usage.cacheWrite)} cache` : '– (not read from the agent\'s log yet)';
     const values: Record<string, string> = {
       agent: s.agent,
       issue: s.issue ? `#${s.issue}` : 'free prompt',
@@ -85,6 +88,7 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
       project: s.project,
       age: `${age(s.createdAt)} · since ${new Date(s.createdAt).toLocaleString([], { hourCycle: 'h23' })}`,
       runtime: s.runtime ? `${s.runtime.runtime} ${s.runtime.id}` : s.runtimeName,
+      tokens: `${tokenText}${s.usage ? costText : ''}`,
     };
     for (const [k, v] of Object.entries(values)) setText(metaCells.get(k) as HTMLElement, v);
     const finished = ['killed', 'merged', 'done'].includes(s.status);
@@ -92,6 +96,16 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
     restoreBtn.disabled = s.status === 'merged' || s.status === 'done';
     // Review is for an open PR; a merged or closed one has nothing left to decide.
     reviewBox.hidden = s.pr?.state !== 'open';
+    // The cost is priced by the daemon (config `pricing:`): read it again when the tokens change.
+    if (s.usage && s.usage.updatedAt !== lastUsage) {
+      lastUsage = s.usage.updatedAt;
+      void get<{ cost: { bySession: Record<string, { costUsd: number | null }> } }>('/api/metrics')
+        .then((m) => {
+          costText = ` · ${usd(m.cost.bySession[s.id]?.costUsd ?? null)}`;
+          setText(metaCells.get('tokens') as HTMLElement, `${tokenText}${costText}`);
+        })
+        .catch(() => undefined);
+    }
     const prKey = JSON.stringify(s.pr);
     if (prKey !== lastPrKey) {
       lastPrKey = prKey;
