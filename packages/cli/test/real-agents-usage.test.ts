@@ -1,6 +1,6 @@
 /**
  * Tokens, cost and the trace from the real agent CLIs' own logs (Claude Code's transcript, Codex's
- * rollout), each CLI at its pinned version run by ao in tmux against a scripted model server that
+ * rollout, OpenCode's SQLite database), each CLI at its pinned version run by ao in tmux against a scripted model server that
  * reports usage as the real APIs do. `ao status --json` shows the session's tokens, they grow with
  * each turn, `ao cost --json` adds them up, and `ao session trace` reads back the conversation.
  */
@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
-import { startAnthropicServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
+import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
 import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runAoAsync } from './run-ao.js';
@@ -23,6 +23,8 @@ interface Case {
 const CASES: Case[] = [
   { cli: 'claude', agent: 'claude-code', agentConfig: '', start: startAnthropicServer },
   { cli: 'codex', agent: 'codex', agentConfig: "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n", start: startResponsesServer },
+  // OpenCode keeps its sessions in SQLite: read with better-sqlite3 (an optional dependency).
+  { cli: 'opencode', agent: 'opencode', agentConfig: '', start: startChatCompletionsServer },
 ];
 
 interface Tokens {
@@ -136,7 +138,7 @@ for (const c of CASES) {
       const report = JSON.parse(cost.stdout) as { sessions: { id: string; tokens: Tokens }[]; total: { tokens: Tokens; cost: { usd: number | null; unpriced: string[] } } };
       expect(report.sessions.map((x) => x.id)).toEqual([id]);
       expect(report.total.tokens).toEqual({ input: s.usage?.input, output: s.usage?.output, cacheRead: s.usage?.cacheRead, cacheWrite: s.usage?.cacheWrite });
-      if (c.cli === 'codex') {
+      if (c.cli !== 'claude') {
         // Priced from `pricing:` in the config (the scripted server's model is in no price list).
         expect(report.total.cost.usd).toBeCloseTo(((s.usage?.input ?? 0) * 2 + (s.usage?.output ?? 0) * 8 + (s.usage?.cacheRead ?? 0) * 2) / 1e6, 9);
       }

@@ -26,6 +26,9 @@ import {
   type AgentLaunch,
   type ScreenProfile,
 } from '@ao/core';
+import { opencodeDbPath } from './db.js';
+import { readOpencodeTrace } from './trace.js';
+import { readOpencodeUsage } from './usage.js';
 
 /**
  * The OpenCode version this plugin's screens, menus and logs were verified against (with the real CLI,
@@ -141,6 +144,8 @@ export default definePlugin({
       canPlan: true,
       readMenu: readOpencodeMenu,
       menuKeys: opencodeMenuKeys,
+      readUsage: (probe) => readOpencodeUsage(opencodeDbPath(dataDir), probe).catch(() => undefined),
+      readTrace: (probe) => readOpencodeTrace(opencodeDbPath(dataDir), probe),
       launch(input): AgentLaunch {
         const argv = ['opencode'];
         if (config.model) argv.push('--model', config.model);
