@@ -5,7 +5,7 @@
  * each turn, `ao cost --json` adds them up, and `ao session trace` reads back the conversation.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
 import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
@@ -75,7 +75,7 @@ for (const c of CASES) {
       await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
       await writeFile(
         join(repo.path, 'agent-orchestrator.yaml'),
-        `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig}pricing:\n  scripted-model: { input: 2, output: 8 }\n`,
+        `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig}pricing:\n  scripted-model: { input: 2, output: 8 }\ndashboard:\n  port: 0\n`,
       );
       const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
@@ -93,6 +93,7 @@ for (const c of CASES) {
     }, 180_000);
 
     afterAll(async () => {
+      await ao('stop', '--force');
       if (id) await ao('session', 'kill', id);
       try {
         execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
@@ -132,7 +133,15 @@ for (const c of CASES) {
     }, 300_000);
 
     it('ao cost --json adds the session up; ao session trace reads the conversation back', async () => {
-      const s = await row();
+      // Once the agent is done (OpenCode adds up each step, and names the conversation after it).
+      const s = await vi.waitFor(
+        async () => {
+          const [a, b] = [await row(), await row()];
+          if (a.activity !== 'idle' || JSON.stringify(a.usage) !== JSON.stringify(b.usage)) throw new Error(`still working: ${a.activity}`);
+          return b;
+        },
+        { timeout: 60_000, interval: 500 },
+      );
       const cost = await ao('cost', '--json');
       expect(cost.code, cost.stderr).toBe(0);
       const report = JSON.parse(cost.stdout) as { sessions: { id: string; tokens: Tokens }[]; total: { tokens: Tokens; cost: { usd: number | null; unpriced: string[] } } };
@@ -151,6 +160,15 @@ for (const c of CASES) {
       expect(entries.some((e) => e.kind === 'assistant' && e.text.includes('More, at length'))).toBe(true);
       const text = await ao('session', 'trace', id);
       expect(text.stdout).toContain('More, at length: the parser reads tokens.');
+      // The dashboard's trace beside the terminal reads the same entries, then only what comes after.
+      expect((await ao('start', '--no-orchestrator')).code).toBe(0);
+      const info = JSON.parse(await readFile(join(env.AO_HOME as string, 'daemon.json'), 'utf8')) as { url: string };
+      const token = (await readFile(join(env.AO_HOME as string, 'daemon.token'), 'utf8')).trim();
+      const api = async (path: string) => (await fetch(new URL(path, info.url), { headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ entries: unknown[]; cursor: unknown }>;
+      const whole = await api(`/api/sessions/${id}/trace`);
+      expect(whole.entries).toEqual(entries);
+      const after = await api(`/api/sessions/${id}/trace?after=${encodeURIComponent(JSON.stringify(whole.cursor))}`);
+      expect(after.entries).toEqual([]);
     }, 120_000);
   });
 }

@@ -1,6 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  AoError,
   createPlanStore,
+  readSessionTrace,
+  type Agent,
+  type LogCursor,
+  type TraceEntry,
   describeError,
   exec,
   gitTry,
@@ -90,6 +95,23 @@ export async function fullDiff(session: Session): Promise<FullDiff> {
   return { base: session.baseBranch, diff: r.stdout.slice(0, cut > 0 ? cut + 1 : DIFF_LIMIT), truncated: true };
 }
 
+/** `GET /api/sessions/:id/trace[?after=<cursor JSON>]`: the conversation from the agent's own log (`ao session trace --json`). */
+async function sessionTrace(manager: SessionManager, config: ResolvedConfig, session: Session, after: string | null): Promise<{ entries: TraceEntry[]; cursor: LogCursor | null }> {
+  const project = config.projects[session.project];
+  const sel = config.agents[session.agent];
+  if (!project || !sel) return { entries: [], cursor: null };
+  let cursor: LogCursor | undefined;
+  try {
+    const parsed: unknown = after ? JSON.parse(after) : undefined;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) cursor = parsed as LogCursor;
+  } catch {
+    throw new AoError('USAGE', 'after: expected the cursor of an earlier trace read (JSON)', { exitCode: 2 });
+  }
+  const agent: Agent = await manager.plugin(project, 'agent', sel);
+  const reading = await readSessionTrace(agent, session, Date.now(), cursor);
+  return reading ? { entries: reading.entries, cursor: reading.cursor } : { entries: [], cursor: cursor ?? null };
+}
+
 async function prDetail(manager: SessionManager, config: ResolvedConfig, session: Session): Promise<PrDetail> {
   if (!session.pr) return { pr: null };
   const project = config.projects[session.project];
@@ -114,7 +136,7 @@ export function createDashboardRoutes(deps: { manager: SessionManager; store: Se
   const { manager, config } = deps;
   const metrics = createMetrics(deps.store, { pricing: config.parsed.pricing });
   const plans = createPlanStore(deps.paths);
-  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr)\/?$/;
+  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr|trace)\/?$/;
   const planRoute = /^\/api\/plans\/([^/]+)\/?$/;
   return async (req, res, url) => {
     if (req.method !== 'GET') return false;
@@ -148,6 +170,10 @@ export function createDashboardRoutes(deps: { manager: SessionManager; store: Se
     const m = sessionRoute.exec(path);
     if (!m) return false;
     const session = await manager.get(m[1] as string);
+    if (m[2] === 'trace') {
+      json(res, 200, await sessionTrace(manager, config, session, url.searchParams.get('after')));
+      return true;
+    }
     json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : m[2] === 'diff' ? await fullDiff(session) : await prDetail(manager, config, session));
     return true;
   };

@@ -5,6 +5,7 @@ import type { Live } from '../live.js';
 import { mountReview } from './review.js';
 import { mountTerminal } from './terminal.js';
 import { mountTimeline } from './timeline.js';
+import { mountTrace } from './trace.js';
 
 interface DiffStat {
   base: string;
@@ -56,13 +57,14 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
   const sendOut = h('p', { class: 'outcome', role: 'status', 'aria-live': 'polite' });
   const termBox = h('section', { class: 'card term', 'aria-label': 'Terminal' });
   const timelineBox = h('section', { class: 'card events' });
+  const traceBox = h('section', { class: 'card trace-box', 'aria-label': 'Trace' });
   const reviewBox = h('section', { class: 'card review', 'aria-labelledby': 'review-h', hidden: true });
   const form = h('form', { class: 'card send', 'aria-labelledby': 'send-h' }, h('h2', { id: 'send-h' }, h('label', { for: 'message' }, 'Send a message')), message, h('div', { class: 'row' }, sendBtn, sendOut));
 
   root.replaceChildren(
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/' }, '← Sessions')),
     h('header', { class: 'session-head' }, h('div', { class: 'title-row' }, title, badge), meta, h('div', { class: 'actions' }, killBtn, restoreBtn, out)),
-    h('div', { class: 'session-grid' }, h('div', { class: 'col-main' }, termBox, form, reviewBox), h('div', { class: 'col-side' }, prBox, diffBox, timelineBox)),
+    h('div', { class: 'session-grid' }, h('div', { class: 'col-main' }, termBox, form, reviewBox), h('div', { class: 'col-side' }, traceBox, prBox, diffBox, timelineBox)),
   );
 
   const metaCells = new Map<string, HTMLElement>();
@@ -158,6 +160,8 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
 
   mountReview(reviewBox, id);
   const timeline = mountTimeline(timelineBox, id);
+  const trace = mountTrace(traceBox, id);
+  const traceSoon = debounce(() => trace.refresh(), 500);
   const terminal = mountTerminal(termBox, id);
 
   killBtn.addEventListener('click', () =>
@@ -209,11 +213,13 @@ export function mountSession(root: HTMLElement, live: Live, id: string): () => v
       if (m.sessionId !== id) return;
       timeline.add(m.event);
       diffSoon();
+      traceSoon();
     }),
   ];
   return () => {
     for (const off of offs) off();
     diffSoon.cancel();
+    traceSoon.cancel();
     terminal.dispose();
   };
 }
