@@ -25,6 +25,7 @@ export * from './templates.js';
 export * from './sessions/manager.js';
 export * from './review.js';
 export * from './attention.js';
+export * from './pty-terminal.js';
 export * from './sessions/naming.js';
 export * from './sessions/ready.js';
 export { reserveNextNumber, withFileLock, type FileLockOptions } from './sessions/lock.js';

@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import { AoError, neutralizePasteMarkers, optionalModule, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
 import type * as nodePty from 'node-pty';
 import {
   groupAlive,
@@ -446,15 +446,12 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
  * node-pty is an optional dependency: it compiles at install time, and a machine without a compiler
  * or Node's headers still installs ao (the tmux runtime needs no native code). Loaded on first use.
  */
-let nodePtyModule: Promise<typeof nodePty> | undefined;
-function loadNodePty(): Promise<typeof nodePty> {
-  nodePtyModule ??= import('node-pty').catch((error: unknown) => {
-    nodePtyModule = undefined;
-    throw hostError(
+const loadNodePty = optionalModule<typeof nodePty>(
+  () => import('node-pty'),
+  (error) =>
+    hostError(
       500,
-      `the process runtime needs node-pty, which is not installed or did not build (${(error as Error).message}): ` +
+      `the process runtime needs node-pty, which is not installed or did not build (${error.message}): ` +
         'install python3, make and g++ and run ./scripts/setup again, or use `runtime: tmux`',
-    );
-  });
-  return nodePtyModule;
-}
+    ),
+);
