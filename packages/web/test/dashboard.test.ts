@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApprovalStore, resolvePaths, systemClock } from '@ao/core';
@@ -8,7 +9,11 @@ import WebSocket from 'ws';
 import { launchBrowser } from './browser.js';
 import { startDaemonEnv, until, type DaemonEnv } from './daemon-env.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+// The docs' screenshots are rewritten only when asked (AO_UPDATE_SCREENSHOTS=1): a test run must not
+// change tracked files. Otherwise they go to a temp dir, and the test still checks each page renders.
+const SCREENSHOTS = process.env.AO_UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+  : join(tmpdir(), `ao-screenshots-${process.pid}`);
 
 let env: DaemonEnv;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -26,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await env?.stop();
+  if (!process.env.AO_UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
 });
 
 /** Resolves with the HTTP status the server answered a WebSocket upgrade with (101 = opened). */
