@@ -221,6 +221,22 @@ describe('lifecycle', () => {
     expect(exited[0]!.body).toContain(`ao session restore ${quitter}`);
   });
 
+  it('stuck: an agent idle at its prompt with no commits is stuck, nudged, and then needs you', async () => {
+    const idler = { steps: [{ print: 'I looked around.' }, { idle: true }] };
+    env.configure({ idler }, 'autonomy: autopilot\nlifecycle: { stuckAfterMs: 100 }\nreactions:\n  stuck: { escalateAfterMs: 100, message: "still there? say what you need" }');
+    const id = spawn('--prompt', 'do something');
+    await env.waitForLog('waiting');
+    await until(() => {
+      env.poll();
+      return env.session(id).status === 'stuck';
+    }, 10_000, 'status stuck');
+    expect(env.events(id).find((e) => e.type === 'status.changed' && e.set?.status === 'stuck')?.data?.reason).toBe('idle at its prompt with no commits');
+    await until(() => env.received().some((t) => t.includes('still there?')), 10_000, 'the nudge at the agent');
+    const needs = env.ao('status', '--attention');
+    expect(needs.code).toBe(1);
+    expect(needs.stdout).toContain(`! ${id}  stuck`);
+  });
+
   it('stuck: nudges the agent once, then notifies after escalateAfterMs', async () => {
     const spinner = { steps: [{ print: '⠋ thinking very hard' }, { sleep: 600000 }] };
     env.configure({ spinner }, 'autonomy: autopilot\nlifecycle: { stuckAfterMs: 100 }\nreactions:\n  stuck: { escalateAfterMs: 100, message: "still there? say what you need" }');

@@ -11,8 +11,11 @@ export interface DeriveInput {
   session: Session;
   /** This poll's PR status, when the session has an open PR. */
   pr?: PullRequestStatus;
-  /** The session's activity has been `active` without change for at least `stuckAfterMs`. */
-  stuck: boolean;
+  /**
+   * Why the session counts as stuck, or false: its activity stayed `active` without change for at
+   * least `stuckAfterMs`, or it sat idle at its prompt that long with no commits to show for it.
+   */
+  stuck: boolean | string;
 }
 
 export interface Derived {
@@ -45,7 +48,7 @@ export function deriveStatus({ session, pr, stuck }: DeriveInput): Derived {
     if (session.activity === 'waiting_input') return { status: 'needs_input', reason: session.activityDetail ?? 'the agent asks a question', pr: prField };
     // Not logged in, a bad key, a usage limit: the agent cannot go on until a person acts.
     if (session.activity === 'blocked') return { status: 'needs_input', reason: `blocked: ${session.activityDetail ?? 'the agent cannot go on by itself'}`, pr: prField };
-    if (stuck) return { status: 'stuck', reason: 'no activity change while active', pr: prField };
+    if (stuck) return { status: 'stuck', reason: typeof stuck === 'string' ? stuck : 'no activity change while active', pr: prField };
   }
   return { ...base, pr: prField };
 }

@@ -205,7 +205,11 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     const events = await store.events(project.name, listed.id);
     const ledger = createLedger(events);
     const now = clock.now();
-    const stuck = listed.activity === 'active' && now - activitySince(listed, events) >= config.lifecycle.stuckAfterMs;
+    const quiet = now - activitySince(listed, events) >= config.lifecycle.stuckAfterMs;
+    // Idle at its prompt with no PR: had it committed, the PR would be open by now (autoOpenPr), so
+    // nothing came of the task and nobody is told unless this counts as stuck.
+    const idleWithoutWork = listed.activity === 'idle' && !listed.pr && (listed.status === 'working' || listed.status === 'stuck') && config.lifecycle.autoOpenPr;
+    const stuck = quiet && (listed.activity === 'active' ? true : idleWithoutWork ? 'idle at its prompt with no commits' : false);
     const derived = deriveStatus({ session: listed, ...(pr ? { pr } : {}), stuck });
     let session = listed;
     if (derived.status !== listed.status || !samePr(derived.pr, listed.pr)) {
