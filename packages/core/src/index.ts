@@ -32,6 +32,7 @@ export { reserveNextNumber, withFileLock, type FileLockOptions } from './session
 export * from './daemon-client.js';
 export {
   writeFileAtomic,
+  writeFileAtomicSync,
   mkdirPrivate,
   mkdirPrivateSync,
   ensureDataDir,

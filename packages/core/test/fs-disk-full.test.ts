@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendDurable } from '../src/sessions/fs-atomic.js';
-import { isAoError, withFileLock, writeFileAtomic } from '../src/index.js';
+import { isAoError, withFileLock, writeFileAtomic, writeFileAtomicSync } from '../src/index.js';
 
 /** Writes zeros to `path` until the file system refuses: from then on nothing new fits. */
 function fill(path: string): void {
@@ -62,6 +62,21 @@ describe.skipIf(!isRoot)('writes on a full disk (tmpfs, needs root)', () => {
   it('writeFileAtomic fails with DISK_FULL, keeps the old file and leaves no temp file', async () => {
     const snap = join(dir, 'snap.json');
     const error = await failure(writeFileAtomic(snap, JSON.stringify({ big: 'y'.repeat(64 * 1024) })));
+    expect(error.code).toBe('DISK_FULL');
+    expect(error.message).toContain(snap);
+    expect(await readFile(snap, 'utf8')).toBe('{"old":true}\n');
+    expect((await readdir(dir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writeFileAtomicSync fails with DISK_FULL, keeps the old file and leaves no temp file', async () => {
+    const snap = join(dir, 'snap.json');
+    let error: unknown;
+    try {
+      writeFileAtomicSync(snap, JSON.stringify({ big: 'z'.repeat(64 * 1024) }));
+    } catch (e) {
+      error = e;
+    }
+    if (!isAoError(error)) throw new Error(`expected an AoError, got ${String(error)}`);
     expect(error.code).toBe('DISK_FULL');
     expect(error.message).toContain(snap);
     expect(await readFile(snap, 'utf8')).toBe('{"old":true}\n');

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import {
@@ -10,6 +10,7 @@ import {
   isOnPath,
   parseConfigText,
   resolveConfig,
+  writeFileAtomic,
 } from '@ao/core';
 import { createRegistry, type GlobalOptions } from '../context.js';
 import { color, print } from '../render.js';
@@ -148,13 +149,8 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
   // Validate exactly what will be written before it replaces anything.
   const loaded = parseConfigText(text, file);
   await resolveConfig(loaded, createRegistry());
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text, { flag: 'wx' });
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  // The config is the project's file, not ao's data: the user's umask decides its mode.
+  await writeFileAtomic(file, text, { mode: 0o666 });
 
   print(`${color.green('✓')} wrote ${file}`);
   print(`  project ${d.project}: branch ${d.defaultBranch}${d.remote ? `, remote ${d.remote}` : ', no remote'}`);

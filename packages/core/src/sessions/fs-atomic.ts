@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AoError } from '../errors.js';
@@ -61,8 +61,7 @@ export function ensureDataDirSync(home: string): void {
  */
 export async function writeFileAtomic(path: string, data: string, options: { mode?: number } = {}): Promise<void> {
   const dir = dirname(path);
-  // Leading dot + `.tmp` suffix: listings that look for `*.json` never pick a temp file up.
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   // The mode is set at creation and kept by the rename: a reader never sees a wider file.
   const handle = await open(temp, 'wx', options.mode ?? PRIVATE_FILE_MODE).catch((error: unknown) => {
     throw asDiskFull(error, path);
@@ -83,6 +82,45 @@ export async function writeFileAtomic(path: string, data: string, options: { mod
     throw asDiskFull(error, path);
   }
   await syncDir(dir);
+}
+
+/** Leading dot + `.tmp` suffix: listings that look for `*.json` never pick a temp file up. */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * `writeFileAtomic` for a caller that must not yield between a check and the write (e.g. a
+ * conditional write that no other write of the same process may overtake). Same guarantees:
+ * mode set at creation, fsync before the rename, `DISK_FULL` with no temp file left behind.
+ */
+export function writeFileAtomicSync(path: string, data: string, options: { mode?: number } = {}): void {
+  const dir = dirname(path);
+  const temp = tempPathFor(path);
+  let fd: number;
+  try {
+    fd = openSync(temp, 'wx', options.mode ?? PRIVATE_FILE_MODE);
+  } catch (error) {
+    throw asDiskFull(error, path);
+  }
+  try {
+    try {
+      const bytes = Buffer.from(data, 'utf8');
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already renamed or never written: nothing to remove.
+    }
+    throw asDiskFull(error, path);
+  }
+  syncDirSync(dir);
 }
 
 /**
@@ -126,6 +164,18 @@ export async function syncDir(dir: string): Promise<void> {
     // Durability of the rename is then up to the OS; correctness does not depend on it.
   } finally {
     await handle?.close().catch(() => {});
+  }
+}
+
+function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // As in syncDir: durability of the rename is then up to the OS.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -4,11 +4,10 @@
  * their pids, so an orphaned agent can be found and ended; their last screen when it was saved).
  * Never holds the environment: it may carry secrets.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirPrivate, mkdirPrivateSync, PRIVATE_FILE_MODE, writeFileAtomic, type AoPaths, type Logger, pidAlive } from '@ao/core';
+import { mkdirPrivate, mkdirPrivateSync, writeFileAtomic, writeFileAtomicSync, type AoPaths, type Logger, pidAlive } from '@ao/core';
 
 export interface PtyRecord {
   id: string;
@@ -80,21 +79,15 @@ export async function writePtyRecord(paths: AoPaths, record: PtyRecord): Promise
 
 /**
  * Writes `record` unless the file now holds another program's record (`keep(current)` says
- * false). Check and rename run synchronously, so within this process no other write can land in
+ * false). Check and write run synchronously, so within this process no other write can land in
  * between: a host noting how its old program ended never overwrites the record of the program
- * that replaced it. Not fsynced: it only adds the end of a program that already ended.
+ * that replaced it.
  */
 export function writePtyRecordIf(paths: AoPaths, record: PtyRecord, keep: (current: PtyRecord) => boolean): boolean {
-  mkdirPrivateSync(ptyDir(paths));
-  const path = recordPath(paths, record.id);
-  const temp = join(ptyDir(paths), `.${record.id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
   const current = readPtyRecord(paths, record.id);
-  if (current && !keep(current)) {
-    rmSync(temp, { force: true });
-    return false;
-  }
-  renameSync(temp, path);
+  if (current && !keep(current)) return false;
+  mkdirPrivateSync(ptyDir(paths));
+  writeFileAtomicSync(recordPath(paths, record.id), `${JSON.stringify(record, null, 2)}\n`);
   return true;
 }
 
