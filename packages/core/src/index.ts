@@ -33,6 +33,8 @@ export * from './daemon-client.js';
 export {
   writeFileAtomic,
   writeFileAtomicSync,
+  readJsonRecord,
+  writeJsonRecord,
   mkdirPrivate,
   mkdirPrivateSync,
   ensureDataDir,

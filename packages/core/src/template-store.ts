@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AoPaths, Clock } from './contracts/plugin.js';
 import type { ResolvedProject } from './config/resolve.js';
 import { AoError } from './errors.js';
-import { hasCode, mkdirPrivate, writeFileAtomic } from './sessions/fs-atomic.js';
+import { mkdirPrivate, readJsonRecord, writeJsonRecord } from './sessions/fs-atomic.js';
 import { withFileLock } from './sessions/lock.js';
 import { DEFAULT_PROMPTS, listTemplateVariables } from './templates.js';
 
@@ -63,29 +62,17 @@ export function createTemplateStore(paths: AoPaths, clock: Clock): TemplateStore
   const configText = (name: TemplateName, project: ResolvedProject): string => project.prompts[name] ?? DEFAULT_PROMPTS[name];
 
   const read = async (name: TemplateName): Promise<Stored> => {
-    let text: string;
-    try {
-      text = await readFile(file(name), 'utf8');
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) return { current: 1, versions: [] };
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = StoredSchema.safeParse(json);
-    if (!parsed.success) throw new AoError('TEMPLATE_INVALID', `Template file ${file(name)} is corrupt: move it aside to go back to the config's template.`, { details: { path: file(name) } });
-    return parsed.data;
+    const path = file(name);
+    const stored = await readJsonRecord(path, StoredSchema, () =>
+      new AoError('TEMPLATE_INVALID', `Template file ${path} is corrupt: move it aside to go back to the config's template.`, { details: { path } }));
+    return stored ?? { current: 1, versions: [] };
   };
   const update = async <T>(name: TemplateName, fn: (stored: Stored) => T): Promise<T> => {
     await mkdirPrivate(dir);
     return withFileLock(join(dir, `${name}.lock`), async () => {
       const stored = await read(name);
       const result = fn(stored);
-      await writeFileAtomic(file(name), `${JSON.stringify(stored, null, 2)}\n`);
+      await writeJsonRecord(file(name), stored);
       return result;
     }, {});
   };

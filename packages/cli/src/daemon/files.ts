@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, openSync, readFileSync, closeSync, writeSync, rmSync } from 'node:fs';
-import { daemonFiles, ensureDataDirSync, inspectDaemonRecord, mkdirPrivateSync, readDaemonRecord, writeFileAtomic, type AoPaths, type DaemonInfo } from '@ao/core';
+import { daemonFiles, ensureDataDirSync, inspectDaemonRecord, mkdirPrivateSync, readDaemonRecord, writeFileAtomic, writeJsonRecord, type AoPaths, type DaemonInfo } from '@ao/core';
 
 /**
  * The daemon's files under `$AO_HOME` (their names and format belong to `@ao/core`'s
@@ -37,7 +37,7 @@ export function ensureToken(paths: AoPaths): string {
 export async function writeDaemonInfo(paths: AoPaths, info: DaemonInfo): Promise<void> {
   const files = daemonFiles(paths);
   mkdirPrivateSync(paths.home);
-  await writeFileAtomic(files.info, `${JSON.stringify(info, null, 2)}\n`);
+  await writeJsonRecord(files.info, info);
   await writeFileAtomic(files.pid, `${info.pid}\n`);
 }
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AoPaths, Clock } from '../contracts/plugin.js';
 import { AoError } from '../errors.js';
-import { mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
+import { mkdirPrivate, readJsonRecord, writeJsonRecord } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
 import { ApprovalSchema, type Approval, type ApprovalAction, type ApprovalStatus } from './schema.js';
 
@@ -76,19 +76,12 @@ export function createApprovalStore(options: ApprovalStoreOptions): ApprovalStor
     return join(dir, `${id}.json`);
   };
   const lock = <T>(id: string, fn: () => Promise<T>): Promise<T> => withFileLock(join(dir, `${id}.lock`), fn, {});
-  const write = (approval: Approval): Promise<void> => writeFileAtomic(file(approval.id), `${JSON.stringify(approval, null, 2)}\n`);
+  const write = (approval: Approval): Promise<void> => writeJsonRecord(file(approval.id), approval);
 
   async function read(id: string): Promise<Approval | undefined> {
-    let text: string;
-    try {
-      text = await readFile(file(id), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    const parsed = ApprovalSchema.safeParse(safeJson(text));
-    if (!parsed.success) throw new AoError('APPROVAL_STATE', `Approval file ${file(id)} is corrupt; move it aside to drop it.`, { details: { path: file(id) } });
-    return parsed.data;
+    const path = file(id);
+    return readJsonRecord(path, ApprovalSchema, () =>
+      new AoError('APPROVAL_STATE', `Approval file ${path} is corrupt; move it aside to drop it.`, { details: { path } }));
   }
 
   const isExpired = (a: Approval): boolean => a.status === 'pending' && Date.parse(a.expiresAt) <= clock.now();
@@ -225,10 +218,3 @@ export function createApprovalStore(options: ApprovalStoreOptions): ApprovalStor
   };
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AoPaths } from '../contracts/plugin.js';
 import { AoError } from '../errors.js';
-import { hasCode, mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
+import { hasCode, mkdirPrivate, readJsonRecord, writeJsonRecord } from '../sessions/fs-atomic.js';
 import { reserveNextNumber, withFileLock } from '../sessions/lock.js';
 import { PlanRecordSchema, type PlanRecord } from './schema.js';
 
@@ -33,28 +33,17 @@ export function createPlanStore(paths: AoPaths): PlanStore {
     if (!ID.test(id)) throw new AoError('PLAN_NOT_FOUND', `"${id}" is not a plan id (they look like auth-rework-1): run \`ao plan ls\``, { exitCode: 2 });
     return join(dir, `${id}.json`);
   };
-  const write = (record: PlanRecord): Promise<void> => writeFileAtomic(file(record.id), `${JSON.stringify(record, null, 2)}\n`);
+  const write = (record: PlanRecord): Promise<void> => writeJsonRecord(file(record.id), record);
   const lock = <T>(name: string, fn: () => Promise<T>): Promise<T> =>
     // A plan's advance spawns its ready steps (each a short record under the spawn lock).
     withFileLock(join(dir, `${name}.lock`), fn, { timeoutMs: 60_000 });
 
   async function read(id: string): Promise<PlanRecord> {
-    let text: string;
-    try {
-      text = await readFile(file(id), 'utf8');
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) throw new AoError('PLAN_NOT_FOUND', `Plan ${id} not found: run \`ao plan ls\` to list plans.`, { details: { id } });
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = PlanRecordSchema.safeParse(json);
-    if (!parsed.success) throw new AoError('PLAN_STATE', `Plan file ${file(id)} is corrupt; move it aside to drop the plan.`, { details: { path: file(id) } });
-    return parsed.data;
+    const path = file(id);
+    const record = await readJsonRecord(path, PlanRecordSchema, () =>
+      new AoError('PLAN_STATE', `Plan file ${path} is corrupt; move it aside to drop the plan.`, { details: { path } }));
+    if (!record) throw new AoError('PLAN_NOT_FOUND', `Plan ${id} not found: run \`ao plan ls\` to list plans.`, { details: { id } });
+    return record;
   }
 
   const names = async (): Promise<string[]> => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { chmod, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { z } from 'zod';
 import { AoError } from '../errors.js';
 
 /** Codes of a write that failed for lack of space (or of quota): the file system is full for us. */
@@ -121,6 +122,39 @@ export function writeFileAtomicSync(path: string, data: string, options: { mode?
     throw asDiskFull(error, path);
   }
   syncDirSync(dir);
+}
+
+/** Writes `value` as a JSON record (2-space indented, one trailing newline) with `writeFileAtomic`. */
+export function writeJsonRecord(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Reads the JSON record at `path` as `schema`: `undefined` when there is no such file, and the
+ * error `corrupt(reason)` builds (an `AoError` saying what to do with the file) when it is not
+ * JSON or not of the schema's shape.
+ */
+export async function readJsonRecord<T>(
+  path: string,
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
+  corrupt: (reason: string) => Error,
+): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (hasCode(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(`invalid JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw corrupt(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+  return parsed.data;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Tracker } from '../contracts/tracker.js';
 import { pickProject, type ResolvedConfig } from '../config/resolve.js';
 import { AoError, describeError } from '../errors.js';
 import type { SpawnQueue } from '../queue/queue.js';
-import { hasCode, mkdirPrivate, writeFileAtomic } from '../sessions/fs-atomic.js';
+import { hasCode, mkdirPrivate, writeJsonRecord } from '../sessions/fs-atomic.js';
 import { withFileLock } from '../sessions/lock.js';
 import type { SessionManager } from '../sessions/manager.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -80,7 +80,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
     await mkdirPrivate(paths.home);
     return withFileLock(join(paths.home, 'triggers.lock'), async () => {
       const states = await readStates();
-      return fn(states, () => writeFileAtomic(file, `${JSON.stringify(states, null, 2)}\n`));
+      return fn(states, () => writeJsonRecord(file, states));
     }, { timeoutMs: 60_000 });
   };
 

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirPrivate, mkdirPrivateSync, writeFileAtomic, writeFileAtomicSync, type AoPaths, type Logger, pidAlive } from '@ao/core';
+import { mkdirPrivate, mkdirPrivateSync, writeFileAtomicSync, writeJsonRecord, type AoPaths, type Logger, pidAlive } from '@ao/core';
 
 export interface PtyRecord {
   id: string;
@@ -74,7 +74,7 @@ export function readPtyRecord(paths: AoPaths, id: string): PtyRecord | undefined
 
 export async function writePtyRecord(paths: AoPaths, record: PtyRecord): Promise<void> {
   await mkdirPrivate(ptyDir(paths));
-  await writeFileAtomic(recordPath(paths, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  await writeJsonRecord(recordPath(paths, record.id), record);
 }
 
 /**

@@ -7,9 +7,9 @@
  * same lock, re-reading the record inside it, so a review added by `ao review` is not lost when the
  * daemon's CI run finishes.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, describeError, mkdirPrivate, reserveNextNumber, withFileLock, writeFileAtomic, z, type Logger, type PullRequest } from '@ao/core';
+import { AoError, describeError, mkdirPrivate, reserveNextNumber, readJsonRecord, withFileLock, writeJsonRecord, z, type Logger, type PullRequest } from '@ao/core';
 
 const ReviewSchema = z
   .object({
@@ -112,21 +112,10 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
   const pathOf = (id: string) => join(dir, `${id}.json`);
 
   async function readRecord(id: string): Promise<LocalPullRequest | null> {
-    let text: string;
-    try {
-      text = await readFile(pathOf(id), 'utf8');
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) return null;
-      throw error;
-    }
-    try {
-      return LocalPullRequestSchema.parse(JSON.parse(text));
-    } catch (error) {
-      throw new AoError('PR_CORRUPT', `Local pull request record ${pathOf(id)} is unreadable (${describeError(error)}): fix or delete the file`, {
-        cause: error,
-        details: { path: pathOf(id) },
-      });
-    }
+    const path = pathOf(id);
+    const record = await readJsonRecord(path, LocalPullRequestSchema, (reason) =>
+      new AoError('PR_CORRUPT', `Local pull request record ${path} is unreadable (${reason}): fix or delete the file`, { details: { path } }));
+    return record ?? null;
   }
 
   async function withLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -141,7 +130,7 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
       async () => (await readdir(dir)).map((name) => Number(RECORD_NAME.exec(name)?.[1] ?? 0)),
       async (n) => {
         const record: LocalPullRequest = { id: String(n), ...fields };
-        await writeFileAtomic(pathOf(record.id), `${JSON.stringify(record, null, 2)}\n`);
+        await writeJsonRecord(pathOf(record.id), record);
         return record;
       },
       { timeoutMs: LOCK_WAIT_MS, staleMs: LOCK_STALE_MS },
@@ -188,7 +177,7 @@ export function createPrStore(dir: string, logger: Logger): PrStore {
       return withLock(async () => {
         const current = await store.require(id);
         const next = mutate(current) ?? current;
-        await writeFileAtomic(pathOf(id), `${JSON.stringify(next, null, 2)}\n`);
+        await writeJsonRecord(pathOf(id), next);
         return next;
       });
     },
