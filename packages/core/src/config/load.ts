@@ -177,20 +177,28 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   return loaded;
 }
 
-/** Parses and validates config text as if it were the file `file`. */
-export function parseConfigText(text: string, file: string, env: Readonly<Record<string, string | undefined>> = process.env): LoadedConfig {
+/**
+ * Parses YAML `text` of `file`, keeping the positions that `where` and `zodToAoError` turn into
+ * `file:line:col`. A syntax error throws `code` naming the position of the first one.
+ */
+export function parseYamlSource(text: string, file: string, code: ErrorCode): ConfigSource {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const source: ConfigSource = { file, text, doc, counter };
   const yamlError = doc.errors[0];
   if (yamlError) {
     const pos = counter.linePos(yamlError.pos[0]);
     const reason = yamlError.message.split('\n')[0];
-    throw new AoError('CONFIG_PARSE', `YAML syntax error in ${file}:${pos.line}:${pos.col}: ${reason}`, {
+    throw new AoError(code, `YAML syntax error in ${file}:${pos.line}:${pos.col}: ${reason}`, {
       details: { file, line: pos.line, col: pos.col },
     });
   }
-  const raw: unknown = doc.toJS() ?? {};
+  return { file, text, doc, counter };
+}
+
+/** Parses and validates config text as if it were the file `file`. */
+export function parseConfigText(text: string, file: string, env: Readonly<Record<string, string | undefined>> = process.env): LoadedConfig {
+  const source = parseYamlSource(text, file, 'CONFIG_PARSE');
+  const raw: unknown = source.doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AoError('CONFIG_INVALID', `Invalid config in ${file}: expected a mapping at the top level (see agent-orchestrator.yaml.example)`);
   }

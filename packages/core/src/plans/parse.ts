@@ -1,7 +1,6 @@
-import { LineCounter, parseDocument } from 'yaml';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { formatPath } from '../config/issues.js';
-import { where, zodToAoError, type ConfigSource } from '../config/load.js';
+import { parseYamlSource, where, zodToAoError } from '../config/load.js';
 import { pickProject } from '../config/resolve.js';
 import { AoError } from '../errors.js';
 import { listTemplateVariables } from '../templates.js';
@@ -20,15 +19,8 @@ export interface ParsedPlan {
  * `api -> tests -> api`), more than `plans.maxSteps` steps, an unknown agent or project.
  */
 export function parsePlanText(text: string, file: string, config: ResolvedConfig, cwd?: string): ParsedPlan {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const source: ConfigSource = { file, text, doc, counter };
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = counter.linePos(yamlError.pos[0]);
-    throw new AoError('PLAN_INVALID', `YAML syntax error in ${file}:${pos.line}:${pos.col}: ${yamlError.message.split('\n')[0]}`, { details: { file } });
-  }
-  const raw: unknown = doc.toJS() ?? {};
+  const source = parseYamlSource(text, file, 'PLAN_INVALID');
+  const raw: unknown = source.doc.toJS() ?? {};
   const parsed = PlanFileSchema.safeParse(raw);
   if (!parsed.success) throw zodToAoError('PLAN_INVALID', parsed.error, { file, source, input: raw, schema: PlanFileSchema, title: `Invalid plan ${file}` });
   const plan = parsed.data;
