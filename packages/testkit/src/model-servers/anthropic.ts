@@ -4,22 +4,8 @@
  * `ANTHROPIC_BASE_URL=<server.url>`.
  */
 import type { ServerResponse } from 'node:http';
-import {
-  contentText,
-  json,
-  nextId,
-  roughTokens,
-  sse,
-  startModelServer,
-  startSse,
-  type ModelScript,
-  type ModelServer,
-  type ModelTurn,
-  type ScriptedReply,
-  type ToolResult,
-} from './server.js';
-
-type Obj = Record<string, unknown>;
+import { contentText, json, nextId, roughTokens, sse, startModelServer, startSse } from './server.js';
+import type { ModelScript, ModelServer, ModelTurn, Obj, ScriptedReply, ToolResult } from './server.js';
 
 /** Claude Code adds its context as `<system-reminder>` text in user messages: not the user's words. */
 const userText = (content: unknown): string =>
@@ -88,18 +74,7 @@ function write(res: ServerResponse, turn: ModelTurn, reply: ScriptedReply): void
 /** Starts a scripted Anthropic Messages server on 127.0.0.1. */
 export function startAnthropicServer(script: ModelScript): Promise<ModelServer> {
   return startModelServer(
-    {
-      matches: (_method, path) => /\/v1\/messages$/.test(path),
-      parse,
-      write,
-      other(method, path, body, res) {
-        if (method === 'POST' && path.endsWith('/v1/messages/count_tokens')) {
-          json(res, 200, { input_tokens: roughTokens((body as Obj | undefined)?.messages) });
-          return true;
-        }
-        return false;
-      },
-    },
+    { path: /\/v1\/messages$/, parse, write, routes: [{ method: 'POST', path: /\/v1\/messages\/count_tokens$/, answer: (body) => ({ input_tokens: roughTokens(body.messages) }) }] },
     script,
   );
 }

@@ -4,22 +4,8 @@
  * with a provider in `opencode.json`: `"options": { "baseURL": "<server.url>/v1" }`.
  */
 import type { ServerResponse } from 'node:http';
-import {
-  contentText,
-  json,
-  nextId,
-  roughTokens,
-  sse,
-  startModelServer,
-  startSse,
-  type ModelScript,
-  type ModelServer,
-  type ModelTurn,
-  type ScriptedReply,
-  type ToolResult,
-} from './server.js';
-
-type Obj = Record<string, unknown>;
+import { contentText, json, nextId, roughTokens, sse, startModelServer, startSse } from './server.js';
+import type { ModelScript, ModelServer, ModelTurn, Obj, ScriptedReply, ToolResult } from './server.js';
 
 function parse(path: string, body: Obj, index: number): ModelTurn {
   const messages = Array.isArray(body.messages) ? (body.messages as Obj[]) : [];
@@ -71,18 +57,7 @@ function write(res: ServerResponse, turn: ModelTurn, reply: ScriptedReply): void
 /** Starts a scripted Chat Completions server on 127.0.0.1 (base URL for clients: `${url}/v1`). */
 export function startChatCompletionsServer(script: ModelScript): Promise<ModelServer> {
   return startModelServer(
-    {
-      matches: (_method, path) => /\/chat\/completions$/.test(path),
-      parse,
-      write,
-      other(method, path, _body, res) {
-        if (method === 'GET' && /\/models$/.test(path)) {
-          json(res, 200, { object: 'list', data: [{ id: 'scripted', object: 'model', owned_by: 'ao' }] });
-          return true;
-        }
-        return false;
-      },
-    },
+    { path: /\/chat\/completions$/, parse, write, routes: [{ method: 'GET', path: /\/models$/, answer: () => ({ object: 'list', data: [{ id: 'scripted', object: 'model', owned_by: 'ao' }] }) }] },
     script,
   );
 }

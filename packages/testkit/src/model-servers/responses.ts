@@ -4,22 +4,8 @@
  * `base_url = "<server.url>/v1"`, `wire_api = "responses"`.
  */
 import type { ServerResponse } from 'node:http';
-import {
-  contentText,
-  json,
-  nextId,
-  roughTokens,
-  sse,
-  startModelServer,
-  startSse,
-  type ModelScript,
-  type ModelServer,
-  type ModelTurn,
-  type ScriptedReply,
-  type ToolResult,
-} from './server.js';
-
-type Obj = Record<string, unknown>;
+import { contentText, json, nextId, roughTokens, sse, startModelServer, startSse } from './server.js';
+import type { ModelScript, ModelServer, ModelTurn, Obj, ScriptedReply, ToolResult } from './server.js';
 
 function parse(path: string, body: Obj, index: number): ModelTurn {
   const input = Array.isArray(body.input) ? (body.input as Obj[]) : [];
@@ -96,18 +82,7 @@ function write(res: ServerResponse, turn: ModelTurn, reply: ScriptedReply): void
 /** Starts a scripted OpenAI Responses server on 127.0.0.1 (base URL for clients: `${url}/v1`). */
 export function startResponsesServer(script: ModelScript): Promise<ModelServer> {
   return startModelServer(
-    {
-      matches: (_method, path) => /\/responses$/.test(path),
-      parse,
-      write,
-      other(method, path, _body, res) {
-        if (method === 'GET' && /\/models$/.test(path)) {
-          json(res, 200, { object: 'list', data: [], models: [] });
-          return true;
-        }
-        return false;
-      },
-    },
+    { path: /\/responses$/, parse, write, routes: [{ method: 'GET', path: /\/models$/, answer: () => ({ object: 'list', data: [], models: [] }) }] },
     script,
   );
 }

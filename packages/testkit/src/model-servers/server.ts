@@ -7,6 +7,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** A JSON object as the wire formats carry it. */
+export type Obj = Record<string, unknown>;
+
 /** A tool call the scripted model makes; `input` is the tool's JSON arguments. */
 export interface ScriptedToolCall {
   name: string;
@@ -63,15 +66,22 @@ export interface ModelServer {
   close(): Promise<void>;
 }
 
+/** A side request a protocol answers with a JSON body (token counting, model lists). */
+export interface ModelSideRoute {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  answer(body: Record<string, unknown>): unknown;
+}
+
 /** How a protocol plugs into the shared server. */
 export interface ModelProtocol {
-  /** True when the request is a model request this protocol answers. */
-  matches(method: string, path: string): boolean;
+  /** The path of its model requests (always POSTed). */
+  path: RegExp;
   parse(path: string, body: Record<string, unknown>, index: number): ModelTurn;
   /** Writes the reply (streamed when the request asked for it). */
   write(res: ServerResponse, turn: ModelTurn, reply: ScriptedReply): void;
-  /** Answers other requests (token counting, model lists); `false` for a 404. */
-  other?(method: string, path: string, body: unknown, res: ServerResponse): boolean;
+  /** Other requests it answers with `200` and JSON; anything else is a 404. */
+  routes?: ModelSideRoute[];
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -122,8 +132,9 @@ export async function startModelServer(protocol: ModelProtocol, script: ModelScr
       } catch {
         body = undefined;
       }
-      if (method === 'POST' && protocol.matches(method, path) && body && typeof body === 'object') {
-        const turn = protocol.parse(path, body as Record<string, unknown>, turns.length);
+      const record = body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
+      if (method === 'POST' && protocol.path.test(path) && record) {
+        const turn = protocol.parse(path, record, turns.length);
         const reply = script(turn);
         turns.push(turn);
         protocol.write(res, turn, reply);
@@ -135,7 +146,8 @@ export async function startModelServer(protocol: ModelProtocol, script: ModelScr
         }
         return;
       }
-      if (protocol.other?.(method, path, body, res)) return;
+      const side = protocol.routes?.find((r) => r.method === method && r.path.test(path));
+      if (side) return json(res, 200, side.answer(record ?? {}));
       json(res, 404, { error: { type: 'not_found_error', message: `scripted model server: no route for ${method} ${path}` } });
     })().catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: { type: 'api_error', message: String(error) } });
