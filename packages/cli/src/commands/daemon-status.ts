@@ -1,4 +1,5 @@
 import { daemonRequest, resolvePaths } from '@ao/core';
+import { budgetFacts, githubStatusShown, type GitHubStatus } from '@ao/github/budget';
 import type { GlobalOptions } from '../context.js';
 import { age } from '../sessions.js';
 import { color, print, printErr } from '../render.js';
@@ -12,18 +13,7 @@ interface StatusBody {
   lifecycle?: { running?: boolean; lastPollAt?: string | null; lastPollOk?: boolean | null; lastPollResult?: unknown; lastPollError?: string | null; polls?: number };
   orchestrator?: { state: string; sessionId?: string; error?: string; reason?: string };
   sessions?: { total: number };
-  github?: { budgets: { baseUrl: string; budget: GitHubBudgetBody }[]; webhooks: { enabled: boolean; accepted: number; refused: number; lastEvent?: string; lastAt?: string } };
-}
-
-/** `GitHubBudget` of @ao/github, as JSON (not imported: `ao daemon status` stays light). */
-interface GitHubBudgetBody {
-  limit?: number;
-  remaining?: number;
-  resetAt?: number;
-  pointsPerPoll: number;
-  signalIntervalMs: number;
-  pacing: 'none' | 'webhooks' | 'budget';
-  trackedPullRequests: number;
+  github?: GitHubStatus;
 }
 
 /** `ao daemon status [--json]`: running or not, pid, url, uptime, last lifecycle poll. Exit 1 when not running. */
@@ -60,15 +50,15 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
 }
 
 /** The GraphQL points budget of each GitHub client the daemon polls with, and the webhook receiver. */
-export function githubLines(github: StatusBody['github']): string[] {
-  // Nothing about GitHub for a daemon that neither polls it nor takes its webhooks.
-  if (!github || (github.budgets.length === 0 && !github.webhooks.enabled)) return [];
-  const lines = github.budgets.map(({ baseUrl, budget: b }) => {
-    const left = b.remaining !== undefined && b.limit !== undefined ? `${b.remaining}/${b.limit} GraphQL points left` : 'GraphQL budget not read yet';
-    const reset = b.resetAt ? ` (resets ${new Date(b.resetAt).toLocaleTimeString()})` : '';
-    const pace = b.pacing === 'none' ? 'every poll' : `every ${Math.round(b.signalIntervalMs / 1000)} s (${b.pacing === 'budget' ? color.yellow('budget low') : 'webhooks flowing'})`;
-    const host = baseUrl === 'https://api.github.com' ? '' : ` [${baseUrl}]`;
-    return `github:       ${left}${reset}, ~${b.pointsPerPoll} points/poll, ${b.trackedPullRequests} PRs checked ${pace}${host}`;
+export function githubLines(github: GitHubStatus | undefined): string[] {
+  if (!githubStatusShown(github)) return [];
+  const lines = github.budgets.map(({ baseUrl, budget }) => {
+    const f = budgetFacts(baseUrl, budget);
+    const left = f.points ? `${f.points.remaining}/${f.points.limit} GraphQL points left` : 'GraphQL budget not read yet';
+    const reset = f.resetAt ? ` (resets ${f.resetAt.toLocaleTimeString()})` : '';
+    const pace = f.slowedBy ? `every ${f.everySeconds} s (${f.slowedBy === 'budget' ? color.yellow('budget low') : 'webhooks flowing'})` : 'every poll';
+    const host = f.host ? ` [${baseUrl}]` : '';
+    return `github:       ${left}${reset}, ~${f.pointsPerPoll} points/poll, ${f.trackedPullRequests} PRs checked ${pace}${host}`;
   });
   const w = github.webhooks;
   lines.push(

@@ -2,26 +2,7 @@ import { get } from './api.js';
 import { debounce, setAttr, setText } from './dom.js';
 import type { Live } from './live.js';
 import { time } from './format.js';
-
-/** `GitHubBudget` of @ao/github as `GET /api/status` carries it (not imported: the page stays light). */
-export interface GitHubBudgetBody {
-  limit?: number;
-  remaining?: number;
-  /** Epoch ms when `remaining` refills. */
-  resetAt?: number;
-  pointsPerPoll: number;
-  /** How long a PR's change signal is trusted before it is asked again (0: every poll). */
-  signalIntervalMs: number;
-  pacing: 'none' | 'webhooks' | 'budget';
-  trackedPullRequests: number;
-}
-
-export interface GitHubStatus {
-  budgets: { baseUrl: string; budget: GitHubBudgetBody }[];
-  webhooks: { enabled: boolean; accepted: number; refused: number };
-}
-
-const PUBLIC_API = 'https://api.github.com';
+import { budgetFacts, githubStatusShown, type GitHubStatus } from '@ao/github/budget';
 
 /**
  * The header's GitHub line: GraphQL points left of the limit, when they refill, how often PRs are
@@ -29,18 +10,19 @@ const PUBLIC_API = 'https://api.github.com';
  * line is hidden) when the daemon neither polls GitHub nor takes its webhooks.
  */
 export function githubBudgetLine(github: GitHubStatus | undefined): { text: string; title: string; low: boolean } | null {
-  if (!github || (github.budgets.length === 0 && !github.webhooks.enabled)) return null;
+  if (!githubStatusShown(github)) return null;
   const parts: string[] = [];
   const titles: string[] = [];
   let low = false;
-  for (const { baseUrl, budget: b } of github.budgets) {
-    const host = baseUrl === PUBLIC_API ? '' : ` ${new URL(baseUrl).host}`;
-    const points = b.remaining !== undefined && b.limit !== undefined ? `${b.remaining.toLocaleString('en')}/${b.limit.toLocaleString('en')} points` : 'points not read yet';
-    const reset = b.resetAt ? `, resets ${time(new Date(b.resetAt).toISOString()).slice(0, 5)}` : '';
-    const pace = b.pacing === 'none' ? 'PRs every poll' : `PRs every ${Math.round(b.signalIntervalMs / 1000)} s (${b.pacing === 'budget' ? 'budget low' : 'webhooks'})`;
-    low ||= b.pacing === 'budget';
+  for (const { baseUrl, budget } of github.budgets) {
+    const f = budgetFacts(baseUrl, budget);
+    const host = f.host ? ` ${f.host}` : '';
+    const points = f.points ? `${f.points.remaining.toLocaleString('en')}/${f.points.limit.toLocaleString('en')} points` : 'points not read yet';
+    const reset = f.resetAt ? `, resets ${time(f.resetAt.toISOString()).slice(0, 5)}` : '';
+    const pace = f.slowedBy ? `PRs every ${f.everySeconds} s (${f.slowedBy === 'budget' ? 'budget low' : 'webhooks'})` : 'PRs every poll';
+    low ||= f.slowedBy === 'budget';
     parts.push(`GitHub${host}: ${points}${reset} · ${pace}`);
-    titles.push(`GitHub GraphQL budget${host}: ~${b.pointsPerPoll} points per poll, ${b.trackedPullRequests} pull request(s) tracked`);
+    titles.push(`GitHub GraphQL budget${host}: ~${f.pointsPerPoll} points per poll, ${f.trackedPullRequests} pull request(s) tracked`);
   }
   if (parts.length === 0) parts.push('GitHub');
   const w = github.webhooks;
