@@ -230,7 +230,7 @@ describe('lifecycle', () => {
       env.poll();
       return env.session(id).status === 'stuck';
     }, 10_000, 'status stuck');
-    expect(env.events(id).find((e) => e.type === 'status.changed' && e.set?.status === 'stuck')?.data?.reason).toBe('idle at its prompt with no commits');
+    expect(env.events(id).find((e) => e.type === 'status.changed' && e.data?.to === 'stuck')?.data?.reason).toBe('idle at its prompt with no commits');
     await until(() => env.received().some((t) => t.includes('still there?')), 10_000, 'the nudge at the agent');
     const needs = env.ao('status', '--attention');
     expect(needs.code).toBe(1);
