@@ -6,7 +6,9 @@
  * answers. A "No" in any form must leave the file absent, a "Yes" must create it, and a question
  * menu answered "2" must choose the second option.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +36,8 @@ interface CliCase {
   shell: (command: string) => ScriptedToolCall;
   /** The CLI's question tool, when it has one outside a special mode. */
   question?: ScriptedToolCall;
+  /** Its transcript tells when a turn ends, so a closing question is seen behind the prompt. */
+  transcript: boolean;
   /** Two ways to say no (a label or letter, and a number), and one to say yes. */
   no: [string, string];
   yes: string;
@@ -52,6 +56,7 @@ const CASES: CliCase[] = [
     start: startAnthropicServer,
     shell: (command) => ({ name: 'Bash', input: { command, description: 'Touch the file' } }),
     question: { name: 'AskUserQuestion', input: { questions: [{ question: 'Which color?', header: 'Color', multiSelect: false, options: colors }] } },
+    transcript: true,
     no: ['No', '3'],
     yes: 'yes',
   },
@@ -63,6 +68,7 @@ const CASES: CliCase[] = [
     start: startResponsesServer,
     // Escalation makes Codex ask, whatever its sandbox would allow.
     shell: (cmd) => ({ name: 'exec_command', input: { cmd, sandbox_permissions: 'require_escalated', justification: 'Touch the file?' } }),
+    transcript: true,
     no: ['n', '3'],
     yes: 'y',
   },
@@ -73,6 +79,7 @@ const CASES: CliCase[] = [
     start: startChatCompletionsServer,
     shell: (command) => ({ name: 'bash', input: { command, description: 'Touch the file' } }),
     question: { name: 'question', input: { questions: [{ question: 'Which color?', header: 'Color', options: colors }] } },
+    transcript: false,
     no: ['Reject', '3'],
     yes: 'Allow once',
   },
@@ -106,23 +113,66 @@ for (const c of CASES) {
       const s = (JSON.parse(r.stdout) as { id: string; activity: string; activityDetail: string | null }[]).find((x) => x.id === id);
       return { activity: s?.activity ?? 'missing', detail: s?.activityDetail ?? null };
     };
+    const screen = (): string => {
+      try {
+        return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(env.AO_HOME as string, id)}:`], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' });
+      } catch (error) {
+        return String(error);
+      }
+    };
     const waitForMenu = () =>
       vi.waitFor(
         async () => {
           const a = await activity();
-          if (a.activity !== 'waiting_input') throw new Error(`activity is ${a.activity} (${a.detail ?? ''}), not waiting_input`);
+          if (a.activity !== 'waiting_input') throw new Error(`activity is ${a.activity} (${a.detail ?? ''}), not waiting_input; the screen:\n${screen()}\nmodel requests: ${JSON.stringify(server.turns.map((t) => t.newUserText.slice(0, 60)))}`);
           return a;
         },
         { timeout: 90_000, interval: 250 },
       );
-    const waitForNoMenu = () =>
-      vi.waitFor(
+    // Idle, and the screen the same on five polls running: Claude Code 2.1.197 just after a denied
+    // prompt ("Interrupted") took a pasted message but dropped its Enter (see the report in docs/agents.md).
+    const waitForNoMenu = () => {
+      let last = '';
+      let same = 0;
+      return vi.waitFor(
         async () => {
           const a = await activity();
-          if (a.activity === 'waiting_input' || a.activity === 'active') throw new Error(`activity is ${a.activity}`);
+          const now = screen();
+          same = now === last ? same + 1 : 0;
+          const settled = same >= 4;
+          last = now;
+          if (a.activity === 'waiting_input' || a.activity === 'active') throw new Error(`activity is ${a.activity} (${a.detail ?? ''}); the screen:\n${now}`);
+          if (!settled) throw new Error('the screen is still changing');
         },
         { timeout: 90_000, interval: 250 },
       );
+    };
+
+    /**
+     * Sends a prompt and waits until the model has it. Should it sit unsubmitted in the input box
+     * (the dropped Enter of Claude Code 2.1.197, see docs/agents.md), presses Enter once, as the
+     * docs tell a person to.
+     */
+    const sendPrompt = async (text: string): Promise<void> => {
+      const r = await ao('send', id, text);
+      expect(r.code, r.stderr).toBe(0);
+      await received(text);
+    };
+    const received = async (text: string): Promise<void> => {
+      let pressed = false;
+      await vi.waitFor(
+        async () => {
+          if (server.turns.some((t) => t.lastUserText.includes(text) || t.newUserText.includes(text))) return;
+          const box = screen().includes(text);
+          if (box && !pressed && (await activity()).activity !== 'active') {
+            pressed = true;
+            expect((await ao('send', id, '--keys', 'Enter')).code).toBe(0);
+          }
+          throw new Error(`the model has not received "${text}"`);
+        },
+        { timeout: 90_000, interval: 250 },
+      );
+    };
 
     beforeAll(async () => {
       dir = await createTempDir(`ao-real-${c.cli}-`);
@@ -138,6 +188,7 @@ for (const c of CASES) {
         const touch = /touch (\S+)/.exec(turn.newUserText);
         if (touch?.[1]) return { text: 'Creating it.', toolCalls: [c.shell(`touch ${touch[1]}`)] };
         if (/ask me/.test(turn.newUserText) && c.question) return { toolCalls: [c.question] };
+        if (/plan it/.test(turn.newUserText)) return { text: 'I would rewrite the parser.\nShould I go ahead? (y/n)' };
         if (turn.toolResults.length) return { text: `Tool said: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 80)}` };
         return { text: 'Ready.' };
       });
@@ -155,15 +206,8 @@ for (const c of CASES) {
       ({ id, workspacePath: workspace } = JSON.parse(spawned.stdout) as { id: string; workspacePath: string });
       // The first request once the agent sits idle at its prompt. (A prompt typed in at spawn was
       // sometimes lost by Claude Code while it was still starting: not what these tests are about.)
-      await vi.waitFor(
-        async () => {
-          const a = await activity();
-          if (a.activity !== 'idle') throw new Error(`activity is ${a.activity} (${a.detail ?? ''})`);
-        },
-        { timeout: 120_000, interval: 250 },
-      );
-      const first = await ao('send', id, `please touch ${names.no1}`);
-      expect(first.code, first.stderr).toBe(0);
+      await waitForNoMenu();
+      await sendPrompt(`please touch ${names.no1}`);
     }, 180_000);
 
     afterAll(async () => {
@@ -200,8 +244,7 @@ for (const c of CASES) {
     }, 180_000);
 
     it(`"${c.no[1]}" denies too`, async () => {
-      const sent = await ao('send', id, `please touch ${names.no2}`);
-      expect(sent.code, sent.stderr).toBe(0);
+      await sendPrompt(`please touch ${names.no2}`);
       await waitForMenu();
       const r = await ao('send', id, c.no[1]);
       expect(r.code, r.stderr).toBe(0);
@@ -210,8 +253,7 @@ for (const c of CASES) {
     }, 180_000);
 
     it("a reaction's message never answers the menu, even one that names an option", async () => {
-      const sent = await ao('send', id, `please touch ${names.reaction}`);
-      expect(sent.code, sent.stderr).toBe(0);
+      await sendPrompt(`please touch ${names.reaction}`);
       await waitForMenu();
       // The daemon's reactions send through the SessionManager with `menu: 'refuse'` (lifecycle/actions.ts).
       const core = await import('@ao/core');
@@ -236,8 +278,7 @@ for (const c of CASES) {
     }, 180_000);
 
     it(`"${c.yes}" approves: the command runs`, async () => {
-      const sent = await ao('send', id, `please touch ${names.yes}`);
-      expect(sent.code, sent.stderr).toBe(0);
+      await sendPrompt(`please touch ${names.yes}`);
       await waitForMenu();
       expect(existsSync(file(names.yes))).toBe(false);
       const r = await ao('send', id, c.yes);
@@ -248,8 +289,7 @@ for (const c of CASES) {
     it.runIf(c.question !== undefined)('a question menu answered "2" chooses the second option', async () => {
       await waitForNoMenu();
       const before = server.turns.length;
-      const sent = await ao('send', id, 'please ask me a question');
-      expect(sent.code, sent.stderr).toBe(0);
+      await sendPrompt('please ask me a question');
       const waiting = await waitForMenu();
       expect(waiting.detail).toContain('Which color?');
       const r = await ao('send', id, '2');
@@ -257,6 +297,17 @@ for (const c of CASES) {
       const answered = await server.waitForTurn((t) => t.index >= before && t.toolResults.length > 0, 60_000);
       expect(answered.toolResults[0]?.output).toContain('Blue');
       expect(answered.toolResults[0]?.output).not.toContain('Red');
+    }, 180_000);
+
+    it.runIf(c.transcript)('a reply that ends on a question is waiting_input with the question; the answer goes in as text', async () => {
+      await waitForNoMenu();
+      await sendPrompt('plan it first');
+      const waiting = await waitForMenu();
+      expect(waiting.detail).toBe('asks: Should I go ahead? (y/n)');
+      const before = server.turns.length;
+      expect((await ao('send', id, 'y')).code).toBe(0);
+      const answered = await server.waitForTurn((t) => t.index >= before && t.newUserText.trim() === 'y', 60_000);
+      expect(answered.newUserText.trim()).toBe('y');
     }, 180_000);
   });
 }
