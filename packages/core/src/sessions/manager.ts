@@ -13,7 +13,7 @@ import { gitBranchExists, gitDefaultBranch } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { listTemplateVariables, renderTemplate } from '../templates.js';
 import { createTemplateStore } from '../template-store.js';
-import { blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
+import { awaitingStart, blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
 import { TERMINAL_STATUSES, type Session } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
@@ -66,6 +66,13 @@ export interface SpawnOptions {
   trigger?: Session['trigger'];
   /** MCP servers for the agent (see `AgentLaunchInput.mcpServers`); recorded, so restore passes them again. */
   mcpServers?: Session['mcpServers'];
+}
+
+export interface RestoreOptions {
+  /** As `SpawnOptions.queue`, without `always`. Default `if-full`. */
+  queue?: 'if-full' | 'never';
+  /** Queue priority 1..10 when it waits. Default 5. */
+  priority?: number;
 }
 
 export interface SendOptions {
@@ -129,8 +136,12 @@ export interface SessionManager {
   settleDelivery(id: string, deliveryId: string): Promise<DeliveryStatus>;
   /** Stops the agent; the workspace and branch are kept, whatever their state. */
   kill(id: string): Promise<KillResult>;
-  /** Relaunches the agent in the same workspace and branch, resuming its conversation when it can. */
-  restore(id: string): Promise<Session>;
+  /**
+   * Relaunches the agent in the same workspace and branch, resuming its conversation when it can.
+   * Beyond the limits it is queued like a spawn (`queue: 'never'` refuses with `SESSION_LIMIT`) and
+   * returned `queued`; admission then restores it (see `startAdmitted`).
+   */
+  restore(id: string, options?: RestoreOptions): Promise<Session>;
   /**
    * Removes workspaces of finished sessions that are clean and merged; reports the rest with why.
    * A workspace holding gitignored files that cannot be regenerated is kept unless `forceIgnored`.
@@ -170,12 +181,6 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
   const freeMemoryMb = deps.freeMemoryMb ?? systemFreeMemoryMb;
   const templates = createTemplateStore(deps.paths, clock);
-
-  /** Throws `SESSION_LIMIT` when one more session of `agent` would exceed a limit (see `blockedBy`). */
-  const assertRoom = async (agent: string): Promise<void> => {
-    const blocked = blockedBy(config, (await manager.list()).sessions, agent, freeMemoryMb());
-    if (blocked) throw blockedError(blocked);
-  };
 
   /**
    * Why a new session of `agent` at `priority` must wait, or undefined when it may start now. Queued
@@ -339,13 +344,25 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     async startAdmitted(id) {
       const started = clock.now();
       const session = await store.find(id);
-      if (session.status !== 'spawning' || session.runtime || session.lastEvent?.type !== ADMITTED) {
+      const events = await store.events(session.project, id);
+      if (!awaitingStart(session, events)) {
         throw new AoError('SESSION_STATE', `Session ${id} was not just admitted from the queue (it is ${session.status}); nothing was started`);
       }
       const project = projectOf(session);
       const agentSel = config.agents[session.agent];
       if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} uses agent "${session.agent}", which is no longer in ${config.file}`);
-      const queuedEvent = (await store.events(session.project, id)).find((e) => e.type === QUEUED);
+      // The latest: a session queued at spawn, killed, then queued again by a restore has two.
+      const queuedEvent = events.filter((e) => e.type === QUEUED).at(-1);
+      if (queuedEvent?.data?.restore === true) {
+        const from = queuedEvent.data.from;
+        try {
+          return await relaunch({ ...session, status: typeof from === 'string' ? (from as Session['status']) : 'killed' });
+        } catch (error) {
+          // Back where it was before the restore was queued; not requeued (it would fail again).
+          await store.update(session.project, id, 'session.restore_failed', { status: typeof from === 'string' ? (from as Session['status']) : 'killed' }, { error: describeError(error) });
+          throw error;
+        }
+      }
       const prompt = queuedEvent?.data?.prompt;
       if (typeof prompt !== 'string') throw new AoError('SESSION_CORRUPT', `Session ${id} has no recorded prompt in its ${QUEUED} event`);
       const [info, workspace, agent, runtime]: [ProjectInfo, Workspace, Agent, Runtime] = await Promise.all([
@@ -387,7 +404,14 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         for (const s of sessions) {
-          if (alive.get((s.runtime as RuntimeHandle).id)) continue;
+          const state = alive.get((s.runtime as RuntimeHandle).id);
+          if (state === true) continue;
+          if (state === undefined) {
+            // The runtime could not tell (an ssh host that is down): not exited. Said in this
+            // listing only; nothing is recorded, and the next listing that reaches it decides.
+            updates.set(s.id, { ...s, activityDetail: `unreachable: the ${runtimeName} runtime cannot reach this session's terminal now (its host may be down)` });
+            continue;
+          }
           // The terminal died: say so on this very listing, and record it. A kill interrupted
           // between its stop and its record (a crash, a full disk) is finished here.
           const killed = s.lastEvent?.type === KILLING;
@@ -487,50 +511,32 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       return { session: killed, workspace };
     },
 
-    async restore(id) {
+    async restore(id, options = {}) {
       const session = await store.find(id);
       const project = projectOf(session);
       const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
       const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
-      const missing = !existsSync(session.workspacePath);
-      if (alive && !missing) {
+      if (alive && existsSync(session.workspacePath)) {
         throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
       }
-      const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
-      if (missing && !workspace.recreate) {
-        throw new AoError(
-          'SESSION_STATE',
-          `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists and the ${session.workspaceName} workspace cannot recreate it. Drop the session with \`ao session kill ${id}\` and \`ao session cleanup\`.`,
-        );
+      if (session.status === 'queued' || (session.status === 'spawning' && !session.runtime)) {
+        throw new AoError('SESSION_STATE', `Session ${id} is already ${session.status === 'queued' ? 'queued' : 'being started'}: \`ao queue ls\` shows the queue`);
       }
-      if (session.role !== 'orchestrator') await assertRoom(session.agent);
-      if (missing && workspace.recreate) {
-        // Deleted by hand: check the session's branch out again where it was.
-        const { path, branch } = await workspace.recreate({
-          path: session.workspacePath,
-          branch: session.branch,
-          baseBranch: session.baseBranch,
-          repoPath: project.path,
-          postCreate: project.postCreate,
-          copyFiles: project.copyFiles,
+      if (session.role !== 'orchestrator') {
+        // Beyond the limits a restore waits in the queue like a spawn; the slot check and the record under one lock.
+        const priority = options.priority ?? DEFAULT_PRIORITY;
+        const queued = await withSpawnLock(deps.paths, async () => {
+          const wait = await mustWait(session.agent, priority, options.queue ?? 'if-full');
+          if (!wait) return undefined;
+          // Nothing runs while it waits: no runtime handle for the lifecycle to watch.
+          return store.update(session.project, id, QUEUED, { status: 'queued', priority, runtime: null, activity: null, activityDetail: null }, { restore: true, from: session.status, priority, reason: wait.message });
         });
-        await store.update(session.project, id, 'workspace.recreated', {}, { path, branch });
-        // An agent left running in the deleted directory cannot work there: it is replaced.
-        if (alive && session.runtime) await runtime.stop(session.runtime);
+        if (queued) {
+          logger.info({ session: id, priority }, 'restore queued');
+          return queued;
+        }
       }
-      const agentSel = config.agents[session.agent];
-      if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
-      const agent: Agent = await manager.plugin(project, 'agent', agentSel);
-      const resumeId = agent.canResume && session.nativeSessionId ? session.nativeSessionId : undefined;
-      const launch = await agent.launch({ sessionId: id, workspacePath: session.workspacePath, ...(resumeId ? { resumeId } : {}), ...(session.mcpServers ? { mcpServers: session.mcpServers } : {}) });
-      assertProgramExists(launch.argv[0], session.agent, deps.env);
-      const handle = await startRuntime(runtime, id, session.workspacePath, launch, project);
-      const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
-      let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
-      if (launch.initialInput !== undefined && !resumeId) {
-        restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
-      }
-      return restored;
+      return relaunch(session);
     },
 
     async cleanup(options = {}) {
@@ -627,6 +633,56 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   };
 
   /** Creates the workspace and starts the agent of a recorded session; on failure nothing is left but the archived record. */
+  /**
+   * The agent of a session that is not running, relaunched in its workspace (recreated when it was
+   * deleted and the workspace plugin can), resuming its conversation when the agent can. No limit
+   * check: `restore` queued it, or admission admitted it.
+   */
+  async function relaunch(session: Session): Promise<Session> {
+    const id = session.id;
+    const project = projectOf(session);
+    const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+    const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
+    const missing = !existsSync(session.workspacePath);
+    if (alive && !missing) {
+      throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
+    }
+    const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+    if (missing && !workspace.recreate) {
+      throw new AoError(
+        'SESSION_STATE',
+        `Session ${id} cannot be restored: its workspace ${session.workspacePath} no longer exists and the ${session.workspaceName} workspace cannot recreate it. Drop the session with \`ao session kill ${id}\` and \`ao session cleanup\`.`,
+      );
+    }
+    if (missing && workspace.recreate) {
+      // Deleted by hand: check the session's branch out again where it was.
+      const { path, branch } = await workspace.recreate({
+        path: session.workspacePath,
+        branch: session.branch,
+        baseBranch: session.baseBranch,
+        repoPath: project.path,
+        postCreate: project.postCreate,
+        copyFiles: project.copyFiles,
+      });
+      await store.update(session.project, id, 'workspace.recreated', {}, { path, branch });
+      // An agent left running in the deleted directory cannot work there: it is replaced.
+      if (alive && session.runtime) await runtime.stop(session.runtime);
+    }
+    const agentSel = config.agents[session.agent];
+    if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
+    const agent: Agent = await manager.plugin(project, 'agent', agentSel);
+    const resumeId = agent.canResume && session.nativeSessionId ? session.nativeSessionId : undefined;
+    const launch = await agent.launch({ sessionId: id, workspacePath: session.workspacePath, ...(resumeId ? { resumeId } : {}), ...(session.mcpServers ? { mcpServers: session.mcpServers } : {}) });
+    assertProgramExists(launch.argv[0], session.agent, deps.env);
+    const handle = await startRuntime(runtime, id, session.workspacePath, launch, project);
+    const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
+    let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
+    if (launch.initialInput !== undefined && !resumeId) {
+      restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
+    }
+    return restored;
+  }
+
   async function launch(recorded: Session, prompt: string, ctx: LaunchContext): Promise<Session> {
     const { project, info, agentName, agent, workspace, runtime, started, progress } = ctx;
     let session = recorded;
