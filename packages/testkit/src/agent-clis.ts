@@ -35,7 +35,8 @@ export const AGENT_CLI_DIR = process.env.AO_AGENT_CLI_DIR ?? join(ROOT, 'node_mo
  */
 export async function ensureAgentClis(): Promise<string> {
   const binDir = join(AGENT_CLI_DIR, 'node_modules', '.bin');
-  const wanted = Object.values(AGENT_CLI_PACKAGES).map((p) => `${p.npm}@${p.version}`);
+  // `linked`: the stamp of an install whose native binaries were linked (below); older caches redo it.
+  const wanted = [...Object.values(AGENT_CLI_PACKAGES).map((p) => `${p.npm}@${p.version}`), 'linked'];
   const stamp = join(AGENT_CLI_DIR, 'installed.json');
   const current = async () => (existsSync(stamp) ? (await readFile(stamp, 'utf8')).trim() : '');
   if ((await current()) === JSON.stringify(wanted)) return binDir;
@@ -45,12 +46,24 @@ export async function ensureAgentClis(): Promise<string> {
     async () => {
       if ((await current()) === JSON.stringify(wanted)) return;
       await writeFile(join(AGENT_CLI_DIR, 'package.json'), '{ "private": true }\n');
-      // The packages' own binaries come as optional dependencies; no install script is needed.
-      await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', ...wanted], {
+      // The packages' native binaries come as optional dependencies (from npm, like the rest);
+      // install scripts stay off, and the two CLIs whose launcher must be pointed at its binary
+      // get exactly that step, which reads only what npm already unpacked.
+      const run = promisify(execFile);
+      await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', ...wanted.filter((w) => w !== 'linked')], {
         cwd: AGENT_CLI_DIR,
         maxBuffer: 16 * 1024 * 1024,
         timeout: 600_000,
       });
+      for (const [pkg, script] of [
+        ['@anthropic-ai/claude-code', 'install.cjs'],
+        ['opencode-ai', 'postinstall.mjs'],
+      ] as const) {
+        const dir = join(AGENT_CLI_DIR, 'node_modules', pkg);
+        if (existsSync(join(dir, script))) await run(process.execPath, [script], { cwd: dir, timeout: 120_000 });
+      }
+      // Each CLI must answer --version before the tests rely on it.
+      for (const bin of ['claude', 'codex', 'opencode']) await run(join(binDir, bin), ['--version'], { timeout: 60_000 });
       await writeFile(stamp, `${JSON.stringify(wanted)}\n`);
     },
     { timeoutMs: 600_000, staleMs: 900_000 },
