@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { whichSync } from '@ao/core';
+import { VERIFIED_VERSION as CLAUDE_VERIFIED } from '@ao/plugin-agent-claude-code';
 import { createTempDir, createTempRepo } from '@ao/testkit/temp-repo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAo } from './run-ao.js';
@@ -144,11 +145,11 @@ describe('ao init: CI from the repository', () => {
 });
 
 describe('ao doctor', () => {
-  /** A PATH of only git, tmux and, when asked, an executable `claude` that does nothing. */
+  /** A PATH of only git, tmux and, when asked, an executable `claude` that says it is the verified version. */
   async function barePath(withClaude: boolean) {
     const d = await tempDir();
     for (const tool of ['git', 'tmux']) symlinkSync(whichSync(tool)!, join(d.path, tool));
-    if (withClaude) writeFileSync(join(d.path, 'claude'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    if (withClaude) writeFileSync(join(d.path, 'claude'), `#!/bin/sh\n[ "$1" = --version ] && echo '${CLAUDE_VERIFIED} (Claude Code)'\nexit 0\n`, { mode: 0o755 });
     return d.path;
   }
 
