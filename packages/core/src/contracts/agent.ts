@@ -197,6 +197,13 @@ export interface Agent {
   readonly canPlan?: boolean;
 
   /**
+   * Optional. Milliseconds this CLI's terminal UI needs between a pasted message and the Enter that
+   * submits it. Claude Code takes a paste asynchronously and drops an Enter that arrives in the same
+   * burst (the text then sits in its input box, unsent). Default 0.
+   */
+  readonly submitDelayMs?: number;
+
+  /**
    * Optional. Called by `send` (under the session's delivery lock) and by activity detection with
    * the current screen: the menu the agent waits on, or `undefined` when none is showing. While a
    * menu shows, a message is an answer: `send` selects the option it names with `menuKeys`, and

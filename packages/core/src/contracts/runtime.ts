@@ -42,6 +42,12 @@ export interface SendTextOptions {
    * (all or nothing), so that after a crash ao can ask whether the message arrived.
    */
   deliveryId?: string;
+  /**
+   * Pause between the paste and the Enter that submits it, for agents whose terminal UI takes a
+   * paste asynchronously and drops an Enter that arrives with it (see `Agent.submitDelayMs`). A
+   * runtime that pastes and submits in one all-or-nothing step keeps the pause inside that step.
+   */
+  submitDelayMs?: number;
 }
 
 /**

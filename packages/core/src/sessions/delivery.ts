@@ -38,6 +38,8 @@ export interface DeliverOptions {
    * refused) or, for reactions, is refused. See `answer.ts`. Without it the text is always pasted.
    */
   menu?: MenuPolicy;
+  /** Pause between paste and Enter, from the agent plugin (`Agent.submitDelayMs`). */
+  submitDelayMs?: number;
 }
 
 /** A new delivery id: 16 hex characters (safe in tmux buffer and option names). */
@@ -72,7 +74,7 @@ export async function deliver(
       await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
       crashPoint('message.sending');
       if (answer) await sendKeys(runtime, handle, answer.keys);
-      else await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId });
+      else await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(options.submitDelayMs ? { submitDelayMs: options.submitDelayMs } : {}) });
       options.onDelivered?.();
       crashPoint('message.pasted');
       const sent = await store.append(project, id, [

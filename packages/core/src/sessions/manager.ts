@@ -456,6 +456,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return await deliver(store, session, runtime, handle, message, {
           ...rest,
           ...(agent ? { menu: { agent, mode: menu, sessionId: id } } : {}),
+          ...(agent?.submitDelayMs ? { submitDelayMs: agent.submitDelayMs } : {}),
           onDelivered: () => (delivered = true),
         });
       } catch (error) {
@@ -843,7 +844,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   async function deliverInitialInput(session: Session, runtime: Runtime, handle: RuntimeHandle, text: string): Promise<Session> {
     // Wait for the agent's first screen (a signal), not a fixed sleep, before typing into it.
     await waitForScreen(runtime, handle, clock);
-    return deliver(store, session, runtime, handle, text, { data: { initial: true } });
+    const submitDelayMs = (await sessionAgent(session).catch(() => undefined))?.submitDelayMs;
+    return deliver(store, session, runtime, handle, text, { data: { initial: true }, ...(submitDelayMs ? { submitDelayMs } : {}) });
   }
 
   return manager;

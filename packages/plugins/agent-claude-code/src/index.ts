@@ -202,6 +202,9 @@ export default definePlugin({
     return {
       canResume: true,
       canPlan: true,
+      // Claude Code takes a paste asynchronously: an Enter in the same burst is dropped and the
+      // text stays in its input box ("[Pasted text #1 +33 lines]"), unsent.
+      submitDelayMs: 250,
       readMenu: readClaudeMenu,
       menuKeys: claudeMenuKeys,
       async readUsage(probe) {

@@ -142,6 +142,8 @@ export interface SendScriptOptions {
   submit: boolean;
   /** A session option set in the same tmux command as the paste: the receipt of the delivery. */
   receipt?: string;
+  /** A pause between paste and Enter inside the same tmux command (`run-shell -d`). */
+  submitDelayMs?: number;
 }
 
 /**
@@ -152,6 +154,7 @@ export interface SendScriptOptions {
 export function sendScript(root: string, o: SendScriptOptions): string {
   const paste = [
     'T paste-buffer -b "$B" -t "=$N:"', ...(o.bracketed ? ['-p'] : []), '-d',
+    ...(o.submit && o.submitDelayMs ? ['\\;', `run-shell -d ${(o.submitDelayMs / 1000).toFixed(3)}`] : []),
     ...(o.submit ? ['\\;', 'send-keys -t "=$N:" Enter'] : []),
     ...(o.receipt ? ['\\;', `set-option -t "=$N:" ${q(o.receipt)} 1`] : []),
   ].join(' ');

@@ -233,6 +233,7 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
         bracketed: options.bracketedPaste !== false,
         submit: options.submit !== false,
         ...(options.deliveryId ? { receipt: receiptOption(options.deliveryId) } : {}),
+        ...(options.submitDelayMs ? { submitDelayMs: options.submitDelayMs } : {}),
       });
       const result = await t.conn.run(script, { input: neutralizePasteMarkers(text) });
       if (result.exitCode === EXIT.missing) throw goneError(handle, 'send text', t.data.host);

@@ -130,6 +130,7 @@ export function createTmuxRuntime(config: TmuxRuntimeConfig, ctx: PluginContext)
           deleteAfter: true,
           submit: options.submit !== false,
           ...(options.deliveryId ? { receipt: receiptOption(options.deliveryId) } : {}),
+          ...(options.submitDelayMs ? { submitDelayMs: options.submitDelayMs } : {}),
         });
       } catch (error) {
         await deleteBuffer(exec, buffer);

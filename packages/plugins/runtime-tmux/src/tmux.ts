@@ -183,6 +183,8 @@ export interface PasteAndSubmitOptions extends PasteBufferOptions {
   submit?: boolean;
   /** A session option (`@…`) set to 1 in the same command: a receipt that the paste happened. */
   receipt?: string;
+  /** A pause between the paste and the Enter, inside the same command (tmux's `run-shell -d`). */
+  submitDelayMs?: number;
 }
 
 /**
@@ -196,7 +198,11 @@ export async function pasteAndSubmit(exec: Exec, name: string, buffer: string, o
   if (options.deleteAfter !== false) paste.push('-d');
   const words = paste.map(escapeTmuxArg);
   // The bare `;` is our own command separator, so it is added after escaping.
-  if (options.submit !== false) words.push(';', ...['send-keys', '-t', paneTarget(name), 'Enter'].map(escapeTmuxArg));
+  if (options.submit !== false) {
+    // The server holds this command list while it waits, so nothing else reaches the pane between.
+    if (options.submitDelayMs) words.push(';', 'run-shell', '-d', (options.submitDelayMs / 1000).toFixed(3));
+    words.push(';', ...['send-keys', '-t', paneTarget(name), 'Enter'].map(escapeTmuxArg));
+  }
   if (options.receipt) words.push(';', ...['set-option', '-t', paneTarget(name), options.receipt, '1'].map(escapeTmuxArg));
   const result = await exec('tmux', words, { reject: false });
   if (result.exitCode !== 0) throw failed(`paste-buffer -t ${name}`, result);
