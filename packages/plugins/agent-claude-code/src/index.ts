@@ -139,6 +139,12 @@ export function claudeTurnState(entries: readonly unknown[]): TurnState {
     const text = textOf(blocks);
     if (/^\[Request interrupted by user/.test(text.trim())) return { kind: 'ended', detail: 'interrupted by the user' };
     const isToolResult = Array.isArray(blocks) && blocks.some((b) => b.type === 'tool_result');
+    // Claude Code may write a prompt's record after the reply to it: a prompt that some record
+    // already answers (its parentUuid) is not the newest thing; the turn is read from before it.
+    const uuid = jsonString(entry, 'uuid');
+    if (!isToolResult && uuid && entries.some((e) => jsonString(asJsonObject(e), 'parentUuid') === uuid)) {
+      return claudeTurnState(entries.filter((e) => e !== entries[i]));
+    }
     return { kind: 'working', detail: isToolResult ? 'tool finished' : 'prompt received' };
   }
   return { kind: 'unknown' };

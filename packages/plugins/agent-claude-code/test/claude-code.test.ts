@@ -124,6 +124,14 @@ describe('claude-code activity from the transcript', () => {
     expect(await (await agent()).detectActivity(probe({ now }))).toMatchObject({ activity: 'active', detail: 'tool finished' });
   });
 
+  it('is idle when the reply was written before the record of the prompt it answers (as Claude Code 2.1 does)', async () => {
+    const now = Date.now();
+    const prompt = { ...user('hello'), uuid: 'prompt-1' };
+    const reply = assistant([{ type: 'text', text: 'Ready.' }], { uuid: 'reply-1', parentUuid: 'prompt-1' }, 'end_turn');
+    await transcript([reply, prompt], now, 1_000);
+    expect(await (await agent()).detectActivity(probe({ now }))).toMatchObject({ activity: 'idle', nativeSessionId: SESSION });
+  });
+
   it('is idle when the turn ended with end_turn', async () => {
     const now = Date.now();
     await transcript([user('go'), assistant([toolUse]), user([toolResult]), assistant([{ type: 'text', text: 'Done.' }], {}, 'end_turn')], now, 1_000);
