@@ -80,8 +80,10 @@ for (const c of CASES) {
       const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       id = (JSON.parse(spawned.stdout) as { id: string }).id;
-      // The first request once the agent sits idle at its prompt (Claude Code may drop a prompt typed
-      // while it still starts: not what these tests are about).
+      // The first request once the model has answered the spawn prompt and the agent sits idle at its
+      // prompt: a message typed while the CLI still starts or works on its first turn may be dropped
+      // by the CLI (not what these tests are about).
+      await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello'), 120_000);
       await vi.waitFor(
         async () => {
           const s = await row();
