@@ -68,8 +68,15 @@ describe('tmux runtime launch', () => {
     });
     handles.push(handle);
 
-    const started = await waitFor('the agent to start', () => existsSync(`${out}.start.json`) && readFileSync(`${out}.start.json`, 'utf8'));
-    expect(JSON.parse(started)).toEqual({ env: secret, argv: [word] });
+    // Read once the agent has written the whole file (it may be seen empty while being written).
+    const started = await waitFor('the agent to start', () => {
+      try {
+        return JSON.parse(readFileSync(`${out}.start.json`, 'utf8')) as unknown;
+      } catch {
+        return false;
+      }
+    });
+    expect(started).toEqual({ env: secret, argv: [word] });
     await waitFor('the agent prompt', async () => (await runtime.capture(handle)).includes('ready>'));
     await runtime.sendText(handle, prompt);
     await waitFor('the typed prompt', () => existsSync(`${out}.typed`) && readFileSync(`${out}.typed`, 'utf8').includes(prompt));
