@@ -4,7 +4,7 @@
  * sshd as the current user; its ao root is a directory of its own, so local and remote paths
  * differ. Debian: `apt-get install openssh-server` (scripts/test does it when root).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -166,6 +166,10 @@ export async function startSshd(label = 'sshd'): Promise<TestSshd> {
         }
       }
       if (child.exitCode === null && child.signalCode === null) await exited;
+      // A host stopped mid-test cannot be reached to end its tmux server; "remote" is this machine,
+      // so end every tmux server whose socket lives in the host's directory, or it outlives the test.
+      const sockets = spawnSync('find', [dir, '-type', 's', '-name', '*.sock'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      for (const socket of sockets) spawnSync('tmux', ['-S', socket, 'kill-server'], { stdio: 'ignore' });
       await rm(dir, { recursive: true, force: true });
     },
   };
