@@ -2,7 +2,7 @@ import { request, type ClientRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runAo } from './run-ao.js';
 import { createSessionEnv, until, type SessionEnv } from './session-env.js';
 
@@ -103,11 +103,14 @@ describe('slow connections', () => {
 
     // Retried until served: the server counts the closed stream out once it sees the FIN.
     streams[0]?.destroy();
-    let status = 0;
-    for (let attempt = 0; attempt < 500 && status !== 200; attempt++) {
-      status = await get(port, token).catch(() => 0);
-      if (status !== 200) await new Promise((r) => setTimeout(r, 20));
-    }
+    const status = await vi.waitFor(
+      async () => {
+        const s = await get(port, token).catch(() => 0);
+        if (s !== 200) throw new Error(`not served yet (${s})`);
+        return s;
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     expect(status).toBe(200);
   });
 });

@@ -35,7 +35,7 @@ async function open() {
   const store = createSessionStore(paths);
   const time = { ms: Date.parse('2026-01-01T00:00:00Z') };
   // Time moves only when the test says so; waits (for an agent's first screen) are real.
-  const clock: Clock = { now: () => time.ms, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+  const clock: Clock = { now: () => time.ms, sleep: async (ms) => void (time.ms += ms) };
   const manager = createSessionManager({ config, registry, store, paths, logger: silentLogger, clock, exec, env: processEnv });
   const queue = createSpawnQueue({ config, manager, store, paths, logger: silentLogger });
   const plans = createPlanStore(paths);

@@ -33,7 +33,7 @@ async function open(triggersYaml: string, at: string) {
   const paths = resolvePaths(processEnv);
   const store = createSessionStore(paths);
   const time = { ms: Date.parse(at) };
-  const clock: Clock = { now: () => time.ms, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+  const clock: Clock = { now: () => time.ms, sleep: async (ms) => void (time.ms += ms) };
   const manager = createSessionManager({ config, registry, store, paths, logger: silentLogger, clock, exec, env: processEnv });
   const queue = createSpawnQueue({ config, manager, store, paths, logger: silentLogger });
   const triggers = createTriggerRunner({ config, manager, queue, store, paths, logger: silentLogger, clock });
