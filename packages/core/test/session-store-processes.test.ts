@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'tsup';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSessionStore, resolvePaths, type AoPaths, type Session } from '../src/index.js';
+import { withFileLock } from '../src/sessions/lock.js';
 
 // Real processes race each other here. They import the store bundled by tsup into a temp dir
 // from the TypeScript sources (not `pnpm build` into dist), so the test neither depends on nor
@@ -22,7 +23,8 @@ beforeAll(async () => {
   await writeFile(
     entry,
     `export * from ${JSON.stringify(join(src, 'sessions', 'store.ts'))};\n` +
-      `export { resolvePaths } from ${JSON.stringify(join(src, 'paths.ts'))};\n`,
+      `export { resolvePaths } from ${JSON.stringify(join(src, 'paths.ts'))};\n` +
+      `export { withFileLock } from ${JSON.stringify(join(src, 'sessions', 'lock.ts'))};\n`,
   );
   // tsup's API (a root dev dependency) rather than an esbuild binary path, which pnpm may not hoist.
   await build({
@@ -127,6 +129,21 @@ describe('session store across processes', () => {
       Array.from({ length: 20 }, (_, i) => i + 2),
     );
   });
+
+  it('never lets two processes hold one file lock, while holders exit the moment they release it', async () => {
+    // Every waiter that reads the lock of a holder which then exits judges it abandoned and breaks
+    // it; half the holders die holding it, so many waiters break one lock at once. Breaking must
+    // never remove the lock a live process took in the meantime.
+    const lockPath = join(home, 'race.lock');
+    const marker = join(home, 'inside');
+    for (let round = 0; round < 3; round++) {
+      await race(Array.from({ length: 24 }, (_, i) => ['lock', lockPath, marker, i % 2 ? 'crash' : 'release']));
+    }
+    // The last holder may have died holding it: one more taker breaks that, and leaves nothing behind.
+    await withFileLock(lockPath, async () => {}, {});
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(home)).filter((name) => name.startsWith('race.lock') || name === 'inside')).toEqual([]);
+  }, 120_000);
 
   it('loses no event when several processes append to one session at once', async () => {
     const store = createSessionStore(paths);

@@ -174,14 +174,44 @@ function isStale(holder: LockRecord | undefined, now: number, staleMs: number): 
 }
 
 /**
- * Two waiters may judge the same lock stale at once. Renaming it aside (atomic) and checking we
- * moved the very content we judged means only one of them breaks it; the other, finding it moved
- * a fresh lock, puts that back with `link` (which fails rather than clobbering a newer one).
+ * Two waiters may judge the same lock abandoned at once, and between one waiter's judging and its
+ * removing, another may have broken it and a third taken it afresh. So removal is serialized: a
+ * breaker first takes the lock's breaker lock (`<lock>.break`, same record, same liveness proof),
+ * then removes the lock only if it still holds the very content judged. Its holder being proven
+ * gone, nobody but a breaker removes that content, and breakers take turns: a live holder's lock is
+ * never removed. A breaker that died holding the breaker lock is itself judged the same way; its
+ * breaker lock is moved aside and removed only if it is still the content judged.
  */
 async function breakLock(lockPath: string, judged: string): Promise<void> {
-  const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const breakPath = `${lockPath}.break`;
+  const token = randomBytes(8).toString('hex');
+  const start = myStart();
+  if (!(await tryCreate(breakPath, { pid: process.pid, ts: Date.now(), token, ...(start ? { start } : {}) }))) {
+    // Another waiter is breaking it (the caller retries), unless that breaker is gone.
+    const { raw, holder } = await readHolder(breakPath);
+    if (raw !== undefined && isStale(holder, Date.now(), LOCK_STALE_MS)) await removeIfUnchanged(breakPath, raw);
+    return;
+  }
   try {
-    await rename(lockPath, aside);
+    const { raw } = await readHolder(lockPath);
+    if (raw === judged) {
+      await unlink(lockPath).catch((error: unknown) => {
+        if (!hasCode(error, 'ENOENT')) throw error;
+      });
+    }
+  } finally {
+    await release(breakPath, token);
+  }
+}
+
+/**
+ * Removes `path` if it still holds `judged`: moved aside first (atomic), and put back with `link`
+ * (which never clobbers a newer file) when what was moved is not what was judged.
+ */
+async function removeIfUnchanged(path: string, judged: string): Promise<void> {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(path, aside);
   } catch (error) {
     if (hasCode(error, 'ENOENT')) return;
     throw error;
@@ -189,7 +219,7 @@ async function breakLock(lockPath: string, judged: string): Promise<void> {
   try {
     const moved = await readFile(aside, 'utf8');
     if (moved !== judged) {
-      await link(aside, lockPath).catch((error: unknown) => {
+      await link(aside, path).catch((error: unknown) => {
         if (!hasCode(error, 'EEXIST')) throw error;
       });
     }
