@@ -80,6 +80,7 @@ export default definePlugin({
           if (!resumeArgs) {
             throw new AoError('AGENT_FAILED', `agent ${config.command[0]} cannot resume: add resumeArgs to its entry under agents: in the config`);
           }
+          if (input.resumeId === '') throw new AoError('AGENT_FAILED', `agent ${config.command[0]}: empty resume id; restore without one to start afresh`);
           argv.push(...resumeArgs.map((arg) => arg.replaceAll('{id}', input.resumeId ?? '')));
         }
         const launch: AgentLaunch = { argv };

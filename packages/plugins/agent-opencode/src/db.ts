@@ -44,10 +44,14 @@ export async function dbVersion(path: string): Promise<string | undefined> {
   return `${main.size}:${main.mtimeMs}:${wal?.size ?? 0}:${wal?.mtimeMs ?? 0}`;
 }
 
-/** Runs `fn` on a read-only connection (a busy database waits at most 250 ms); undefined without better-sqlite3. */
+/**
+ * Runs `fn` on a read-only connection (a busy database waits at most 250 ms); undefined without
+ * better-sqlite3, or when OpenCode has not created its database (yet).
+ */
 export async function withOpencodeDb<T>(path: string, fn: (db: OpencodeDb) => T): Promise<T | undefined> {
   const Database = await loadSqlite();
   if (!Database) return undefined;
+  if (!(await stat(path).catch(() => undefined))) return undefined;
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 250 });
   try {
     return fn(db);

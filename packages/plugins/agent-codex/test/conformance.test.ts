@@ -1,0 +1,23 @@
+// The Agent contract, checked on this plugin by the testkit's conformance suite, with screens
+// captured from the real CLI (Codex 0.171.0).
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPluginContext } from '@ao/core';
+import { agentConformance } from '@ao/testkit/agent-conformance';
+import plugin from '../src/index.js';
+
+const screen = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+
+agentConformance('codex', async () => {
+  // An empty home: the agent finds none of its own logs.
+  const home = await mkdtemp(join(tmpdir(), 'ao-agent-home-'));
+  const ctx = createPluginContext({ configDir: home, env: { HOME: home, AO_HOME: join(home, '.ao') } });
+  return {
+    agent: await plugin.create(plugin.configSchema.parse({ codexHome: join(home, '.codex') }), ctx),
+    screens: { menus: ['codex-approval.txt', 'codex-trust.txt'].map(screen) },
+    cleanup: () => rm(home, { recursive: true, force: true }),
+  };
+});
+
