@@ -1,5 +1,6 @@
-// The seams the design promises, checked on the tree: plugins know contracts, never each other;
-// the web package and the daemon name no plugin (only src/builtins.ts, the list of built-ins, may).
+// The seams the design promises, checked on the tree: core → plugins → daemon (the host) → web and
+// cli. Plugins know contracts, never each other; the web package and the daemon name no plugin
+// (only the CLI's src/builtins.ts, the list of built-ins, may); the daemon never imports the CLI.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,23 @@ function pluginImports(files: string[], except?: string): string[] {
   return found;
 }
 
+/** `file: '@ao/x'` for each import of the package `name` (or a subpath of it) in `files`. */
+function importsOf(files: string[], name: string): string[] {
+  const found: string[] = [];
+  const pattern = new RegExp(`(?:from\\s+|import\\s*\\(\\s*|require\\s*\\(\\s*)['"](${name.replace('/', '\\/')})(?:/[^'"]*)?['"]`, 'g');
+  for (const file of files) {
+    for (const m of readFileSync(file, 'utf8').matchAll(pattern)) found.push(`${relative(ROOT, file)}: ${m[1]}`);
+  }
+  return found;
+}
+
+/** Workspace packages among a package.json's dependencies of every kind. */
+function dependencies(packageDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | string | undefined>;
+  const kinds = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+  return kinds.flatMap((kind) => Object.keys((pkg[kind] as Record<string, string> | undefined) ?? {}));
+}
+
 /** Plugin packages among a package.json's dependencies of every kind. */
 function pluginDependencies(packageDir: string): string[] {
   const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | string | undefined>;
@@ -56,6 +74,30 @@ describe('architecture: no package names another plugin', () => {
   });
 
   it('the daemon names no plugin: what a plugin needs there it adds with configureDaemon', () => {
-    expect(pluginImports(sourceFiles(join(ROOT, 'packages/cli/src/daemon')))).toEqual([]);
+    const dir = join(ROOT, 'packages/daemon');
+    expect(sourceFiles(join(dir, 'src')).length).toBeGreaterThan(0);
+    expect(pluginImports([...sourceFiles(join(dir, 'src')), ...sourceFiles(join(dir, 'test'))])).toEqual([]);
+    expect(pluginDependencies(dir)).toEqual([]);
+  });
+});
+
+describe('architecture: the daemon is the host, the CLI and the dashboard its clients', () => {
+  const daemon = join(ROOT, 'packages/daemon');
+  const daemonFiles = (): string[] => [...sourceFiles(join(daemon, 'src')), ...sourceFiles(join(daemon, 'test'))];
+
+  it('the daemon imports and depends on neither the CLI nor the dashboard (the CLI mounts the dashboard on it)', () => {
+    expect([...importsOf(daemonFiles(), '@ao/cli'), ...importsOf(daemonFiles(), '@ao/web')]).toEqual([]);
+    expect(dependencies(daemon).filter((name) => name === '@ao/cli' || name === '@ao/web')).toEqual([]);
+  });
+
+  it('no daemon code is left in the CLI: it reaches the daemon through @ao/daemon', () => {
+    expect(existsSync(join(ROOT, 'packages/cli/src/daemon'))).toBe(false);
+    expect(importsOf(sourceFiles(join(ROOT, 'packages/cli/src')), '@ao/daemon').length).toBeGreaterThan(0);
+  });
+
+  it('the web package imports and depends on no CLI', () => {
+    const web = join(ROOT, 'packages/web');
+    expect(importsOf([...sourceFiles(join(web, 'src')), ...sourceFiles(join(web, 'test'))], '@ao/cli')).toEqual([]);
+    expect(dependencies(web).filter((name) => name === '@ao/cli')).toEqual([]);
   });
 });

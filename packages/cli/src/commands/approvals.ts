@@ -1,6 +1,6 @@
 import { AoError, APPROVAL_STATUSES, describeAction, type Approval, type ApprovalStatus } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { color, print, table } from '../render.js';
 import { age } from '../sessions.js';
 import { loadLifecycle } from './lifecycle.js';

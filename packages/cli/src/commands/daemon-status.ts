@@ -20,7 +20,7 @@ interface StatusBody {
 export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean };
   const paths = resolvePaths(process.env);
-  const { daemonState, removeStaleDaemonInfo } = await import('../daemon/files.js');
+  const { daemonState, removeStaleDaemonInfo } = await import('@ao/daemon/client');
   const state = daemonState(paths);
   if (state.state !== 'running') {
     if (state.state === 'stale') printErr(color.dim(removeStaleDaemonInfo(paths, state)));

@@ -11,7 +11,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { attentionOf, costOfUsage, describeError, isAoError, parsePriority, readSessionTrace, systemClock, z, type Agent, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { loadLifecycle } from './lifecycle.js';
 import { loadPlans } from './plan.js';
 

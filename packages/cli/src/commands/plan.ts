@@ -16,7 +16,7 @@ import {
   type TriggerRunner,
 } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { color, print, printErr, table } from '../render.js';
 import { age, type SessionCli } from '../sessions.js';
 import { loadQueue } from './queue.js';

@@ -1,6 +1,6 @@
 import { AoError } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { print } from '../render.js';
 import { loadLifecycle } from './lifecycle.js';
 

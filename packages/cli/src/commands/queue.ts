@@ -1,6 +1,6 @@
 import { createFileLogger, createSpawnQueue, parsePriority, type QueueEntry, type SpawnQueue } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { color, print, table } from '../render.js';
 import { age, loadSessions, type SessionCli } from '../sessions.js';
 

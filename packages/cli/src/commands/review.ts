@@ -1,6 +1,6 @@
 import { AoError, reviewSession, type LineComment } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { print } from '../render.js';
 import { loadSessions } from '../sessions.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AoError } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { loadSessions } from '../sessions.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -4,7 +4,7 @@ import { AoError, parsePriority, readDaemonInfo, type SessionEvent } from '@ao/c
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 
 /** `ao session attach <id>`: hands the terminal to the session (tmux attach). */
 export async function attach([id]: unknown[], globals: GlobalOptions): Promise<number> {

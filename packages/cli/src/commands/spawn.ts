@@ -2,7 +2,7 @@ import { parsePriority, readDaemonInfo } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 
 interface SpawnFlags {
   agent?: string;

@@ -19,13 +19,13 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   const flags = (opts ?? {}) as StartFlags;
   const withOrchestrator = flags.orchestrator !== false;
   if (flags.foreground) {
-    const { runDaemon } = await import('../daemon/run.js');
+    const { runDaemonHere: runDaemon } = await import('../daemon-host.js');
     return runDaemon(globals, { orchestrator: withOrchestrator });
   }
 
   // Validate the config here, so a typo is reported by `ao start` itself, not by a log file.
   const { paths, config, cwd } = await loadCliContext(globals);
-  const { daemonState, removeStaleDaemonInfo } = await import('../daemon/files.js');
+  const { daemonState, removeStaleDaemonInfo } = await import('@ao/daemon/client');
   const state = daemonState(paths);
   if (state.state === 'running') {
     const running = readDaemonInfo(paths);
@@ -35,7 +35,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   }
   if (state.state === 'stale') printErr(color.dim(removeStaleDaemonInfo(paths, state)));
 
-  const { spawnDaemon } = await import('../daemon/process.js');
+  const { spawnDaemon } = await import('@ao/daemon/client');
   let started: Awaited<ReturnType<typeof spawnDaemon>>;
   try {
     started = await spawnDaemon({
@@ -56,13 +56,13 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   print(`api:       ${info.url}`);
   print(`dashboard: ${info.url}/?token=${token}`);
   print(`log:       ${daemonFiles(paths).log}`);
-  const { isLoopback } = await import('../daemon/server.js');
+  const { isLoopback } = await import('@ao/daemon/client');
   if (!isLoopback(config.dashboard.host)) {
     printErr(color.yellow(`ao: warning: the daemon listens on ${config.dashboard.host}, reachable from other machines; anyone with the token can drive your agents`));
   }
 
   if (withOrchestrator && config.orchestrator.enabled) {
-    const { waitForOrchestrator } = await import('../daemon/notify.js');
+    const { waitForOrchestrator } = await import('@ao/daemon/client');
     const o = await waitForOrchestrator(paths, ORCHESTRATOR_WAIT_MS);
     if (o.state === 'running') print(`orchestrator: ${o.sessionId}${o.spawned ? '' : ' (already running)'}   attach: ao session attach ${o.sessionId}`);
     else if (o.state === 'failed') printErr(color.yellow(`ao: warning: the orchestrator session could not be started: ${o.error}\n  the daemon runs without it; fix the cause and run \`ao stop && ao start\`, or use --no-orchestrator`));

@@ -25,7 +25,7 @@ export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<n
     return 1;
   }
   const running = (await liveSessions(paths)).filter((s) => !hosted.includes(s.id));
-  const { stopDaemon } = await import('../daemon/process.js');
+  const { stopDaemon } = await import('@ao/daemon/client');
   const r = await stopDaemon(paths);
   const kept = hosted.length > 0 ? `; ended ${hosted.join(', ')} (workspaces kept: \`ao session restore <id>\` after \`ao start\`), other sessions keep running` : '; sessions keep running';
   switch (r.result) {

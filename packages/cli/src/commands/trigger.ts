@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '../daemon/notify.js';
+import { notifyDaemon } from '@ao/daemon/client';
 import { color, print, table } from '../render.js';
 import { loadPlans } from './plan.js';
 

@@ -1,6 +1,6 @@
 import { attentionOf, createApprovalStore, systemClock, type Attention, type Session, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { createEventHub } from '../daemon/events.js';
+import { createEventHub } from '@ao/daemon';
 import { color, print, printErr } from '../render.js';
 import { loadSessions } from '../sessions.js';
 

@@ -1,9 +1,24 @@
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { AoError, createFileLogger, daemonFiles, describeError, exec, flushLogs, processStartTime, withFileLock, type DaemonInfo } from '@ao/core';
-import type { GlobalOptions } from '../context.js';
-import { outliveBrokenPipes, print, printErr } from '../render.js';
-import { loadSessions } from '../sessions.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  AoError,
+  createFileLogger,
+  daemonFiles,
+  describeError,
+  exec,
+  flushLogs,
+  processStartTime,
+  withFileLock,
+  type AoPaths,
+  type DaemonInfo,
+  type Logger,
+  type PluginRegistry,
+  type ResolvedConfig,
+  type SessionManager,
+  type SessionStore,
+} from '@ao/core';
 import { createEventHub } from './events.js';
 import { daemonState, ensureToken, removeDaemonInfo, writeDaemonInfo } from './files.js';
 import { createLifecycleHost } from './lifecycle-host.js';
@@ -11,14 +26,43 @@ import { ensureOrchestrator, type OrchestratorState } from './orchestrator.js';
 import { configurePlugins } from './plugin-services.js';
 import { createGitHubWebhookRoute, WEBHOOK_SECRET_ENV } from './github-webhook.js';
 import { createApiRoutes } from './routes.js';
-import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv } from './server.js';
+import { closeServer, createDaemonServer, isLoopback, listen, serverLimitsFromEnv, type RouteHandler } from './server.js';
 
-const VERSION = typeof __AO_VERSION__ === 'string' ? __AO_VERSION__ : '0.0.0-dev';
+/** What the daemon hosts: the loaded config and plugins, the data dir, and the session layer on them. */
+export interface DaemonContext {
+  config: ResolvedConfig;
+  registry: PluginRegistry;
+  paths: AoPaths;
+  env: NodeJS.ProcessEnv;
+  /** The directory `ao start` ran in: the orchestrator's project is picked from it. */
+  cwd: string;
+  store: SessionStore;
+  manager: SessionManager;
+}
+
+/**
+ * Something mounted behind the token check after the API and the plugins' routes: the dashboard
+ * (`@ao/web`'s `createDashboard`), passed in by whoever starts the daemon so that the daemon does
+ * not depend on the app it serves.
+ */
+export interface DaemonMount {
+  handle: RouteHandler;
+  /** An HTTP upgrade; false when the path is not this mount's. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): boolean;
+  close(): void;
+}
 
 export interface RunDaemonOptions {
   /** False for `--no-orchestrator`. */
   orchestrator: boolean;
+  /** The ao version, reported by /health and daemon.json. */
+  version: string;
+  dashboard?: (deps: { config: ResolvedConfig; manager: SessionManager; store: SessionStore; paths: AoPaths; logger: Logger }) => DaemonMount;
 }
+
+// The daemon's own progress lines: its stdout and stderr are daemon.log when `ao start` spawned it.
+const print = (text: string): void => void process.stdout.write(`${text}\n`);
+const printErr = (text: string): void => void process.stderr.write(`${text}\n`);
 
 /**
  * `ao start --foreground`: the daemon itself. Listens on `dashboard.host:port`, hosts the
@@ -26,10 +70,9 @@ export interface RunDaemonOptions {
  * terminals), writes `daemon.json` once it answers, and on SIGTERM or SIGINT stops the loop,
  * closes the server, ends the plugins' services and removes its files. Sessions are never touched.
  */
-export async function runDaemon(globals: GlobalOptions, options: RunDaemonOptions): Promise<number> {
-  outliveBrokenPipes();
-  const cli = await loadSessions(globals);
+export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): Promise<number> {
   const { config, paths, manager, store } = cli;
+  const { version } = options;
   const logger = createFileLogger(paths.logs).child({ cmd: 'daemon', daemon: process.pid });
 
   const token = ensureToken(paths);
@@ -59,7 +102,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
     approvals: lifecycle.approvals,
     events,
     cwd: cli.cwd,
-    health: () => ({ ok: true, pid: process.pid, version: VERSION }),
+    health: () => ({ ok: true, pid: process.pid, version }),
     status: async () => {
       const { sessions } = await manager.list({ refresh: false });
       const byStatus: Record<string, number> = {};
@@ -77,16 +120,15 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
     },
   });
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
-  const { createDashboard } = await import('@ao/web');
-  const dashboard = createDashboard({ config, manager, store, paths, logger });
+  const dashboard = options.dashboard?.({ config, manager, store, paths, logger });
   const server = createDaemonServer({
     token,
     logger,
     host,
     limits: serverLimitsFromEnv(process.env),
-    handlers: [api, ...plugins.handlers, dashboard.handle],
+    handlers: [api, ...plugins.handlers, ...(dashboard ? [dashboard.handle] : [])],
     signedRoutes: [githubWebhook],
-    upgrade: (req, socket, head, url) => dashboard.upgrade(req, socket, head, url) || plugins.upgrade(req, socket, head, url),
+    upgrade: (req, socket, head, url) => dashboard?.upgrade(req, socket, head, url) || plugins.upgrade(req, socket, head, url),
   });
   // Check, listen and publish under one lock: two racing `ao start`s must not both become the daemon.
   info = await withFileLock(
@@ -104,7 +146,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
       }
       const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       const startTime = processStartTime(process.pid);
-      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version: VERSION, ...(startTime ? { startTime } : {}) };
+      const published: DaemonInfo = { pid: process.pid, host, port, url: `http://${urlHost}:${port}`, startedAt: startedAt.toISOString(), version, ...(startTime ? { startTime } : {}) };
       await writeDaemonInfo(paths, published);
       return published;
     },
@@ -159,7 +201,7 @@ export async function runDaemon(globals: GlobalOptions, options: RunDaemonOption
 
   await lifecycle.stop().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'lifecycle stop failed'));
   events.close();
-  dashboard.close();
+  dashboard?.close();
   await closeServer(server);
   await plugins.close();
   removeDaemonInfo(paths, process.pid);
