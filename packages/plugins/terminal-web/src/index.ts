@@ -11,6 +11,10 @@ export function createWebTerminal(ctx: Pick<PluginContext, 'paths'>): Terminal {
       if (!runtime.openTerminal) {
         throw new AoError('RUNTIME_FAILED', `the ${handle.runtime} runtime has no web terminal (it does not implement openTerminal); use terminal: tmux`, { details: { handle } });
       }
+      // A page for a program that is gone would show nothing: say so here, as terminal-tmux does.
+      if (!(await runtime.isAlive(handle))) {
+        throw new AoError('RUNTIME_FAILED', `session ${sessionId} is not running, so there is no terminal to show: restore it with \`ao session restore ${sessionId}\``, { details: { handle } });
+      }
       const daemon = readDaemonInfo(ctx.paths);
       if (!daemon) {
         throw new AoError('DAEMON_UNAVAILABLE', 'The web terminal is served by the ao daemon, which is not running: start it with `ao start`');

@@ -12,7 +12,7 @@ afterEach(() => {
 
 /** The contract as terminal-web sees it: whether the runtime can open a terminal stream at all. */
 const runtimeWith = (methods: Partial<Runtime>): Runtime => methods as Runtime;
-const streaming = runtimeWith({ openTerminal: () => Promise.reject(new Error('not opened by attach')) });
+const streaming = runtimeWith({ openTerminal: () => Promise.reject(new Error('not opened by attach')), isAlive: async () => true });
 
 describe('terminal-web', () => {
   it('gives the dashboard URL of the session, with the token, when the daemon runs', async () => {
