@@ -15,12 +15,16 @@ const STATUS_COLOR: Partial<Record<Session['status'], (s: string) => string>> = 
   killed: color.dim,
 };
 
-/** `ao status` / `ao session ls`: one table (or the JSON contract) of every session. */
+/**
+ * `ao status` / `ao session ls`: one table (or the JSON contract) of every session. Only reads: a
+ * dead terminal, a missing workspace, the activity and tokens are found for this listing and
+ * written by those who act (the daemon's lifecycle poll, send, restore, cleanup), never here.
+ */
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean; project?: string; attention?: boolean };
   const { manager, config, env, paths } = await loadSessions(globals);
   const [{ sessions: listed, problems, rebuilt, orphans = [] }, pending] = await Promise.all([
-    manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true }),
+    manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true, record: false }),
     pendingApprovalSessions(paths),
   ]);
   // Every session with its attention: what, if anything, a human has to do for it.

@@ -23,7 +23,7 @@ import { sendKeys } from './answer.js';
 import { withFileLock } from './lock.js';
 import { keyBytes } from '../activity/menus.js';
 import type { DeliveryStatus } from '../contracts/runtime.js';
-import { refreshUsage } from '../usage/refresh.js';
+import { readUsageChange, refreshUsage } from '../usage/refresh.js';
 
 export interface SessionManagerDeps {
   config: ResolvedConfig;
@@ -115,9 +115,12 @@ export interface SessionManager {
   /**
    * All sessions, with liveness refreshed from the runtimes (one call per runtime plugin) and a
    * session whose workspace directory is gone marked `errored` (one stat per session).
-   * `orphans`: also the terminals ao started that no record points at (one more call per runtime).
+   * `activity`: also each live agent's activity and tokens. `orphans`: also the terminals ao
+   * started that no record points at (one more call per runtime). What a refresh finds is recorded
+   * as events (the lifecycle poll, cleanup), unless `record: false`: then it is in this listing
+   * only and nothing is written (`ao status` reads; the lifecycle and the commands that act record).
    */
-  list(options?: { project?: string; refresh?: boolean; activity?: boolean; orphans?: boolean }): Promise<SessionListing>;
+  list(options?: { project?: string; refresh?: boolean; activity?: boolean; orphans?: boolean; record?: boolean }): Promise<SessionListing>;
   get(id: string): Promise<Session>;
   /**
    * Delivers `message` literally, as one submission, under the session's delivery lock (see
@@ -383,6 +386,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const orphans = owned && findOrphans(owned, options.project === undefined ? listed : await store.list());
       const withOrphans = (result: SessionList): SessionListing => (orphans ? { ...result, orphans } : result);
       if (options.refresh === false) return withOrphans(listed);
+      const record = options.record !== false;
       const byRuntime = new Map<string, Session[]>();
       for (const s of listed.sessions) {
         if (!s.runtime || s.activity === 'exited') continue;
@@ -412,11 +416,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
             updates.set(s.id, { ...s, activityDetail: `unreachable: the ${runtimeName} runtime cannot reach this session's terminal now (its host may be down)` });
             continue;
           }
-          // The terminal died: say so on this very listing, and record it. A kill interrupted
+          // The terminal died: say so on this very listing, and record it (unless told not to). A kill interrupted
           // between its stop and its record (a crash, a full disk) is finished here.
           const killed = s.lastEvent?.type === KILLING;
           const [type, set] = killed ? ['session.killed', KILLED] : ['runtime.exited', await exitedWith(runtime, s.runtime as RuntimeHandle)];
-          const updated = await store.update(s.project, s.id, type, set).catch(() => ({ ...s, ...set }));
+          const updated = record ? await store.update(s.project, s.id, type, set).catch(() => ({ ...s, ...set })) : { ...s, ...set };
           updates.set(s.id, updated);
         }
       }
@@ -428,16 +432,16 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           status: 'errored',
           activityDetail: `workspace ${s.workspacePath} is missing: \`ao session restore ${s.id}\` recreates it from branch ${s.branch} if that branch still exists`,
         };
-        const updated = await store.update(s.project, s.id, 'workspace.missing', set, { path: s.workspacePath }).catch(() => ({ ...s, ...set }));
+        const updated = record ? await store.update(s.project, s.id, 'workspace.missing', set, { path: s.workspacePath }).catch(() => ({ ...s, ...set })) : { ...s, ...set };
         updates.set(s.id, updated);
       }
       if (options.activity) {
         const live = listed.sessions.filter((s) => !updates.has(s.id) && s.runtime && s.activity !== 'exited' && !TERMINAL_STATUSES.includes(s.status));
         const screens = await captureScreens(live);
         for (const s of live) {
-          const refreshed = await refreshActivity(s, screens.get(s.id)).catch(() => undefined);
+          const refreshed = await refreshActivity(s, screens.get(s.id), record).catch(() => undefined);
           if (refreshed) updates.set(s.id, refreshed);
-          const withUsage = await usageOf(refreshed ?? s).catch(() => undefined);
+          const withUsage = await usageOf(refreshed ?? s, record).catch(() => undefined);
           if (withUsage) updates.set(s.id, withUsage);
         }
       }
@@ -648,6 +652,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (alive && !missing) {
       throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
     }
+    // An exit nobody recorded yet (no daemon ran; `ao status` only shows it) goes in the log before the restore.
+    if (session.runtime && !alive && session.activity !== 'exited') {
+      session = await store.update(session.project, id, 'runtime.exited', await exitedWith(runtime, session.runtime));
+    }
     const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
     if (missing && !workspace.recreate) {
       throw new AoError(
@@ -796,7 +804,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return screens;
   }
 
-  async function refreshActivity(session: Session, capturedScreen?: string): Promise<Session | undefined> {
+  /** The agent's activity now, recorded as `activity.changed` when it changed (only returned when `record` is false). */
+  async function refreshActivity(session: Session, capturedScreen?: string, record = true): Promise<Session | undefined> {
     const project = projectOf(session);
     const agentSel = config.agents[session.agent];
     if (!agentSel || !session.runtime) return undefined;
@@ -821,14 +830,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (detail !== session.activityDetail && (changed || report.activity === 'waiting_input' || report.activity === 'blocked')) set.activityDetail = detail;
     if (report.nativeSessionId && report.nativeSessionId !== session.nativeSessionId) set.nativeSessionId = report.nativeSessionId;
     if (!Object.keys(set).length) return undefined;
+    if (!record) return { ...session, ...set };
     return store.update(session.project, session.id, 'activity.changed', set, { source: report.source, from: session.activity });
   }
 
-  /** Tokens from the agent's own log, recorded when they changed (see usage/refresh.ts). */
-  async function usageOf(session: Session): Promise<Session | undefined> {
+  /** Tokens from the agent's own log, recorded when they changed (only returned when `record` is false; see usage/refresh.ts). */
+  async function usageOf(session: Session, record = true): Promise<Session | undefined> {
     const agentSel = config.agents[session.agent];
     if (!agentSel) return undefined;
-    return refreshUsage(await manager.plugin(projectOf(session), 'agent', agentSel), session, store, clock.now());
+    const agent: Agent = await manager.plugin(projectOf(session), 'agent', agentSel);
+    if (record) return refreshUsage(agent, session, store, clock.now());
+    const change = await readUsageChange(agent, session, clock.now());
+    return change && { ...session, usage: change.usage, usageLogs: change.usageLogs };
   }
 
   async function startRuntime(runtime: Runtime, id: string, cwd: string, launch: AgentLaunch, project: ResolvedProject): Promise<RuntimeHandle> {

@@ -1,12 +1,13 @@
 /**
- * Keeping a session's token usage current: the lifecycle poll and `ao status` ask the agent
- * plugin for a reading after its activity, and a reading with news becomes a `usage.updated`
- * event. The plugin reads only what its log gained since the cursor stored with the last reading,
+ * Keeping a session's token usage current: the lifecycle poll asks the agent plugin for a reading
+ * after its activity, and a reading with news becomes a `usage.updated` event (`ao status` shows
+ * the same reading without recording it). The plugin reads only what its log gained since the cursor stored with the last reading,
  * so a poll over many sessions stays a stat and a small read each.
  */
 import type { Agent, AgentLogProbe, TraceReading, UsageReading } from '../contracts/agent.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
+import type { SessionUsage } from './schema.js';
 import { usageTotals } from './totals.js';
 
 /** The probe for `readUsage` / `readTrace` of `session`. */
@@ -23,11 +24,12 @@ const sameTokens = (a: UsageReading | undefined, b: UsageReading): boolean =>
   a !== undefined && JSON.stringify(a.byModel) === JSON.stringify(b.byModel) && a.costUsd === b.costUsd;
 
 /**
- * Reads the agent's usage for `session` and records it when the tokens changed. Returns the
- * updated session, or undefined when there is nothing new (or the agent records no usage). A log
- * the agent cannot read is no error here: usage is a report, never a reason for a poll to fail.
+ * The agent's usage for `session` when its tokens changed since the last recorded reading, or
+ * undefined when there is nothing new (or the agent records no usage). Reads only: `ao status`
+ * shows it, `refreshUsage` records it. A log the agent cannot read is no error here: usage is a
+ * report, never a reason for a poll to fail.
  */
-export async function refreshUsage(agent: Agent, session: Session, store: SessionStore, now: number): Promise<Session | undefined> {
+export async function readUsageChange(agent: Agent, session: Session, now: number): Promise<{ usage: SessionUsage; usageLogs: Record<string, UsageReading>; log: string } | undefined> {
   if (!agent.readUsage) return undefined;
   const previous = session.usageLogs ?? {};
   let reading: UsageReading | undefined;
@@ -37,9 +39,15 @@ export async function refreshUsage(agent: Agent, session: Session, store: Sessio
     return undefined;
   }
   if (!reading || sameTokens(previous[reading.log], reading)) return undefined;
-  const logs = { ...previous, [reading.log]: reading };
-  const usage = usageTotals(logs, new Date(now).toISOString());
-  return store.update(session.project, session.id, 'usage.updated', { usage, usageLogs: logs }, { log: reading.log });
+  const usageLogs = { ...previous, [reading.log]: reading };
+  return { usage: usageTotals(usageLogs, new Date(now).toISOString()), usageLogs, log: reading.log };
+}
+
+/** Reads the agent's usage for `session` and records it (`usage.updated`) when the tokens changed; see `readUsageChange`. */
+export async function refreshUsage(agent: Agent, session: Session, store: SessionStore, now: number): Promise<Session | undefined> {
+  const change = await readUsageChange(agent, session, now);
+  if (!change) return undefined;
+  return store.update(session.project, session.id, 'usage.updated', { usage: change.usage, usageLogs: change.usageLogs }, { log: change.log });
 }
 
 /** The conversation of `session` from its agent's own log, after `after` (see `Agent.readTrace`). */
