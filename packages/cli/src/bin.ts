@@ -343,6 +343,49 @@ approvals
   .option('-m, --message <text>', 'why (kept with the approval)')
   .action(lazy(() => import('./commands/approvals.js'), (m) => m.reject));
 
+const crew = program.command('crew').description('named groups of sessions sharing a goal and a message log; agents message them with the MCP tool send_message');
+crew
+  .command('create')
+  .description('create a crew')
+  .argument('<name>', 'crew name (letters, digits, . _ -)')
+  .argument('[sessions...]', 'its first members')
+  .requiredOption('-g, --goal <text>', 'what the crew is for')
+  .option('--json', 'print the crew as JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.create));
+crew
+  .command('add')
+  .description('add sessions to a crew')
+  .argument('<name>', 'crew name')
+  .argument('<sessions...>', 'session ids')
+  .option('--json', 'print the crew as JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.add));
+crew
+  .command('rm')
+  .description('remove sessions from a crew')
+  .argument('<name>', 'crew name')
+  .argument('<sessions...>', 'session ids')
+  .option('--json', 'print the crew as JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.rm));
+crew
+  .command('ls')
+  .description('list crews: members, messages, goal')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.ls));
+crew
+  .command('show')
+  .description("a crew's goal, members (with status) and message log")
+  .argument('<name>', 'crew name')
+  .option('--last <n>', 'only the last N messages')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.show));
+crew
+  .command('send')
+  .description('send a message to every member but the sender (the session it runs in, or "human"), prefixed with who wrote it; exit 1 when a member did not get it')
+  .argument('<name>', 'crew name')
+  .argument('<text...>', 'the message')
+  .option('--json', 'print the logged message (who got it, who did not) as JSON')
+  .action(lazy(() => import('./commands/crew.js'), (m) => m.send));
+
 const lifecycle = program.command('lifecycle').description('the lifecycle loop the daemon runs');
 lifecycle
   .command('poll')

@@ -57,6 +57,9 @@ export const ErrorCodes = {
   DAEMON_RUNNING: 'DAEMON_RUNNING',
   APPROVAL_NOT_FOUND: 'APPROVAL_NOT_FOUND',
   APPROVAL_STATE: 'APPROVAL_STATE',
+  CREW_NOT_FOUND: 'CREW_NOT_FOUND',
+  CREW_EXISTS: 'CREW_EXISTS',
+  CREW_CORRUPT: 'CREW_CORRUPT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -44,6 +44,7 @@ export {
 } from './sessions/fs-atomic.js';
 export * from './lifecycle/index.js';
 export * from './approvals/index.js';
+export * from './crews/index.js';
 export * from './process.js';
 export { crashPoint } from './crash-point.js';
 export * from './ci/failures.js';

@@ -6,6 +6,7 @@ import { createApprovalStore, resolvePaths, systemClock } from '@ao/core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { runAo } from '../../cli/test/run-ao.js';
 import { launchBrowser } from './browser.js';
 import { startDaemonEnv, until, type DaemonEnv } from './daemon-env.js';
 
@@ -167,6 +168,20 @@ describe('dashboard', () => {
     const diff = (await (await env.api(`/api/sessions/${sessionId}/diffstat`)).json()) as { base: string; files: unknown[] };
     expect(diff.base).toBe('main');
     expect(Array.isArray(diff.files)).toBe(true);
+  });
+
+  it("shows a message from another session in the timeline: who wrote it, the crew, the text", async () => {
+    await page.goto(`${env.url}/#/s/${sessionId}`);
+    await page.locator('.timeline li').first().waitFor();
+    const other = spawnFromCli('--prompt', 'the other half');
+    expect(env.ao('crew', 'create', 'pair', '--goal', 'pair up', sessionId, other).code).toBe(0);
+    // Sent from inside the other session, as its agent would (AO_SESSION_ID is in every session's env).
+    const sent = runAo(['crew', 'send', 'pair', 'rebase on main please'], { cwd: env.repo, env: { AO_HOME: env.home, AO_SESSION_ID: other } });
+    expect(sent.code, sent.stderr).toBe(0);
+    await until(() => env.received().includes(`[from ${other} in crew pair] rebase on main please`), 10_000, 'the message to arrive');
+    const item = page.locator('.timeline li[data-type="message.received"]').first();
+    await expect.poll(() => item.textContent(), { timeout: 10_000 }).toContain(`from ${other} (crew pair): “rebase on main please”`);
+    expect(env.ao('session', 'kill', other).code).toBe(0);
   });
 
   it('saves screenshots of the main pages at 1280 px and 390 px', async () => {

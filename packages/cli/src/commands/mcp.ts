@@ -1,7 +1,8 @@
 /**
  * `ao mcp`: ao served over the Model Context Protocol on stdio, so an agent (the orchestrator
  * session, or any MCP client) drives ao with tools instead of shelling out: spawn, list, status,
- * events, send, answer, approvals, approve/reject, trace, cost, and plans. Every tool goes through
+ * events, send, answer, approvals, approve/reject, trace, cost, plans, and messages between
+ * sessions and crews (`send_message`, `list_crew`, `crew_log`: see mcp-messages.ts). Every tool goes through
  * the same core paths as the CLI (the SessionManager, the LifecycleManager, the plan runner), so a
  * message sent here is delivered, logged and refused exactly as `ao send` would. stdout belongs to
  * the protocol: nothing else is printed there.
@@ -13,6 +14,7 @@ import { attentionOf, costOfUsage, describeError, isAoError, parsePriority, read
 import type { GlobalOptions } from '../context.js';
 import { notifyDaemon } from '@ao/daemon/client';
 import { loadLifecycle } from './lifecycle.js';
+import { registerMessageTools } from './mcp-messages.js';
 import { loadPlans } from './plan.js';
 
 /** The fields of a session an agent needs to follow it, with its cost priced now. */
@@ -207,6 +209,8 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
       return (await plans.list()).plans;
     }),
   );
+
+  registerMessageTools(server, { manager, store, paths, tool, notify: (reason) => notifyDaemon(paths, reason) });
 
   await server.connect(new StdioServerTransport());
   // Serve until the client closes stdin.

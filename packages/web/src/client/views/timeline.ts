@@ -7,6 +7,15 @@ export function describeEvent(event: SessionEvent): string {
   const parts: string[] = [];
   const set = event.set ?? {};
   if (event.type === 'session.created') return `created on ${String(set.branch ?? '?')}`;
+  // Messages between sessions (core's crews/messages.ts): who wrote to whom, and what.
+  if (event.type === 'message.received' || event.type === 'message.posted') {
+    const d = event.data ?? {};
+    const crew = typeof d.crew === 'string' ? ` (crew ${d.crew})` : '';
+    const text = String(d.text ?? '');
+    const quoted = `“${text.length > 300 ? `${text.slice(0, 299)}…` : text}”`;
+    if (event.type === 'message.received') return `from ${String(d.from ?? '?')}${crew}: ${quoted}`;
+    return `to ${Array.isArray(d.to) ? d.to.join(', ') || 'nobody' : String(d.to ?? '?')}${crew}: ${quoted}`;
+  }
   if (typeof set.status === 'string') parts.push(`status → ${set.status.replace(/_/g, ' ')}`);
   if (typeof set.activity === 'string') parts.push(`activity → ${set.activity.replace(/_/g, ' ')}`);
   if (set.pr && typeof set.pr === 'object') {
