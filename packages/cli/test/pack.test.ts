@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // A global `ao` without an alias: the tarball ./scripts/pack makes installs with plain
-// `npm install -g`, offline, and the installed command runs the whole demo loop.
+// `npm install -g`, offline, and the installed command runs the whole demo loop and the daemon.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ao-pack-'));
 const tmux = join(dir, 'tmux');
@@ -41,5 +41,26 @@ describe('./scripts/pack', () => {
     const demo = spawnSync(ao, ['demo'], { cwd: work, encoding: 'utf8', env: { ...process.env, TMUX_TMPDIR: tmux, AO_HOME: join(dir, 'home') } });
     expect(demo.stdout).toContain('✓ both changes merged');
     expect(demo.status).toBe(0);
+
+    // The daemon (@ao/daemon, with the dashboard mounted) runs from the installed package too.
+    const project = join(dir, 'project');
+    mkdirSync(project);
+    spawnSync('git', ['init', '-q'], { cwd: project });
+    writeFileSync(join(project, 'agent-orchestrator.yaml'), 'projects:\n  app:\n    path: .\ndashboard:\n  port: 0\n');
+    const daemonEnv = { ...process.env, TMUX_TMPDIR: tmux, AO_HOME: join(dir, 'daemon-home') };
+    const start = spawnSync(ao, ['start', '--no-orchestrator'], { cwd: project, encoding: 'utf8', env: daemonEnv });
+    try {
+      expect(start.stderr).toBe('');
+      expect(start.status).toBe(0);
+      const dashboard = /dashboard: (http:\/\/[^/]+)\/\?token=(\w+)/.exec(start.stdout);
+      expect(dashboard).not.toBeNull();
+      const [, origin, token] = dashboard as RegExpExecArray;
+      const fetchPage = 'fetch(process.argv[1], { headers: { authorization: "Bearer " + process.argv[2] } }).then(async (r) => console.log(r.status, (await r.text()).includes("<html")))';
+      const page = spawnSync(process.execPath, ['-e', fetchPage, `${origin}/`, String(token)], { encoding: 'utf8' });
+      expect(page.stdout.trim()).toBe('200 true');
+    } finally {
+      const stop = spawnSync(ao, ['stop'], { cwd: project, encoding: 'utf8', env: daemonEnv });
+      expect(stop.stdout).toContain('ao daemon stopped');
+    }
   });
 });
