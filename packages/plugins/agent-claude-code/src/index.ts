@@ -12,7 +12,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   AoError,
   asJsonObject,
@@ -21,6 +21,7 @@ import {
   definePlugin,
   detectScreenActivity,
   detectWithFallback,
+  ensureDataDirSync,
   findNewestFile,
   jsonString,
   lastScreenLines,
@@ -34,8 +35,10 @@ import {
   type AgentLaunchInput,
   type ScreenProfile,
   type TurnState,
+  withFileLock,
 } from '@ao/core';
 import { readClaudeTrace } from './trace.js';
+import { claudeStateFile, trustClaudeFolders } from './trust.js';
 import { readClaudeUsage } from './usage.js';
 
 /**
@@ -59,6 +62,12 @@ const configSchema = z
     prompt: z.enum(['send', 'arg']).default('send'),
     /** Where Claude Code keeps its data; default `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
     claudeHome: z.string().min(1).optional(),
+    /**
+     * Record folder trust for the session's workspace (ao's own) in Claude Code's state file before
+     * launch, so it does not stop on "Do you trust the files in this folder?". Onboarding, the
+     * API-key question and login stay the user's. See docs/agents.md.
+     */
+    trustWorkspace: z.boolean().default(true),
   })
   .strict();
 
@@ -95,6 +104,14 @@ export const claudeScreen: ScreenProfile = {
 /** The project directory Claude Code uses for a cwd: every non-alphanumeric character becomes '-'. */
 export function claudeProjectDir(claudeHome: string, cwd: string): string {
   return join(claudeHome, 'projects', cwd.replace(/[^a-zA-Z0-9]/g, '-'));
+}
+
+/** The real path `path` will have: its nearest existing ancestor's real path, and the rest as given. */
+async function realPathOfFuture(path: string): Promise<string> {
+  const parent = dirname(path);
+  const real = await realpath(path).catch(() => undefined);
+  if (real) return real;
+  return parent === path ? path : join(await realPathOfFuture(parent), basename(path));
 }
 
 type Block = Record<string, unknown>;
@@ -221,7 +238,17 @@ export default definePlugin({
         const file = await findTranscript({ ...probe, alive: true });
         return file ? readClaudeTrace(file.path, probe.after) : undefined;
       },
-      launch(input): AgentLaunch {
+      async launch(input): Promise<AgentLaunch> {
+        if (config.trustWorkspace) {
+          // Claude Code looks the workspace up by the path it runs in: the given one and its real
+          // path (spawn asks before the workspace exists: its nearest existing parent's real path).
+          const real = await realPathOfFuture(input.workspacePath);
+          const file = claudeStateFile(ctx.env);
+          // ao's own spawns take turns (the lock lives in ao's data dir, not beside the user's file).
+          ensureDataDirSync(ctx.paths.home);
+          const done = await withFileLock(join(ctx.paths.home, 'claude-trust.lock'), () => trustClaudeFolders(file, [...new Set([input.workspacePath, real])]), { timeoutMs: 10_000 });
+          if (done === 'unreadable') ctx.logger.warn({ file }, 'claude-code: state file is not JSON; workspace trust not recorded (Claude Code will ask)');
+        }
         const argv = ['claude'];
         if (config.model) argv.push('--model', config.model);
         if (config.skipPermissions) argv.push('--dangerously-skip-permissions');

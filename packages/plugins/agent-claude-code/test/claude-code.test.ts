@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext, type Agent } from '@ao/core';
@@ -52,6 +52,52 @@ async function transcript(records: unknown[], now: number, ageMs: number, name =
 
 const startedAt = Date.now() - 600_000;
 const probe = (extra: Record<string, unknown> = {}) => ({ workspacePath: workspace, alive: true, startedAt, now: Date.now(), ...extra });
+
+describe('claude-code launch: trust for its own workspace', () => {
+  const stateFile = () => join(root, 'home', '.claude.json');
+  const userState = {
+    hasCompletedOnboarding: true,
+    customApiKeyResponses: { approved: [], rejected: ['abcdefghij0123456789'] },
+    oauthAccount: { emailAddress: 'me@example.com' },
+    projects: { '/home/me/src/app': { hasTrustDialogAccepted: false, allowedTools: ['Bash(ls)'] } },
+    numStartups: 12,
+  };
+
+  it("records hasTrustDialogAccepted for the workspace before launch and keeps every other key as the user's", async () => {
+    await mkdir(join(root, 'home'), { recursive: true });
+    await writeFile(stateFile(), JSON.stringify(userState));
+    await chmod(stateFile(), 0o644);
+    await (await agent()).launch({ sessionId: 'ao-7', workspacePath: workspace, prompt: 'p' });
+    const state = JSON.parse(await readFile(stateFile(), 'utf8')) as typeof userState & { projects: Record<string, unknown> };
+    expect(state.projects[workspace]).toEqual({ hasTrustDialogAccepted: true });
+    // The user's answers stay theirs: onboarding, the API-key answer, login, other folders' trust.
+    expect({ ...state, projects: { ...state.projects, [workspace]: undefined } }).toEqual({ ...userState, projects: { ...userState.projects, [workspace]: undefined } });
+    expect((await stat(stateFile())).mode & 0o777).toBe(0o644);
+    expect((await readdir(join(root, 'home'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes nothing when the workspace is trusted already, or when trustWorkspace is false', async () => {
+    await mkdir(join(root, 'home'), { recursive: true });
+    const trusted = JSON.stringify({ ...userState, projects: { [workspace]: { hasTrustDialogAccepted: true, lastCost: 1 } } });
+    await writeFile(stateFile(), trusted);
+    await (await agent()).launch({ sessionId: 'ao-7', workspacePath: workspace });
+    expect(await readFile(stateFile(), 'utf8')).toBe(trusted);
+    await writeFile(stateFile(), JSON.stringify(userState));
+    await (await agent({ trustWorkspace: false })).launch({ sessionId: 'ao-7', workspacePath: workspace });
+    expect(await readFile(stateFile(), 'utf8')).toBe(JSON.stringify(userState));
+  });
+
+  it('leaves a state file it cannot read as it is (Claude Code then asks a human), and creates a missing one under CLAUDE_CONFIG_DIR', async () => {
+    await mkdir(join(root, 'home'), { recursive: true });
+    await writeFile(stateFile(), '{ "projects": {');
+    const launch = await (await agent()).launch({ sessionId: 'ao-7', workspacePath: workspace });
+    expect(launch.argv[0]).toBe('claude');
+    expect(await readFile(stateFile(), 'utf8')).toBe('{ "projects": {');
+    const configDir = join(root, 'claude-config');
+    await (await agent({}, { CLAUDE_CONFIG_DIR: configDir })).launch({ sessionId: 'ao-7', workspacePath: workspace });
+    expect(JSON.parse(await readFile(join(configDir, '.claude.json'), 'utf8'))).toEqual({ projects: { [workspace]: { hasTrustDialogAccepted: true } } });
+  });
+});
 
 describe('claude-code launch', () => {
   it('keeps the prompt out of argv (every local user can read argv): it is typed in once claude is up', async () => {

@@ -8,9 +8,10 @@
  * `task_complete`; older versions did not persist them, hence the quiet-reply rule). Approval
  * prompts are not logged, so the screen decides `waiting_input`.
  */
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   AoError,
   asJsonObject,
@@ -62,6 +63,12 @@ const configSchema = z
     prompt: z.enum(['send', 'arg']).default('send'),
     /** Codex's data dir; default `$CODEX_HOME`, else `~/.codex`. */
     codexHome: z.string().min(1).optional(),
+    /**
+     * Trust the session's workspace and let the sandbox write the git data of its own worktree, for
+     * this launch only (`-c projects=…`, `--add-dir`; config.toml is left untouched), so Codex neither
+     * asks to trust ao's workspace nor needs a human for each commit. See docs/agents.md.
+     */
+    trustWorkspace: z.boolean().default(true),
   })
   .strict();
 
@@ -177,6 +184,67 @@ export function codexMcpArgs(servers: AgentLaunchInput['mcpServers']): string[] 
   return out;
 }
 
+/** The git dir a `.git` file points to (`gitdir: <path>`), or the `.git` directory itself. */
+function gitDirOf(checkout: string): string | undefined {
+  const dotGit = join(checkout, '.git');
+  if (!existsSync(dotGit)) return undefined;
+  if (statSync(dotGit).isDirectory()) return dotGit;
+  const target = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+  return target ? resolve(checkout, target) : undefined;
+}
+
+/** The repository's shared git dir: a linked worktree's `commondir`, else the git dir itself. */
+function commonDirOf(gitDir: string): string {
+  const file = join(gitDir, 'commondir');
+  return existsSync(file) ? resolve(gitDir, readFileSync(file, 'utf8').trim()) : gitDir;
+}
+
+/**
+ * What git writes for a commit in the worktree at `workspacePath`, outside it: the worktree's own
+ * git dir (`<repo>/.git/worktrees/<name>`: HEAD, index) and the shared `objects`, `refs` and `logs`
+ * of the main repository. Codex's workspace-write sandbox makes the worktree's git dir read-only
+ * (0.171.0; adding the whole `<repo>/.git` does not lift that), and the root of the main `.git`
+ * stays out on purpose: its `hooks` and `config` would run outside the sandbox on the user's next
+ * git command. Spawn asks for the launch before it creates the worktree: then the worktree's git
+ * dir is the one git will give it, `<common dir>/worktrees/<basename>`, from the project's
+ * repository (`repoPath`). Empty when the workspace is not a linked worktree (a clone keeps `.git`
+ * inside, which stays read-only).
+ */
+export function worktreeGitRoots(workspacePath: string, repoPath?: string): string[] {
+  try {
+    let ownDir: string | undefined;
+    let commonDir: string | undefined;
+    if (existsSync(workspacePath)) {
+      const gitDir = gitDirOf(workspacePath);
+      if (!gitDir || gitDir === join(workspacePath, '.git')) return [];
+      ownDir = gitDir;
+      commonDir = commonDirOf(gitDir);
+    } else if (repoPath) {
+      const repoGitDir = gitDirOf(repoPath);
+      if (!repoGitDir) return [];
+      commonDir = commonDirOf(repoGitDir);
+      ownDir = join(commonDir, 'worktrees', basename(workspacePath));
+    }
+    if (!ownDir || !commonDir) return [];
+    const shared = commonDir;
+    return [ownDir, ...['objects', 'refs', 'logs'].map((d) => join(shared, d)).filter((d) => existsSync(d))];
+  } catch {
+    return []; // unreadable git files: the sandbox keeps its defaults, and a commit asks a human
+  }
+}
+
+/**
+ * The per-launch overrides that let Codex work unattended in ao's workspace: the workspace trusted
+ * (`-c projects={ "<path>" = { trust_level = "trusted" } }`, merged with config.toml's own
+ * projects), and `--add-dir` for each of `worktreeGitRoots` (added to any writable roots the user
+ * configured). A JSON string is a valid TOML basic string.
+ */
+export function codexWorkspaceArgs(workspacePath: string, repoPath?: string): string[] {
+  const args = ['-c', `projects={ ${JSON.stringify(workspacePath)} = { trust_level = "trusted" } }`];
+  for (const dir of worktreeGitRoots(workspacePath, repoPath)) args.push('--add-dir', dir);
+  return args;
+}
+
 export default definePlugin({
   name: 'codex',
   slot: 'agent',
@@ -272,6 +340,7 @@ export default definePlugin({
         // What `--full-auto` meant; Codex 0.171 no longer accepts the alias and exits at once.
         if (config.approvals === 'full-auto') argv.push('--sandbox', 'workspace-write', '--ask-for-approval', 'on-request');
         if (config.approvals === 'bypass') argv.push('--dangerously-bypass-approvals-and-sandbox');
+        if (config.trustWorkspace) argv.push(...codexWorkspaceArgs(input.workspacePath, ctx.project?.path));
         argv.push(...config.extraArgs, ...codexMcpArgs(input.mcpServers));
         if (input.prompt === undefined || input.prompt === '') return { argv };
         // Typed in, not an argument: a process's argv is readable by every local user.

@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext, type Agent } from '@ao/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import plugin from '../src/index.js';
+import plugin, { worktreeGitRoots } from '../src/index.js';
 
 let root: string;
 let codexHome: string;
@@ -58,21 +59,21 @@ const probe = (extra: Record<string, unknown> = {}) => ({ workspacePath: workspa
 describe('codex launch', () => {
   it('keeps the prompt out of argv by default (typed in once codex is up), with no approval bypass', async () => {
     const prompt = "it's \"quoted\"\nand multi-line";
-    const launch = await (await agent()).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
+    const launch = await (await agent({ trustWorkspace: false })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
     expect(launch).toEqual({ argv: ['codex'], initialInput: prompt });
   });
 
   it('with prompt: arg, passes the prompt positional', async () => {
     const prompt = "it's \"quoted\"\nand multi-line";
-    const launch = await (await agent({ prompt: 'arg' })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
+    const launch = await (await agent({ prompt: 'arg', trustWorkspace: false })).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt });
     expect(launch.argv).toEqual(['codex', prompt]);
     expect(launch.initialInput).toBeUndefined();
   });
 
   it('adds the sandboxed auto flags (not the removed --full-auto) or the bypass flag only when asked', async () => {
     const input = { sessionId: 'ao-1', workspacePath: workspace, prompt: 'p' };
-    expect((await (await agent({ approvals: 'full-auto', prompt: 'arg' })).launch(input)).argv).toEqual(['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', 'p']);
-    expect((await (await agent({ approvals: 'bypass', prompt: 'arg' })).launch(input)).argv).toEqual([
+    expect((await (await agent({ approvals: 'full-auto', prompt: 'arg', trustWorkspace: false })).launch(input)).argv).toEqual(['codex', '--sandbox', 'workspace-write', '--ask-for-approval', 'on-request', 'p']);
+    expect((await (await agent({ approvals: 'bypass', prompt: 'arg', trustWorkspace: false })).launch(input)).argv).toEqual([
       'codex',
       '--dangerously-bypass-approvals-and-sandbox',
       'p',
@@ -82,10 +83,33 @@ describe('codex launch', () => {
   });
 
   it('resumes with `codex resume <id>` and passes model and extra args', async () => {
-    const a = await agent({ model: 'gpt-5-codex', extraArgs: ['-c', 'model_reasoning_effort=high'], prompt: 'arg' });
+    const a = await agent({ model: 'gpt-5-codex', extraArgs: ['-c', 'model_reasoning_effort=high'], prompt: 'arg', trustWorkspace: false });
     expect(a.canResume).toBe(true);
     const launch = await a.launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: '-x please', resumeId: ID });
     expect(launch.argv).toEqual(['codex', 'resume', ID, '--model', 'gpt-5-codex', '-c', 'model_reasoning_effort=high', '--', '-x please']);
+  });
+  it("trusts ao's workspace and lets the sandbox write its worktree's git data, for this launch only", async () => {
+    const repo = join(root, 'repo');
+    const wt = join(root, 'worktrees', 'app', 'ao-4');
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd, stdio: 'pipe' });
+    await mkdir(repo, { recursive: true });
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'commit', '-q', '--allow-empty', '-m', 'init');
+    git(repo, 'worktree', 'add', '-q', '-b', 'ao-4', wt);
+    const gitDir = join(repo, '.git');
+    expect(worktreeGitRoots(wt)).toEqual([join(gitDir, 'worktrees', 'ao-4'), join(gitDir, 'objects'), join(gitDir, 'refs'), join(gitDir, 'logs')]);
+    // Never the main .git itself: its hooks and config would run outside the sandbox.
+    expect(worktreeGitRoots(wt)).not.toContain(gitDir);
+    // Spawn asks before it creates the worktree: the roots come from the project's repository then.
+    const later = join(root, 'worktrees', 'app', 'ao-6');
+    expect(worktreeGitRoots(later, repo)).toEqual([join(gitDir, 'worktrees', 'ao-6'), join(gitDir, 'objects'), join(gitDir, 'refs'), join(gitDir, 'logs')]);
+    git(repo, 'worktree', 'add', '-q', '-b', 'ao-6', later);
+    expect(worktreeGitRoots(later)).toEqual(worktreeGitRoots(later, repo));
+    const launch = await (await agent()).launch({ sessionId: 'ao-4', workspacePath: wt });
+    expect(launch.argv).toEqual(['codex', '-c', `projects={ ${JSON.stringify(wt)} = { trust_level = "trusted" } }`, ...worktreeGitRoots(wt).flatMap((d) => ['--add-dir', d])]);
+    // A clone (or any directory that is not a linked worktree) gets the trust, and no extra roots.
+    expect(worktreeGitRoots(repo)).toEqual([]);
+    expect((await (await agent()).launch({ sessionId: 'ao-5', workspacePath: workspace })).argv).toEqual(['codex', '-c', `projects={ ${JSON.stringify(workspace)} = { trust_level = "trusted" } }`]);
   });
 });
 

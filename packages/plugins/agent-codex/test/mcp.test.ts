@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('codex launch with MCP servers', () => {
   it('passes each server as -c overrides that the real Codex reads as mcp_servers', async () => {
     const ctx = createPluginContext({ configDir: root, env: { HOME: root, AO_HOME: join(root, 'ao') } });
-    const agent = plugin.create(plugin.configSchema.parse({}), ctx);
+    const agent = await plugin.create(plugin.configSchema.parse({}), ctx);
     const spec = { command: process.execPath, args: ['/opt/ao/bin.js', '--config', '/work/my repo/agent-orchestrator.yaml', 'mcp'], env: { AO_HOME: '/home/me/.ao "x"' } };
     const launch = await agent.launch({ sessionId: 'app-1', workspacePath: root, prompt: 'plan', mcpServers: { ao: spec } });
     expect(launch.argv[0]).toBe('codex');
@@ -44,7 +44,7 @@ describe('codex launch with MCP servers', () => {
 
   it('adds nothing without MCP servers', async () => {
     const ctx = createPluginContext({ configDir: root, env: { HOME: root } });
-    const launch = await plugin.create(plugin.configSchema.parse({}), ctx).launch({ sessionId: 'app-2', workspacePath: root });
+    const launch = await (await plugin.create(plugin.configSchema.parse({ trustWorkspace: false }), ctx)).launch({ sessionId: 'app-2', workspacePath: root });
     expect(launch.argv).toEqual(['codex']);
   });
 });
