@@ -145,6 +145,7 @@ program
 program
   .command('mcp')
   .description('serve ao over the Model Context Protocol on stdio (for agents: spawn, status, send, answer, approve, plans)')
+  .option('--worker', "only the tools a worker session may have: send_message (to a session or a crew), list_crew, crew_log")
   .action(lazy(() => import('./commands/mcp.js')));
 
 const queue = program.command('queue').description('work waiting for a slot; the daemon admits it by priority');

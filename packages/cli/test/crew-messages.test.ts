@@ -164,6 +164,31 @@ describe('messages between sessions', () => {
     expect(json<{ members: string[] }>('crew', 'rm', 'login', c, '--json').members).toEqual([a, b]);
   });
 
+  it("a worker spawned through MCP gets ao's server with the messaging tools only, and it signs as the worker", async () => {
+    const a = await spawn('a');
+    const orchestrator = await mcpOf('');
+    const spawned = await orchestrator<{ id: string }>('spawn', { agent: 'b', prompt: 'task for b' });
+    expect(spawned.isError, spawned.text).toBe(false);
+    const worker = spawned.value.id;
+    await until(() => inbox('b').some((t) => t.includes('task for b')), 15_000, "the worker's prompt");
+    const record = json<{ id: string; workspacePath: string; mcpServers?: Record<string, { command: string; args: string[]; env?: Record<string, string> }> }[]>('session', 'ls', '--json').find((s) => s.id === worker);
+    const spec = record?.mcpServers?.ao;
+    expect(spec?.args.slice(-2)).toEqual(['mcp', '--worker']);
+
+    // Started as an agent CLI that filters its MCP servers' environment would (Codex): the recorded
+    // command and env only, in the worker's workspace.
+    const client = new Client({ name: 'worker-agent', version: '1.0.0' });
+    const filtered = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMUX_TMPDIR: process.env.TMUX_TMPDIR ?? '', ...spec?.env };
+    await client.connect(new StdioClientTransport({ command: spec?.command as string, args: spec?.args as string[], cwd: record?.workspacePath as string, env: filtered, stderr: 'pipe' }));
+    clients.push(client);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['crew_log', 'list_crew', 'send_message']);
+    const result = (await client.callTool({ name: 'send_message', arguments: { session: a, text: 'done with the API' } })) as { isError?: boolean; content: { text: string }[] };
+    expect(result.isError, result.content[0]?.text).toBeFalsy();
+    await drain(a, 'a');
+    expect(inbox('a').filter((t) => t === `[from ${worker}] done with the API`)).toHaveLength(1);
+    expect(events(worker).find((e) => e.type === 'message.posted')?.data).toMatchObject({ from: worker, to: a });
+  });
+
   it('a session waiting on a menu is not typed into: the message is refused and says why', async () => {
     // A stand-in `claude` (the fake agent; agent `menu` is the claude-code plugin, prompt as argument)
     // that takes its prompt, then shows Claude Code's permission menu.

@@ -44,7 +44,7 @@ describe('ao mcp', () => {
   it('offers the ao tools, and spawn, status and send work like the CLI', async () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['answer', 'approvals', 'approve', 'events', 'list', 'plan_list', 'plan_run', 'reject', 'send', 'spawn', 'status', 'trace'].sort(),
+      ['answer', 'approvals', 'approve', 'crew_log', 'events', 'list', 'list_crew', 'plan_list', 'plan_run', 'reject', 'send', 'send_message', 'spawn', 'status', 'trace'].sort(),
     );
 
     const spawned = await call<{ id: string; status: string; branch: string }>('spawn', { prompt: 'build the thing' });

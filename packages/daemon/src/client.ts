@@ -7,3 +7,5 @@ export { spawnDaemon, stopDaemon, waitForExit, healthy, logTail, type SpawnDaemo
 export { daemonState, removeStaleDaemonInfo } from './files.js';
 export { isLoopback } from './server.js';
 export type { OrchestratorState } from './orchestrator.js';
+/** How an agent starts ao's own MCP server (`ao mcp`); `ao mcp` gives the workers it spawns `--worker`. */
+export { aoMcpServer } from './orchestrator.js';

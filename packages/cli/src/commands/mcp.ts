@@ -12,7 +12,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { attentionOf, costOfUsage, describeError, isAoError, parsePriority, readSessionTrace, systemClock, z, type Agent, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
-import { notifyDaemon } from '@ao/daemon/client';
+import { loadSessions } from '../sessions.js';
+import { aoMcpServer, notifyDaemon } from '@ao/daemon/client';
 import { loadLifecycle } from './lifecycle.js';
 import { registerMessageTools } from './mcp-messages.js';
 import { loadPlans } from './plan.js';
@@ -41,17 +42,44 @@ const tool =
     }
   };
 
-export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
+/** Serves `server` on stdio until the client closes stdin. */
+async function serve(server: McpServer): Promise<number> {
+  await server.connect(new StdioServerTransport());
+  await new Promise<void>((resolve) => {
+    process.stdin.once('end', resolve);
+    process.stdin.once('close', resolve);
+  });
+  await server.close();
+  return 0;
+}
+
+/**
+ * `ao mcp --worker`: only the messaging tools (send_message, list_crew, crew_log), for worker
+ * sessions. Their agents pre-allow ao's tools (Claude's `--allowedTools mcp__ao`), so a worker must
+ * not be handed spawn, send or approve: approving its own held actions would skip the human.
+ */
+async function serveWorker(globals: GlobalOptions): Promise<number> {
+  const { manager, store, paths } = await loadSessions(globals);
+  const server = new McpServer({ name: 'ao', version: __AO_VERSION__ });
+  registerMessageTools(server, { manager, store, paths, tool, notify: (reason) => notifyDaemon(paths, reason) });
+  return serve(server);
+}
+
+export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
+  if ((opts as { worker?: boolean } | undefined)?.worker) return serveWorker(globals);
   const cli = await loadLifecycle(globals);
   const { manager, store, config, paths, lifecycle } = cli;
   const pricing = config.parsed.pricing;
   const server = new McpServer({ name: 'ao', version: __AO_VERSION__ });
+  // The workers it spawns get ao's server too, with the messaging tools only (see serveWorker).
+  const orchestratorSpec = aoMcpServer(config.file);
+  const workerServer = { ao: { ...orchestratorSpec, args: [...orchestratorSpec.args, '--worker'] } };
   const who = process.env.AO_SESSION_ID ? `session ${process.env.AO_SESSION_ID}` : 'mcp';
 
   server.registerTool(
     'spawn',
     {
-      description: 'Start an agent session on an issue or a prompt, in its own workspace and branch. Returns the session (queued when the limits are full).',
+      description: 'Start an agent session on an issue or a prompt, in its own workspace and branch. Returns the session (queued when the limits are full). The worker can message other sessions and crews (send_message); group workers with `ao crew create`.',
       inputSchema: {
         issue: z.string().optional().describe('tracker issue id'),
         prompt: z.string().optional().describe('the task, alone or added to the issue'),
@@ -67,6 +95,7 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
         ...(a.agent ? { agent: a.agent } : {}),
         ...(a.project ? { project: a.project } : {}),
         priority: parsePriority(a.priority !== undefined ? String(a.priority) : undefined),
+        mcpServers: workerServer,
       });
       await notifyDaemon(paths, `spawn ${session.id} (mcp)`);
       return summary(session, pricing);
@@ -211,13 +240,5 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   );
 
   registerMessageTools(server, { manager, store, paths, tool, notify: (reason) => notifyDaemon(paths, reason) });
-
-  await server.connect(new StdioServerTransport());
-  // Serve until the client closes stdin.
-  await new Promise<void>((resolve) => {
-    process.stdin.once('end', resolve);
-    process.stdin.once('close', resolve);
-  });
-  await server.close();
-  return 0;
+  return serve(server);
 }
