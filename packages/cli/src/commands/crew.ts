@@ -111,7 +111,7 @@ export async function send([name, words, opts]: unknown[], globals: GlobalOption
     emit(true, message, () => '');
     return code;
   }
-  if (message.to.length === 0) print(`crew ${String(name)} has no member but ${from}: nobody to tell`);
+  if (message.to.length === 0) print(`crew ${String(name)} has no ${from === 'human' ? '' : 'other '}members: nobody to tell (add some with \`ao crew add ${String(name)} <session>\`)`);
   if (message.delivered.length) print(`sent to ${message.delivered.join(', ')}`);
   for (const r of message.refused) process.stderr.write(`ao: not delivered to ${r.session}: ${r.code}: ${r.reason}\n`);
   return code;
