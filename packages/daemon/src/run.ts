@@ -58,6 +58,8 @@ export interface RunDaemonOptions {
   /** The ao version, reported by /health and daemon.json. */
   version: string;
   dashboard?: (deps: { config: ResolvedConfig; manager: SessionManager; store: SessionStore; paths: AoPaths; logger: Logger }) => DaemonMount;
+  /** Stops the daemon when aborted, as SIGTERM or SIGINT do (for a host that embeds it, and tests). */
+  signal?: AbortSignal;
 }
 
 // The daemon's own progress lines: its stdout and stderr are daemon.log when `ao start` spawned it.
@@ -190,13 +192,21 @@ export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): 
   }
 
   await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    const onAbort = (): void => stop('abort');
+    function stop(signal: string): void {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      options.signal?.removeEventListener('abort', onAbort);
       logger.info({ signal }, 'daemon stopping');
       print(`ao daemon stopping (${signal})`);
       resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    }
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    if (options.signal?.aborted) stop('abort');
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 
   await lifecycle.stop().catch((error: unknown) => logger.warn({ err: describeError(error) }, 'lifecycle stop failed'));
