@@ -28,6 +28,8 @@ it('a spinner turning frame after frame is one activity.changed event, not one p
     // Each poll sees a screen that differs from the previous poll's: wait for the change (a signal).
     const before = capture(name);
     await until(() => capture(name) !== before, 10_000, 'the next spinner frame');
+    // The lifecycle poll records activity (ao status only shows it).
+    expect(env.ao('lifecycle', 'poll').code).toBe(0);
     const status = JSON.parse(env.ao('status', '--json').stdout) as { id: string; activity: string; activityDetail: string | null }[];
     const s = status.find((x) => x.id === id);
     expect(s?.activity).toBe('active');
