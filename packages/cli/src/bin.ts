@@ -401,6 +401,13 @@ config
   .option('--json', 'print JSON')
   .action(lazy(() => import('./commands/config-show.js')));
 
+const agents = program.command('agents').description('the agent CLIs: installed, versions, health for unattended runs');
+agents
+  .command('ls')
+  .description('list the agent CLIs: installed?, version found, version verified with, health (login or key, trust)')
+  .option('--json', 'print JSON')
+  .action(lazy(() => import('./commands/agents.js')));
+
 const plugin = program.command('plugin').description('list and create plugins');
 plugin
   .command('ls')

@@ -39,32 +39,43 @@ describe('ao doctor and agent CLI versions', () => {
 });
 
 describe('ao doctor and what each agent needs to run unattended', () => {
-  const doctorWith = async (agent: string, home: string, aoHome: string) => {
-    await writeFile(join(repo.path, 'agent-orchestrator.yaml'), `defaults:\n  agent: ${agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n`);
-    const r = await runAoAsync(['doctor'], { cwd: repo.path, env: { AO_HOME: aoHome, HOME: home, ANTHROPIC_API_KEY: 'sk-ant-api03-scripted-model-server-key-0123456789' } });
+  const doctorWith = async (agent: string, home: string, aoHome: string, agentConfig = '') => {
+    const agents = agentConfig ? `agents:\n  ${agent}: { plugin: ${agent}, ${agentConfig} }\n` : '';
+    await writeFile(join(repo.path, 'agent-orchestrator.yaml'), `defaults:\n  agent: ${agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${agents}`);
+    const r = await runAoAsync(['doctor'], { cwd: repo.path, env: { AO_HOME: aoHome, HOME: home, ANTHROPIC_API_KEY: 'sk-ant-api03-scripted-model-server-key-0123456789', OPENAI_API_KEY: '' } });
     return r.stdout.split('\n').filter((l) => l.includes(`agent ${agent} setup`));
   };
 
-  it('Claude Code: says how to trust the worktrees directory and that the API-key question is the user\'s; ok once done', async () => {
+  it("Claude Code: trust is ao's own; the API-key question is the user's, with its fix; ok once answered", async () => {
     const aoHome = join(dir.path, 'ao-claude');
-    const fresh = await doctorWith('claude-code', join(dir.path, 'home-claude-fresh'), aoHome);
-    expect(fresh.join('\n')).toContain(`cd ${join(aoHome, 'worktrees')} && claude`);
-    expect(fresh.join('\n')).toContain('will ask whether to use the ANTHROPIC_API_KEY');
+    const fresh = (await doctorWith('claude-code', join(dir.path, 'home-claude-fresh'), aoHome)).join('\n');
+    expect(fresh).toMatch(/✓ agent claude-code setup\s+ao trusts each workspace at launch/);
+    expect(fresh).toMatch(/! agent claude-code setup\s+Claude Code will ask whether to use the ANTHROPIC_API_KEY set here \(your answer, not ao's\): run `claude` once and answer it/);
+    expect(fresh).toContain("first-run screens are not done");
+    // With ao's part turned off, the user's fix: trust the worktrees directory once.
+    const off = (await doctorWith('claude-code', join(dir.path, 'home-claude-fresh'), aoHome, 'trustWorkspace: false')).join('\n');
+    expect(off).toContain(`cd ${join(aoHome, 'worktrees')} && claude`);
     const home = join(dir.path, 'home-claude-set');
     await writeAgentHome('claude', { home, modelUrl: 'http://127.0.0.1:9', trusted: [join(aoHome, 'worktrees')] });
     const set = await doctorWith('claude-code', home, aoHome);
-    expect(set).toHaveLength(1);
-    expect(set[0]).toContain('is trusted');
+    expect(set.every((l) => l.startsWith('✓')), set.join('\n')).toBe(true);
+    expect(set.join('\n')).toContain('uses the ANTHROPIC_API_KEY set here');
+    expect((await doctorWith('claude-code', home, aoHome, 'trustWorkspace: false')).join('\n')).toContain(`${join(aoHome, 'worktrees')} is trusted`);
   });
 
-  it('Codex: prints the config.toml entry that trusts the repository; ok once it is there', async () => {
+  it('Codex: trust and commits are ao\'s own unless trustWorkspace: false, then doctor says what to set; login is the user\'s', async () => {
     const aoHome = join(dir.path, 'ao-codex');
-    const fresh = await doctorWith('codex', join(dir.path, 'home-codex-fresh'), aoHome);
-    expect(fresh.join('\n')).toContain(`[projects.${JSON.stringify(repo.path)}] trust_level = "trusted"`);
+    const fresh = (await doctorWith('codex', join(dir.path, 'home-codex-fresh'), aoHome)).join('\n');
+    expect(fresh).toContain('ao trusts each workspace at launch');
+    expect(fresh).toContain('commits need nobody under approvals: ask');
+    expect(fresh).toContain('run `codex login`');
+    const off = (await doctorWith('codex', join(dir.path, 'home-codex-fresh'), aoHome, 'trustWorkspace: false')).join('\n');
+    expect(off).toContain(`[projects.${JSON.stringify(repo.path)}] trust_level = "trusted"`);
+    expect(off).toContain('each commit waits for your approval: set trustWorkspace: true');
     const home = join(dir.path, 'home-codex-set');
     await writeAgentHome('codex', { home, modelUrl: 'http://127.0.0.1:9', trusted: [repo.path] });
-    const set = await doctorWith('codex', home, aoHome);
-    expect(set.join('\n')).toContain(`${repo.path} is trusted`);
-    expect(set.join('\n')).not.toContain('codex login');
+    const set = (await doctorWith('codex', home, aoHome, 'trustWorkspace: false')).join('\n');
+    expect(set).toContain(`${repo.path} is trusted`);
+    expect(set).not.toContain('codex login');
   });
 });

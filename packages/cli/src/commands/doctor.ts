@@ -36,33 +36,6 @@ async function version(tool: string, args: string[]): Promise<string | undefined
   }
 }
 
-/** The CLI version each agent plugin was verified against (its screens, menus and logs). */
-async function verifiedVersion(plugin: string): Promise<string | undefined> {
-  switch (plugin) {
-    case 'claude-code':
-      return (await import('@ao/plugin-agent-claude-code')).VERIFIED_VERSION;
-    case 'codex':
-      return (await import('@ao/plugin-agent-codex')).VERIFIED_VERSION;
-    case 'opencode':
-      return (await import('@ao/plugin-agent-opencode')).VERIFIED_VERSION;
-    default:
-      return undefined;
-  }
-}
-
-/** `ok` at the verified version; `warn` with the way back to it at any other (menus and screens change between releases). */
-async function agentVersionCheck(plugin: string, bin: string, path: string): Promise<{ level: Level; detail: string }> {
-  const verified = await verifiedVersion(plugin);
-  const installed = /\d+\.\d+\.\d+/.exec((await version(path, ['--version'])) ?? '')?.[0];
-  if (!verified) return { level: 'ok', detail: `${path}${installed ? ` ${installed}` : ''} (not verified with ao)` };
-  if (installed === verified) return { level: 'ok', detail: `${path} ${installed} (verified)` };
-  const pkg = { 'claude-code': '@anthropic-ai/claude-code', codex: '@openai/codex', opencode: 'opencode-ai' }[plugin] ?? bin;
-  return {
-    level: 'warn',
-    detail: `${path} ${installed ?? '(version unknown)'}: ao reads this agent's menus and screens as ${bin} ${verified} draws them; others may answer or report wrongly. Install the verified one: npm install -g ${pkg}@${verified}`,
-  };
-}
-
 /** Runs every check; each failing line says how to fix it. Exit 1 when a required check fails. */
 export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
   const checks: Check[] = [];
@@ -100,16 +73,9 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   else add(tmuxNeeded ? 'fail' : 'warn', 'tmux', `not found: ${installHint('tmux')}`);
 
   const configuredAgents = new Set(projects.flatMap((p) => [p.agent.plugin, p.agentName]));
-  for (const agent of KNOWN_AGENTS) {
-    const path = whichSync(agent.bin);
-    if (path) {
-      const check = await agentVersionCheck(agent.plugin, agent.bin, path);
-      add(check.level, `agent ${agent.plugin}`, check.detail);
-    } else {
-      // An agent the config selects is required: every spawn with it would fail.
-      const used = configuredAgents.has(agent.plugin);
-      add(used ? 'fail' : 'warn', `agent ${agent.plugin}`, `${agent.bin} not found${used ? ' (your config uses it)' : ''}: ${installHint(agent.bin)}`);
-    }
+  const { AGENT_CLIS, agentInstall, agentSetupChecks, trustedByAo } = await import('./doctor-agents.js');
+  for (const found of await Promise.all(AGENT_CLIS.map((agent) => agentInstall(agent, configuredAgents.has(agent.plugin))))) {
+    add(found.check.level, found.check.label, found.check.detail);
   }
   for (const name of Object.keys(config?.parsed.agents ?? {})) {
     const sel = config?.agents[name];
@@ -121,9 +87,9 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   }
 
   // What each configured agent needs before it runs unattended in ao's workspaces.
-  const { agentSetupChecks } = await import('./doctor-agents.js');
   const usedPlugins = new Set(projects.map((p) => p.agent.plugin));
-  for (const c of agentSetupChecks({ plugins: usedPlugins, worktreesDir: join(resolvePaths().home, 'worktrees'), repoPaths: projects.map((p) => p.path), env: process.env })) add(c.level, c.label, c.detail);
+  const setup = { plugins: usedPlugins, trustedByAo: trustedByAo(projects.map((p) => p.agent)), worktreesDir: join(resolvePaths().home, 'worktrees'), repoPaths: projects.map((p) => p.path), env: process.env };
+  for (const c of agentSetupChecks(setup)) add(c.level, c.label, c.detail);
 
   // A runtime that reaches beyond this machine (ssh hosts) checks itself, and looks for the
   // agent CLIs of the projects that use it where their agents run.
