@@ -126,11 +126,30 @@ describe('ao spawn beyond limits.maxConcurrentSessions queues', () => {
     env.writeConfig('limits:\n  maxConcurrentSessions: 2\n');
     const r = env.ao('batch-spawn', '1', '2', '3', '--priority', '7');
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/✓ \d → app-\d/g)).toHaveLength(2);
-    expect(r.stdout).toMatch(/… \d → app-\d queued \(priority 7\)/);
+    // The issues enter the queue in the order given, so the first ones are the ones that start.
+    expect(r.stdout).toMatch(/✓ 1 → app-\d/);
+    expect(r.stdout).toMatch(/✓ 2 → app-\d/);
+    expect(r.stdout).toMatch(/… 3 → app-\d queued \(priority 7\)/);
     expect(r.stderr).toContain('start it with `ao start`');
     expect(sessions().map((s) => s.status).sort()).toEqual(['queued', 'working', 'working']);
     expect(queued().map((e) => e.priority)).toEqual([7]);
+  }, 60_000);
+
+  it('batch-spawn goes through the queue: a free slot goes to queued work of a higher priority first', () => {
+    for (const t of ['one', 'two']) env.ao('issue', 'new', t);
+    env.writeConfig('limits:\n  maxConcurrentSessions: 1\n');
+    const first = spawn('first task');
+    const urgent = spawn('urgent task', '--priority', '9');
+    expect(statusOf(urgent)).toBe('queued');
+    // The slot frees; no daemon runs, so nothing admitted the urgent session yet.
+    expect(env.ao('session', 'kill', first).code).toBe(0);
+    const r = env.ao('batch-spawn', '1', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`✓ ${urgent} started from the queue`);
+    expect(r.stdout).toMatch(/… 1 → app-\d+ queued \(priority 5\)/);
+    expect(r.stdout).toMatch(/… 2 → app-\d+ queued \(priority 5\)/);
+    expect(statusOf(urgent)).toBe('working');
+    expect(queued().map((e) => e.issue)).toEqual(['1', '2']);
   }, 60_000);
 
   it('ao session restore beyond the limit queues (--no-queue refuses as before); admission restores it in its own workspace', async () => {
