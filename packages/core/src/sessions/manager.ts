@@ -15,13 +15,14 @@ import { listTemplateVariables, renderTemplate } from '../templates.js';
 import { createTemplateStore } from '../template-store.js';
 import { awaitingStart, blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
 import { branchNameForIssue, sessionBranch } from './naming.js';
-import { TERMINAL_STATUSES, type Session } from './schema.js';
+import { TERMINAL_STATUSES, type Session, type SessionEvent } from './schema.js';
 import type { SessionList, SessionStore } from './store.js';
-import { waitForScreen } from './ready.js';
+import { agentLastLines, awaitingReady, READY_TIMEOUT_MS, waitForAgentReady, waitForScreen } from './ready.js';
 import { deliver, deliveryLockPath, settleDelivery } from './delivery.js';
 import { sendKeys } from './answer.js';
 import { withFileLock } from './lock.js';
 import { keyBytes } from '../activity/menus.js';
+import { lastScreenLines } from '../activity/screen.js';
 import type { DeliveryStatus } from '../contracts/runtime.js';
 import { readUsageChange, refreshUsage } from '../usage/refresh.js';
 
@@ -456,6 +457,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const session = await store.find(id);
         const { runtime, handle } = await liveRuntime(session);
         const agent = await sessionAgent(session);
+        if (agent) await untilReady(session, agent, runtime, handle);
         const { menu = 'answer', ...rest } = options;
         return await deliver(store, session, runtime, handle, message, {
           ...rest,
@@ -680,14 +682,23 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     const agentSel = config.agents[session.agent];
     if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
     const agent: Agent = await manager.plugin(project, 'agent', agentSel);
-    const resumeId = agent.canResume && session.nativeSessionId ? session.nativeSessionId : undefined;
-    const launch = await agent.launch({ sessionId: id, workspacePath: session.workspacePath, ...(resumeId ? { resumeId } : {}), ...(session.mcpServers ? { mcpServers: session.mcpServers } : {}) });
+    // The conversation to resume: recorded by a poll, else read from the agent's own logs now (no
+    // daemon polled it; `ao status` only reads).
+    const resumeId = agent.canResume ? (session.nativeSessionId ?? (await conversationOf(agent, session))) : undefined;
+    // An agent that exited while starting never got its prompt: it gets it now.
+    const prompt = undeliveredPrompt(await store.events(session.project, id));
+    const launch = await agent.launch({ sessionId: id, workspacePath: session.workspacePath, ...(prompt !== undefined ? { prompt } : {}), ...(resumeId ? { resumeId } : {}), ...(session.mcpServers ? { mcpServers: session.mcpServers } : {}) });
     assertProgramExists(launch.argv[0], session.agent, deps.env);
     const handle = await startRuntime(runtime, id, session.workspacePath, launch, project);
     const status = session.status === 'killed' || session.status === 'errored' || session.status === 'stuck' || session.status === 'needs_input' ? 'working' : session.status;
-    let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null }, { resumed: Boolean(resumeId) });
-    if (launch.initialInput !== undefined && !resumeId) {
-      restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
+    const found = resumeId && resumeId !== session.nativeSessionId ? { nativeSessionId: resumeId } : {};
+    let restored = await store.update(session.project, id, 'session.restored', { runtime: handle, startedAt: iso(clock), status, activity: 'active', activityDetail: null, ...found }, { resumed: Boolean(resumeId) });
+    if (launch.initialInput !== undefined && (!resumeId || prompt !== undefined)) {
+      try {
+        restored = await deliverInitialInput(restored, runtime, handle, launch.initialInput);
+      } catch (error) {
+        throw await exitedWhileStarting(restored, runtime, handle, error, prompt);
+      }
     }
     return restored;
   }
@@ -718,13 +729,18 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       session = await store.update(project.name, id, 'runtime.started', { runtime: handle, startedAt: iso(clock), status: 'working', activity: 'active' }, { argv0: launched.argv[0] });
       if (launched.initialInput !== undefined) {
         progress('sending the prompt');
-        session = await deliverInitialInput(session, runtime, handle, launched.initialInput);
+        const live = handle;
+        session = await deliverInitialInput(session, runtime, live, launched.initialInput).catch(async (error: unknown) => {
+          throw await exitedWhileStarting(session, runtime, live, error, prompt);
+        });
       }
       const spawnMs = clock.now() - started;
       session = await store.update(project.name, id, 'session.spawned', { spawnMs }, { spawnMs });
       logger.info({ session: id, spawnMs, branch }, 'session spawned');
       return session;
     } catch (error) {
+      // An agent that exited while starting keeps its record and workspace, for restore (see exitedWhileStarting).
+      if (isAoError(error) && error.details?.exitedWhileStarting === id) throw error;
       // A failed spawn leaves nothing running and no workspace; the record is archived so the id is not reused.
       logger.error({ session: id, err: describeError(error) }, 'spawn failed');
       if (handle) await runtime.stop(handle).catch(() => {});
@@ -855,10 +871,72 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   async function deliverInitialInput(session: Session, runtime: Runtime, handle: RuntimeHandle, text: string): Promise<Session> {
-    // Wait for the agent's first screen (a signal), not a fixed sleep, before typing into it.
-    await waitForScreen(runtime, handle, clock);
-    const submitDelayMs = (await sessionAgent(session).catch(() => undefined))?.submitDelayMs;
+    // Wait for the agent to take input, as it judges its screen (a signal, not a fixed sleep): text
+    // typed while a TUI starts is lost. One that never says so gets it anyway, as a person would type.
+    const agent = await sessionAgent(session).catch(() => undefined);
+    if (agent) {
+      const startedAt = Date.parse(session.startedAt ?? session.createdAt);
+      const ready = await waitForAgentReady(runtime, handle, agent, { workspacePath: session.workspacePath, startedAt }, clock);
+      if (ready.state === 'not-ready') logger.warn({ session: session.id, detail: ready.detail }, 'the agent never showed its prompt; typing the prompt in anyway');
+    } else {
+      await waitForScreen(runtime, handle, clock);
+    }
+    const submitDelayMs = agent?.submitDelayMs;
     return deliver(store, session, runtime, handle, text, { data: { initial: true }, ...(submitDelayMs ? { submitDelayMs } : {}) });
+  }
+
+  /** The agent CLI's conversation id for a session whose agent is gone, from its own logs (see `ActivityReport.nativeSessionId`). */
+  async function conversationOf(agent: Agent, session: Session): Promise<string | undefined> {
+    const probe = { workspacePath: session.workspacePath, alive: false, startedAt: Date.parse(session.startedAt ?? session.createdAt), now: clock.now() };
+    const report = await agent.detectActivity(probe).catch(() => undefined);
+    return report?.nativeSessionId || undefined;
+  }
+
+  /**
+   * A message for an agent that a restore has just started waits until it can take input (typed
+   * while it starts, it is lost); once it could, or after a spawn, messages go in at once.
+   */
+  async function untilReady(session: Session, agent: Agent, runtime: Runtime, handle: RuntimeHandle): Promise<void> {
+    const startedAt = Date.parse(session.startedAt ?? session.createdAt);
+    if (!awaitingReady(await store.events(session.project, session.id, { since: startedAt - 5_000 }))) return;
+    logger.info({ session: session.id }, 'message waits for the restored agent to be ready');
+    const ready = await waitForAgentReady(runtime, handle, agent, { workspacePath: session.workspacePath, startedAt }, clock);
+    if (ready.state === 'ready') return;
+    const id = session.id;
+    if (ready.state === 'exited') {
+      const exited = await exitedWith(runtime, handle);
+      await store.update(session.project, id, 'runtime.exited', exited).catch(() => {});
+      throw new AoError('SESSION_STATE', `Session ${id}'s agent exited before it could take the message (${exited.activityDetail ?? 'the agent exited'}): fix what it reports, then \`ao session restore ${id}\``);
+    }
+    const lines = lastScreenLines(ready.screen, 6).map((l) => `  ${l.trim()}`);
+    throw new AoError(
+      'SESSION_STATE',
+      `Session ${id}'s agent, restored ${Math.round((clock.now() - startedAt) / 1000)} s ago, is not ready for input yet (${ready.detail ?? 'not at its prompt'})${lines.length ? `; its screen ends:\n${lines.join('\n')}\n` : '. '}Look at it with \`ao session attach ${id}\`, then send again.`,
+      { details: { session: id, waitedMs: READY_TIMEOUT_MS } },
+    );
+  }
+
+  /**
+   * The agent of `session` exited while starting (before or while its prompt was typed in): the
+   * record and workspace are kept, the exit and its last screen lines recorded (with the prompt,
+   * when it was not delivered, for restore to give it), and the error says what it said and what to
+   * do. Any other failure of the start is `error` itself.
+   */
+  async function exitedWhileStarting(session: Session, runtime: Runtime, handle: RuntimeHandle, error: unknown, prompt: string | undefined): Promise<unknown> {
+    if (await runtime.isAlive(handle).catch(() => true)) return error;
+    const id = session.id;
+    const lines = await agentLastLines(runtime, handle);
+    const delivered = (await store.events(session.project, id).catch(() => [])).some((e) => e.type === 'message.sent' && e.data?.initial === true && Date.parse(e.ts) >= Date.parse(session.startedAt ?? session.createdAt));
+    await store
+      .update(session.project, id, 'runtime.exited', exitedDetail(lines), { whileStarting: true, lastLines: lines, error: describeError(error), ...(prompt !== undefined && !delivered ? { prompt } : {}) })
+      .catch(() => {});
+    logger.warn({ session: id, lastLines: lines }, 'agent exited while starting');
+    const said = lines.length ? `; its last lines:\n${lines.map((l) => `  ${l}`).join('\n')}\n` : ' without a word. ';
+    return new AoError(
+      'AGENT_FAILED',
+      `The ${session.agent} agent of ${id} exited while starting${said}Fix what it reports (\`ao doctor\` checks each agent's install, login and API key), then \`ao session restore ${id}\`: the session and its workspace are kept${prompt !== undefined && !delivered ? ', and the prompt is typed in when it starts' : ''}.`,
+      { cause: error, details: { session: id, lastLines: lines, exitedWhileStarting: id } },
+    );
   }
 
   return manager;
@@ -909,19 +987,24 @@ const EXITED: Partial<Session> = { activity: 'exited', activityDetail: 'the agen
  * so the reason is in the session instead of only in scrollback.
  */
 async function exitedWith(runtime: Runtime, handle: RuntimeHandle): Promise<Partial<Session>> {
-  let screen = '';
-  try {
-    screen = await runtime.capture(handle, { lines: 40 });
-  } catch {
-    return EXITED;
-  }
-  const lines = screen
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/^Pane is dead/.test(l));
+  return exitedDetail(await agentLastLines(runtime, handle, 40));
+}
+
+/** The exit, with the last of `lines` that reads like an error (else the last line) as its detail. */
+function exitedDetail(lines: readonly string[]): Partial<Session> {
   const said = [...lines].reverse().find((l) => /error|fatal|exception|denied|invalid|not found|failed|panic|unauthori[sz]ed/i.test(l)) ?? lines.at(-1);
   if (!said) return EXITED;
   return { activity: 'exited', activityDetail: `the agent exited; its last words: ${said.length > 200 ? `${said.slice(0, 200)}…` : said}` };
+}
+
+/** The prompt a start that ended with the agent exiting did not deliver (recorded by exitedWhileStarting), until a later start. */
+function undeliveredPrompt(events: readonly SessionEvent[]): string | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i] as SessionEvent;
+    if (event.type === 'runtime.exited' && typeof event.data?.prompt === 'string') return event.data.prompt;
+    if (event.type === 'session.restored' || event.type === 'runtime.started' || event.type === 'message.sent') return undefined;
+  }
+  return undefined;
 }
 
 /** A `DISK_FULL` error with what was (or was not) done put first; any other error as it is. */

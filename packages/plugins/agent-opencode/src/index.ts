@@ -1,10 +1,11 @@
 /**
  * Agent plugin for OpenCode (`opencode`). The TUI is started in the workspace and the prompt typed
  * in once it is up (`initialInput`): since OpenCode 1.0, `--prompt` only pre-fills the input box
- * (sst/opencode#4700). Activity comes from the screen. OpenCode's conversation id (`ses_…`) is
- * read from its storage, `$XDG_DATA_HOME/opencode/storage/session/<project>/<id>.json`
- * (`{ id, directory, time }`), and resuming passes it to `--session`. Newer OpenCode versions
- * may keep sessions elsewhere; then no id is found and restore starts a fresh conversation.
+ * (sst/opencode#4700). Activity comes from the screen. OpenCode's conversation id (`ses_…`) is the
+ * newest top-level `session` row of its SQLite database whose `directory` is the workspace (1.x,
+ * see db.ts), else, for OpenCode before the database, the newest
+ * `$XDG_DATA_HOME/opencode/storage/session/<project>/<id>.json` (`{ id, directory, time }`) of the
+ * workspace; resuming passes it to `--session`.
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -26,7 +27,7 @@ import {
   type AgentLaunch,
   type ScreenProfile,
 } from '@ao/core';
-import { opencodeDbPath } from './db.js';
+import { newestSession, opencodeDbPath, withOpencodeDb } from './db.js';
 import { readOpencodeTrace } from './trace.js';
 import { readOpencodeUsage } from './usage.js';
 
@@ -96,12 +97,13 @@ export function opencodeMenuKeys(menu: AgentMenu, option: MenuOption): string[] 
 
 /**
  * OpenCode's full-screen TUI: the footer `ctrl+p commands` sits under its input box when it can
- * take a prompt (a blank screen while it starts is not idle); `esc interrupt` and the progress
- * bar while it works; its menus.
+ * take a prompt (a blank screen while it starts is not idle): the last line of a conversation's
+ * screen, and above a tip and the directory line on the start screen (a new conversation);
+ * `esc interrupt` and the progress bar while it works; its menus.
  */
 export const opencodeScreen: ScreenProfile = {
   idle: [/ctrl\+p commands/],
-  idleLines: 2,
+  idleLines: 3,
   busy: [/esc interrupt/i, /[⬝■]{4,}/],
   menu: readOpencodeMenu,
 };
@@ -120,6 +122,9 @@ export default definePlugin({
     /** The id of the newest OpenCode session whose directory is the workspace, updated since the start. */
     const findSessionId = async (probe: ActivityProbe): Promise<string | undefined> => {
       const dirs = new Set([probe.workspacePath, await realpath(probe.workspacePath).catch(() => probe.workspacePath)]);
+      // OpenCode 1.x: its database (no database, or no better-sqlite3: the JSON storage of older versions).
+      const fromDb = await withOpencodeDb(opencodeDbPath(dataDir), (db) => newestSession(db, [...dirs], probe.startedAt - 2_000)?.id).catch(() => undefined);
+      if (fromDb !== undefined) return fromDb;
       const files = await listRecentFiles(sessionsDir, {
         since: probe.startedAt - 2_000,
         maxDepth: 1,
@@ -161,7 +166,7 @@ export default definePlugin({
       },
       async detectActivity(probe) {
         const report = await detectWithFallback(probe, async () => undefined, () => detectScreenActivity(probe, opencodeScreen), ctx.logger);
-        if (report.activity === 'exited') return report;
+        // Exited too: restore asks for the conversation when no poll recorded it.
         const id = await findSessionId(probe).catch(() => undefined);
         return id !== undefined ? { ...report, nativeSessionId: id } : report;
       },

@@ -41,6 +41,32 @@ async function sessionRecord(id: string, directory: string, ageMs: number, extra
   await utimes(path, new Date(t), new Date(t));
 }
 
+interface SqliteDb {
+  exec(sql: string): void;
+  prepare(sql: string): { run(...params: unknown[]): unknown };
+  close(): void;
+}
+
+/**
+ * Writes session rows into an OpenCode 1.x database, $XDG_DATA_HOME/opencode/opencode.db, with the
+ * `session` table's columns as OpenCode 1.18.33 creates them (those it requires, and those ao reads).
+ */
+async function dbSessions(rows: { id: string; directory: string; ageMs: number; parentId?: string }[]): Promise<void> {
+  const dir = join(root, 'xdg', 'opencode');
+  await mkdir(dir, { recursive: true });
+  const { default: Database } = (await import('better-sqlite3' as string)) as { default: new (path: string) => SqliteDb };
+  const db = new Database(join(dir, 'opencode.db'));
+  try {
+    db.exec(
+      'create table if not exists session (id text primary key, project_id text not null, parent_id text, slug text not null, directory text not null, title text not null, version text not null, cost real default 0 not null, tokens_input integer default 0 not null, tokens_output integer default 0 not null, tokens_reasoning integer default 0 not null, tokens_cache_read integer default 0 not null, tokens_cache_write integer default 0 not null, model text, time_created integer not null, time_updated integer not null)',
+    );
+    const insert = db.prepare("insert into session (id, project_id, parent_id, slug, directory, title, version, time_created, time_updated) values (?, 'p', ?, 's', ?, 't', '1.18.33', ?, ?)");
+    for (const r of rows) insert.run(r.id, r.parentId ?? null, r.directory, Date.now() - r.ageMs - 1_000, Date.now() - r.ageMs);
+  } finally {
+    db.close();
+  }
+}
+
 describe('opencode launch', () => {
   it('starts the TUI and types the prompt in', async () => {
     const prompt = 'Fix "x"\nand y';
@@ -76,6 +102,12 @@ describe('opencode activity', () => {
     expect(await a.detectActivity(probe(idle, 20_000))).toMatchObject({ activity: 'idle', source: 'screen' });
   });
 
+  it('is idle on the start screen of a new conversation, where a tip sits under the footer', async () => {
+    // OpenCode 1.18.33 started without a conversation (captured): the footer, a tip, the directory.
+    const home = readFileSync(join(import.meta.dirname, 'fixtures', 'opencode-home.txt'), 'utf8');
+    expect(await (await agent()).detectActivity(probe(home, 20_000))).toMatchObject({ activity: 'idle', detail: 'at its prompt' });
+  });
+
   it('is waiting_input on a permission request', async () => {
     const screen = '△ Permission required\n  bash: rm -rf dist\n  Allow once   Allow always   Reject';
     expect((await (await agent()).detectActivity(probe(screen, 200))).activity).toBe('waiting_input');
@@ -89,7 +121,25 @@ describe('opencode activity', () => {
     expect((await (await agent()).detectActivity(probe('x'))).nativeSessionId).toBe('ses_mine');
   });
 
-  it('says exited when the process is gone', async () => {
-    expect((await (await agent()).detectActivity(probe('x', 0, false))).activity).toBe('exited');
+  it("reports the workspace's newest session id from OpenCode 1.x's database", async () => {
+    await dbSessions([
+      { id: 'ses_old', directory: workspace, ageMs: 900_000 }, // before the ao session started
+      { id: 'ses_other', directory: '/another/dir', ageMs: 1_000 },
+      { id: 'ses_child', directory: workspace, ageMs: 500, parentId: 'ses_mine' }, // a subagent's session
+      { id: 'ses_mine', directory: workspace, ageMs: 5_000 },
+    ]);
+    // The JSON storage of an older OpenCode in the same data dir is not what 1.x resumes.
+    await sessionRecord('ses_json', workspace, 1_000);
+    expect((await (await agent()).detectActivity(probe('x'))).nativeSessionId).toBe('ses_mine');
+  });
+
+  it('finds no session id in a database without a conversation in the workspace', async () => {
+    await dbSessions([{ id: 'ses_other', directory: '/another/dir', ageMs: 1_000 }]);
+    expect((await (await agent()).detectActivity(probe('x'))).nativeSessionId).toBeUndefined();
+  });
+
+  it('says exited when the process is gone, with the conversation it had (for restore)', async () => {
+    await dbSessions([{ id: 'ses_mine', directory: workspace, ageMs: 5_000 }]);
+    expect(await (await agent()).detectActivity(probe('x', 0, false))).toMatchObject({ activity: 'exited', nativeSessionId: 'ses_mine' });
   });
 });
