@@ -62,5 +62,5 @@ describe('./scripts/pack', () => {
       const stop = spawnSync(ao, ['stop'], { cwd: project, encoding: 'utf8', env: daemonEnv });
       expect(stop.stdout).toContain('ao daemon stopped');
     }
-  });
+  }, 300_000);
 });
