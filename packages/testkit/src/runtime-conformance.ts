@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAoError, type Runtime, type RuntimeHandle, type TerminalConnection } from '@ao/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureFakeAgentBuilt, fakeAgentArgv, type FakeAgentLogEntry } from './fake-agent.js';
 
 export interface RuntimeConformanceSetup {
@@ -26,25 +26,8 @@ export interface RuntimeConformanceSetup {
 /** The message `sendText` must deliver untouched: newline, quotes, `$(…)`, `;`, backticks, `-`. */
 export const TRICKY_TEXT = 'line one\nline "two" $(echo x) ; `y` -dash';
 
-const WAIT_MS = 15_000;
-
-/** Polls `probe` until it returns a value other than undefined/false; fails naming `what`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How long a condition may take to hold: generous, for a loaded CI machine. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 async function readLog(path: string): Promise<FakeAgentLogEntry[]> {
   if (!existsSync(path)) return [];
@@ -119,10 +102,13 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
     };
 
     const waitForLog = (logFile: string, what: string, match: (entries: FakeAgentLogEntry[]) => boolean) =>
-      waitFor(`${what} in ${logFile}`, async () => {
-        const entries = await readLog(logFile);
-        return match(entries) ? entries : undefined;
-      });
+      vi.waitFor(async () => {
+        const entries = await readLog(logFile).catch((error: unknown) => {
+          throw new Error(`waiting for ${what} in ${logFile}: ${String(error)}`);
+        });
+        if (!match(entries)) throw new Error(`waiting for ${what} in ${logFile}`);
+        return entries;
+      }, WAIT);
 
     const received = (entries: FakeAgentLogEntry[]): string[] =>
       entries.filter((e) => e.type === 'received').map((e) => String(e.text));
@@ -135,10 +121,11 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       ]);
       expect(handle.runtime).toBeTypeOf('string');
       expect(handle.id).toBeTypeOf('string');
-      const screen = await waitFor('the greeting on screen', async () => {
+      const screen = await vi.waitFor(async () => {
         const text = await runtime().capture(handle, { lines: 200 });
-        return text.includes(`hello from ${id}`) ? text : undefined;
-      });
+        if (!text.includes(`hello from ${id}`)) throw new Error(`waiting for the greeting on screen; it shows:\n${text}`);
+        return text;
+      }, WAIT);
       expect(screen).toContain(`hello from ${id}`);
       // env reached the process (it logs to AO_FAKE_LOG) and cwd was its working directory.
       await waitForLog(logFile, 'the started event', (entries) => entries.some((e) => e.type === 'started'));
@@ -196,10 +183,11 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       await runtime().sendText(handle, second);
       const entries = await waitForLog(logFile, 'the second submission', (e) => received(e).length >= 2);
       expect(received(entries)).toEqual([TRICKY_TEXT, second]);
-      const screen = await waitFor('the echo on screen', async () => {
+      const screen = await vi.waitFor(async () => {
         const text = await runtime().capture(handle, { lines: 200 });
-        return text.includes('received: -starts with a dash') ? text : undefined;
-      });
+        if (!text.includes('received: -starts with a dash')) throw new Error(`waiting for the echo on screen; it shows:\n${text}`);
+        return text;
+      }, WAIT);
       expect(screen).toContain('received: line one');
     });
 
@@ -233,7 +221,9 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
     it('a process that exits by itself is reported not alive', async () => {
       const { handle, logFile } = await startAgent('exits', [{ print: 'done' }, { exit: 3 }]);
       await waitForLog(logFile, 'the exited event', (entries) => entries.some((e) => e.type === 'exited'));
-      await waitFor('isAlive to turn false', async () => (await runtime().isAlive(handle)) === false);
+      await vi.waitFor(async () => {
+        if (await runtime().isAlive(handle)) throw new Error('waiting for isAlive to turn false');
+      }, WAIT);
       const many = await runtime().aliveMany([handle]);
       expect(many.get(handle.id)).toBe(false);
     });
@@ -271,7 +261,9 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
         rows: 40,
       });
       started.push(handle);
-      await waitFor('the reporter on screen', async () => (await runtime().capture(handle)).includes('reporter-ready'));
+      await vi.waitFor(async () => {
+        if (!(await runtime().capture(handle)).includes('reporter-ready')) throw new Error('waiting for the reporter on screen');
+      }, WAIT);
       return handle;
     };
 
@@ -281,15 +273,15 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
      */
     const waitForSize = (viewer: Awaited<ReturnType<typeof openViewer>>, cols: number, rows: number) => {
       let asked = 0;
-      return waitFor(`the program to see ${cols}x${rows}`, async () => {
+      return vi.waitFor(() => {
         const sizes = [...viewer.seen.text.matchAll(/size:(\d+) (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
-        if (sizes.some(([r, c]) => c === cols && (r === rows || r === rows - 1))) return true;
+        if (sizes.some(([r, c]) => c === cols && (r === rows || r === rows - 1))) return;
         if (viewer.seen.text.split('got:size?').length - 1 >= asked) {
           viewer.connection.write('size?\r');
           asked += 1;
         }
-        return false;
-      });
+        throw new Error(`waiting for the program to see ${cols}x${rows} (it reported ${sizes.map(([r, c]) => `${c}x${r}`).join(', ') || 'nothing yet'})`);
+      }, WAIT);
     };
 
     it('openTerminal: shows the screen so far, takes typed keys, follows a resize; close leaves the program running', async () => {
@@ -297,10 +289,14 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       const handle = await startSizeReporter('term');
       const viewer = await openViewer(handle, 100, 30);
       const { connection, seen } = viewer;
-      await waitFor('the screen so far in the stream', async () => seen.text.includes('reporter-ready'));
+      await vi.waitFor(() => {
+        if (!seen.text.includes('reporter-ready')) throw new Error('waiting for the screen so far in the stream');
+      }, WAIT);
 
       connection.write('typed line\r');
-      await waitFor('the echo of the typed line', async () => seen.text.includes('got:typed line'));
+      await vi.waitFor(() => {
+        if (!seen.text.includes('got:typed line')) throw new Error('waiting for the echo of the typed line');
+      }, WAIT);
       await waitForSize(viewer, 100, 30);
       connection.resize(91, 27);
       await waitForSize(viewer, 91, 27);
@@ -312,7 +308,9 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       expect(await runtime().isAlive(handle)).toBe(true);
       // The program still answers: closing a viewer detaches it, nothing more.
       await runtime().sendText(handle, 'after close', { bracketedPaste: false });
-      await waitFor('an answer after the viewer closed', async () => (await runtime().capture(handle, { lines: 200 })).includes('got:after close'));
+      await vi.waitFor(async () => {
+        if (!(await runtime().capture(handle, { lines: 200 })).includes('got:after close')) throw new Error('waiting for an answer after the viewer closed');
+      }, WAIT);
       expect(seen.text).not.toContain('got:after close');
     });
 
@@ -322,9 +320,13 @@ export function runtimeConformance(label: string, setup: () => Promise<RuntimeCo
       const first = await openViewer(handle, 100, 30);
       const second = await openViewer(handle, 100, 30);
       first.connection.write('from the first\r');
-      await waitFor('the answer in the second viewer', async () => second.seen.text.includes('got:from the first'));
+      await vi.waitFor(() => {
+        if (!second.seen.text.includes('got:from the first')) throw new Error('waiting for the answer in the second viewer');
+      }, WAIT);
       await runtime().stop(handle);
-      await waitFor('onExit in both viewers', async () => first.seen.exits.length > 0 && second.seen.exits.length > 0);
+      await vi.waitFor(() => {
+        if (!(first.seen.exits.length > 0 && second.seen.exits.length > 0)) throw new Error('waiting for onExit in both viewers');
+      }, WAIT);
       expect(first.seen.exits).toEqual([expect.any(String)]);
       expect(second.seen.exits).toEqual([expect.any(String)]);
       first.connection.close();

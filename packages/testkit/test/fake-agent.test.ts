@@ -5,7 +5,7 @@ import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createInputParser, ensureFakeAgentBuilt, fakeAgentArgv, parseScenario } from '../src/fake-agent.js';
 
 const run = promisify(execFile);
@@ -28,15 +28,15 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How long the agent may take to get somewhere: generous, for a loaded CI machine. */
+const WAIT = { timeout: 20_000, interval: 50 };
+
+/** Resolves once the agent's log has an entry matching `match` (the log may be mid-write: then it is read again). */
+const logHas = (file: string, what: string, match: (entry: Record<string, unknown>) => boolean) =>
+  vi.waitFor(async () => {
+    const entries = await readLog(file).catch(() => []);
+    if (!entries.some(match)) throw new Error(`waiting for ${what} in ${file}`);
+  }, WAIT);
 
 async function readLog(file: string): Promise<Array<Record<string, unknown>>> {
   if (!existsSync(file)) return [];
@@ -163,16 +163,17 @@ describe('fake agent CLI in a real tmux session', () => {
       ].join('\n'),
     );
     const name = await startInTmux(repo, ['--scenario', scenario, '--log', log]);
-    await waitFor('the prompt', async () => (await readLog(log)).some((e) => e.type === 'waiting'));
+    await logHas(log, 'the prompt', (e) => e.type === 'waiting');
     expect(await tmux('capture-pane', '-p', '-t', `=${name}:`)).toContain('Fake agent starting work');
 
     const message = 'line one\nline "two" $(echo x) ; `y` -dash\n  indented ✓';
     await pasteAndSubmit(name, message);
-    const dead = await waitFor('the agent to exit', async () => {
+    const dead = await vi.waitFor(async () => {
       const [deadFlag, status] = (await tmux('list-panes', '-t', `=${name}:`, '-F', '#{pane_dead} #{pane_dead_status}')).trim().split(' ');
+      if (deadFlag !== '1') throw new Error('waiting for the agent to exit');
       // tmux leaves #{pane_dead_status} empty on some servers; the exit code is checked in the log below.
-      return deadFlag === '1' ? status || 'dead' : undefined;
-    });
+      return status || 'dead';
+    }, WAIT);
     expect(['5', 'dead']).toContain(dead);
 
     const entries = await readLog(log);
@@ -189,13 +190,15 @@ describe('fake agent CLI in a real tmux session', () => {
   it('is an interactive echo agent by default: typed keys are echoed and /exit quits', async () => {
     const log = join(scratch, 'echo.jsonl');
     const name = await startInTmux(scratch, ['--log', log]);
-    await waitFor('the prompt', async () => (await readLog(log)).some((e) => e.type === 'waiting'));
+    await logHas(log, 'the prompt', (e) => e.type === 'waiting');
     await tmux('send-keys', '-t', `=${name}:`, '-l', 'typed by hand');
     await tmux('send-keys', '-t', `=${name}:`, 'Enter');
-    await waitFor('the echo', async () => (await tmux('capture-pane', '-p', '-t', `=${name}:`)).includes('received: typed by hand'));
+    await vi.waitFor(async () => {
+      if (!(await tmux('capture-pane', '-p', '-t', `=${name}:`)).includes('received: typed by hand')) throw new Error('waiting for the echo');
+    }, WAIT);
     expect(await tmux('capture-pane', '-p', '-t', `=${name}:`)).toContain('> typed by hand');
     await tmux('send-keys', '-t', `=${name}:`, '-l', '/exit');
     await tmux('send-keys', '-t', `=${name}:`, 'Enter');
-    await waitFor('the exit', async () => (await readLog(log)).some((e) => e.type === 'exited' && e.code === 0));
+    await logHas(log, 'the exit', (e) => e.type === 'exited' && e.code === 0);
   });
 });

@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { processArgvContaining } from '@ao/testkit/process-argv';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startTestDaemon, waitFor, type TestDaemon } from './helpers.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { startTestDaemon, WAIT, type TestDaemon } from './helpers.js';
 
 // An agent that records the environment variable it got, then every line typed into it.
 const AGENT = `
@@ -34,10 +34,16 @@ describe('process runtime launch', () => {
       argv: [process.execPath, agent, out],
       env: { AO_TEST_API_KEY: secret },
     });
-    await waitFor('the agent env', () => existsSync(`${out}.env`) && readFileSync(`${out}.env`, 'utf8') === secret);
-    await waitFor('the agent prompt', async () => (await daemon!.runtime.capture(handle)).includes('ready>'));
+    await vi.waitFor(() => {
+      if (!(existsSync(`${out}.env`) && readFileSync(`${out}.env`, 'utf8') === secret)) throw new Error('waiting for the agent env');
+    }, WAIT);
+    await vi.waitFor(async () => {
+      if (!(await daemon!.runtime.capture(handle)).includes('ready>')) throw new Error('waiting for the agent prompt');
+    }, WAIT);
     await daemon.runtime.sendText(handle, prompt);
-    await waitFor('the typed prompt', () => existsSync(`${out}.typed`) && readFileSync(`${out}.typed`, 'utf8').includes(prompt));
+    await vi.waitFor(() => {
+      if (!(existsSync(`${out}.typed`) && readFileSync(`${out}.typed`, 'utf8').includes(prompt))) throw new Error('waiting for the typed prompt');
+    }, WAIT);
     expect(await daemon.runtime.isAlive(handle)).toBe(true);
     expect(processArgvContaining([secret, prompt])).toEqual([]);
     await daemon.runtime.stop(handle);

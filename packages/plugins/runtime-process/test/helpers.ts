@@ -155,13 +155,5 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Polls `probe` until it is truthy (fails after `timeoutMs`, naming `what`). */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Options for `vi.waitFor` in these tests: how long a process may take to get somewhere, generous for a loaded CI machine. */
+export const WAIT = { timeout: 20_000, interval: 50 };

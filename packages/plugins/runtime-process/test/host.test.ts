@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAoError, silentLogger } from '@ao/core';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPtyHost, ptyDir, ptyIdFor, type PtyHost, type PtyRecord } from '../src/index.js';
-import { createTestHome, pidAlive, waitFor } from './helpers.js';
+import { createTestHome, pidAlive, WAIT } from './helpers.js';
 
 const hosts: PtyHost[] = [];
 const roots: string[] = [];
@@ -25,7 +25,11 @@ async function setup() {
 
 const sh = (script: string): string[] => ['/bin/sh', '-c', script];
 const screenOf = (host: PtyHost, id: string, text: string) =>
-  waitFor(`"${text}" on the screen of ${id}`, () => host.screen(id, 100).includes(text) && host.screen(id, 100));
+  vi.waitFor(() => {
+    const screen = host.screen(id, 100);
+    if (!screen.includes(text)) throw new Error(`waiting for "${text}" on the screen of ${id}; it shows:\n${screen}`);
+    return screen;
+  }, WAIT);
 
 beforeAll(async () => {
   await ensureFakeAgentBuilt();
@@ -75,7 +79,9 @@ describe('pty host', () => {
     const host = newHost();
     const { id, pid } = await host.start({ sessionId: 'exits', cwd, argv: sh('echo "last words"; exit 3') });
     pids.push(pid);
-    await waitFor('the exit', () => !host.alive(id));
+    await vi.waitFor(() => {
+      if (host.alive(id)) throw new Error('waiting for the exit');
+    }, WAIT);
     expect(host.info(id)).toMatchObject({ alive: false, exitCode: 3 });
     expect(host.screen(id)).toContain('last words');
     expect(() => host.sendText(id, 'hello')).toThrow(/not running/);
@@ -94,7 +100,9 @@ describe('pty host', () => {
     await host.stop(first.id);
     const exited = await host.start({ sessionId: 'twice', cwd, argv: sh('echo two') });
     pids.push(exited.pid);
-    await waitFor('the exit', () => !host.alive(exited.id));
+    await vi.waitFor(() => {
+      if (host.alive(exited.id)) throw new Error('waiting for the exit');
+    }, WAIT);
     const again = await host.start({ sessionId: 'twice', cwd, argv: sh('echo three; sleep 1000') });
     pids.push(again.pid);
     expect(again.id).toBe(first.id);
@@ -177,7 +185,9 @@ describe('pty host', () => {
     expect(next.alive(orphan.id)).toBe(false);
     expect(next.alive(agent.id)).toBe(false);
     expect(next.info(agent.id)).toMatchObject({ alive: false, pid: agent.pid });
-    await waitFor('the orphans to be ended', () => !pidAlive(orphan.pid) && !pidAlive(agent.pid));
+    await vi.waitFor(() => {
+      if (pidAlive(orphan.pid) || pidAlive(agent.pid)) throw new Error('waiting for the orphans to be ended');
+    }, WAIT);
 
     const restored = await next.start({ sessionId: 'agent', cwd, argv: fakeAgentArgv(['--name', 'agent']) });
     pids.push(restored.pid);
@@ -185,7 +195,9 @@ describe('pty host', () => {
     await screenOf(next, agent.id, 'ready');
     expect(next.alive(agent.id)).toBe(true);
     // The crashed host noticing its program's death must not overwrite the new record.
-    await waitFor('the old host to see the exit', () => !crashed.alive(agent.id));
+    await vi.waitFor(() => {
+      if (crashed.alive(agent.id)) throw new Error('waiting for the old host to see the exit');
+    }, WAIT);
     await crashed.shutdown();
     expect(readRecord(paths.home, agent.id).pid).toBe(restored.pid);
   });

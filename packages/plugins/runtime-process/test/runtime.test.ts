@@ -1,9 +1,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { daemonFiles, isAoError, silentLogger, type RuntimeHandle } from '@ao/core';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin, { createPtyHost, type PtyHost } from '../src/index.js';
-import { createTestHome, pidAlive, serveHost, startTestDaemon, waitFor, type TestDaemon } from './helpers.js';
+import { createTestHome, pidAlive, serveHost, startTestDaemon, WAIT, type TestDaemon } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 const pids: number[] = [];
@@ -64,14 +64,18 @@ describe('process runtime plugin', () => {
     pids.push(Number(handle.data?.pid));
     expect(handle).toEqual({ runtime: 'process', id: 'sized', data: { pid: expect.any(Number) } });
     expect(pidAlive(Number(handle.data?.pid))).toBe(true);
-    await waitFor('the size on screen', async () => (await runtime.capture(handle)).includes('20 90'));
+    await vi.waitFor(async () => {
+      if (!(await runtime.capture(handle)).includes('20 90')) throw new Error('waiting for the size on screen');
+    }, WAIT);
   });
 
   it('a program that exits keeps its last screen readable (like remain-on-exit) until stopped', async () => {
     const d = await daemon();
     const handle = await d.runtime.start({ sessionId: 'bye', cwd: d.cwd, argv: ['/bin/sh', '-c', 'echo "final summary"; exit 2'] });
     pids.push(Number(handle.data?.pid));
-    await waitFor('the exit', async () => !(await d.runtime.isAlive(handle)));
+    await vi.waitFor(async () => {
+      if (await d.runtime.isAlive(handle)) throw new Error('waiting for the exit');
+    }, WAIT);
     expect(await d.runtime.capture(handle)).toContain('final summary');
     const error = await errorOf(d.runtime.sendText(handle, 'too late'));
     expect(isAoError(error) && error.code).toBe('RUNTIME_FAILED');
@@ -101,7 +105,9 @@ describe('process runtime plugin', () => {
     const handle = await home.runtime.start({ sessionId: 'app-1', cwd: home.cwd, argv: fakeAgentArgv(['--name', 'app-1']) });
     const oldPid = Number(handle.data?.pid);
     pids.push(oldPid);
-    await waitFor('the agent', async () => (await home.runtime.capture(handle)).includes('ready'));
+    await vi.waitFor(async () => {
+      if (!(await home.runtime.capture(handle)).includes('ready')) throw new Error('waiting for the agent');
+    }, WAIT);
 
     // The daemon goes away without shutting its host down (a crash), and a new one starts.
     firstServer.server.closeAllConnections();
@@ -116,7 +122,9 @@ describe('process runtime plugin', () => {
 
     expect(await home.runtime.isAlive(handle)).toBe(false);
     expect((await home.runtime.aliveMany([handle])).get(handle.id)).toBe(false);
-    await waitFor('the orphaned agent to be ended', () => !pidAlive(oldPid));
+    await vi.waitFor(() => {
+      if (pidAlive(oldPid)) throw new Error('waiting for the orphaned agent to be ended');
+    }, WAIT);
 
     const restored = await home.runtime.start({ sessionId: 'app-1', cwd: home.cwd, argv: fakeAgentArgv(['--name', 'app-1']) });
     pids.push(Number(restored.data?.pid));
@@ -124,7 +132,9 @@ describe('process runtime plugin', () => {
     expect(restored.data?.pid).not.toBe(oldPid);
     expect(await home.runtime.isAlive(restored)).toBe(true);
     await home.runtime.sendText(restored, 'after restart');
-    await waitFor('the echo', async () => (await home.runtime.capture(restored)).includes('received: after restart'));
+    await vi.waitFor(async () => {
+      if (!(await home.runtime.capture(restored)).includes('received: after restart')) throw new Error('waiting for the echo');
+    }, WAIT);
   });
 
   it('the /api/pty routes answer bad requests with { error: { code, message } } and leave other paths alone', async () => {

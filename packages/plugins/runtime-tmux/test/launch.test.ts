@@ -4,20 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec, isAoError, type Exec, type PluginContext, type Runtime, type RuntimeHandle } from '@ao/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { processArgvContaining } from '@ao/testkit/process-argv';
 import plugin from '../src/index.js';
 import { createTmuxRuntimeForTest } from './helpers.js';
 
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Options for `vi.waitFor`: how long tmux and the agent may take, generous for a loaded CI machine. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 // An agent that records the environment variable and argv it got, then every line typed into it.
 const AGENT = `
@@ -69,17 +62,21 @@ describe('tmux runtime launch', () => {
     handles.push(handle);
 
     // Read once the agent has written the whole file (it may be seen empty while being written).
-    const started = await waitFor('the agent to start', () => {
+    const started = await vi.waitFor(() => {
       try {
         return JSON.parse(readFileSync(`${out}.start.json`, 'utf8')) as unknown;
-      } catch {
-        return false;
+      } catch (error) {
+        throw new Error(`waiting for the agent to start: ${String(error)}`);
       }
-    });
+    }, WAIT);
     expect(started).toEqual({ env: secret, argv: [word] });
-    await waitFor('the agent prompt', async () => (await runtime.capture(handle)).includes('ready>'));
+    await vi.waitFor(async () => {
+      if (!(await runtime.capture(handle)).includes('ready>')) throw new Error('waiting for the agent prompt');
+    }, WAIT);
     await runtime.sendText(handle, prompt);
-    await waitFor('the typed prompt', () => existsSync(`${out}.typed`) && readFileSync(`${out}.typed`, 'utf8').includes(prompt));
+    await vi.waitFor(() => {
+      if (!(existsSync(`${out}.typed`) && readFileSync(`${out}.typed`, 'utf8').includes(prompt))) throw new Error('waiting for the typed prompt');
+    }, WAIT);
 
     expect(await runtime.isAlive(handle)).toBe(true);
     expect(processArgvContaining([secret.slice(0, 20), prompt])).toEqual([]);

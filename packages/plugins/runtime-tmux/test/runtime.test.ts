@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { exec, isAoError, type Exec, type Runtime, type RuntimeHandle } from '@ao/core';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin, { escapeTmuxArg, hasSession, killSession, listSessions, newSession, tmuxSessionName } from '../src/index.js';
 import { createTmuxRuntimeForTest } from './helpers.js';
 
@@ -41,15 +41,8 @@ async function start(env: TestRuntime, argv: string[], sessionId = `t-${randomBy
   return handle;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Options for `vi.waitFor`: how long tmux and the agent may take, generous for a loaded CI machine. */
+const WAIT = { timeout: 20_000, interval: 50 };
 
 const logEntries = async (file: string): Promise<Array<Record<string, unknown>>> =>
   existsSync(file)
@@ -92,10 +85,11 @@ describe('tmux runtime', () => {
     const env = await newRuntime();
     const log = join(scratch, `argv-${randomBytes(3).toString('hex')}.jsonl`);
     await start(env, fakeAgentArgv(['--log', log, 'first do this;', 'then $(that);', ';']));
-    const texts = await waitFor('the argv prompt', async () => {
+    const texts = await vi.waitFor(async () => {
       const t = await receivedTexts(log);
-      return t.length > 0 ? t : undefined;
-    });
+      if (t.length === 0) throw new Error('waiting for the argv prompt');
+      return t;
+    }, WAIT);
     expect(texts).toEqual(['first do this; then $(that); ;']);
   });
 
@@ -107,10 +101,11 @@ describe('tmux runtime', () => {
     await writeFile(script, '#!/bin/sh\necho "ran in $(pwd)" > ran.txt\nsleep 30\n');
     await chmod(script, 0o755);
     await start(env, [script]);
-    const ran = await waitFor('the script to run', async () => {
+    const ran = await vi.waitFor(async () => {
       const file = join(env.cwd, 'ran.txt');
-      return existsSync(file) ? readFile(file, 'utf8') : undefined;
-    });
+      if (!existsSync(file)) throw new Error('waiting for the script to run');
+      return readFile(file, 'utf8');
+    }, WAIT);
     expect(ran.trim()).toBe(`ran in ${env.cwd}`);
   });
 
@@ -119,13 +114,17 @@ describe('tmux runtime', () => {
     const scenario = join(scratch, `exit-${randomBytes(3).toString('hex')}.yaml`);
     await writeFile(scenario, 'steps:\n  - print: last words before exit\n  - exit: 7\n');
     const handle = await start(env, fakeAgentArgv(['--scenario', scenario]), 'dies-1');
-    await waitFor('the agent to exit', async () => (await env.runtime.isAlive(handle)) === false);
+    await vi.waitFor(async () => {
+      if (await env.runtime.isAlive(handle)) throw new Error('waiting for the agent to exit');
+    }, WAIT);
     expect(await env.runtime.capture(handle, { lines: 100 })).toContain('last words before exit');
     await expect(env.runtime.sendText(handle, 'hello')).rejects.toMatchObject({ code: 'RUNTIME_FAILED' });
 
     const again = await start(env, fakeAgentArgv([]), 'dies-1');
     expect(again.id).toBe(handle.id);
-    await waitFor('the restarted agent', async () => env.runtime.isAlive(again));
+    await vi.waitFor(async () => {
+      if (!(await env.runtime.isAlive(again))) throw new Error('waiting for the restarted agent');
+    }, WAIT);
   });
 
   it('refuses to start a session whose agent is still running', async () => {
@@ -139,23 +138,31 @@ describe('tmux runtime', () => {
   it('never mistakes a session for another whose name it prefixes (app-2 is not app-20)', async () => {
     const env = await newRuntime();
     const twenty = await start(env, fakeAgentArgv([]), 'app-20');
-    await waitFor('app-20', async () => env.runtime.isAlive(twenty));
+    await vi.waitFor(async () => {
+      if (!(await env.runtime.isAlive(twenty))) throw new Error('waiting for app-20 to be alive');
+    }, WAIT);
     const shortId = tmuxSessionName(env.home, 'app-2');
     expect(await env.runtime.isAlive({ runtime: 'tmux', id: shortId })).toBe(false);
     // start checks for a live session of its own name first: app-20 must not block app-2.
     const two = await start(env, fakeAgentArgv([]), 'app-2');
     expect(two.id).toBe(shortId);
-    await waitFor('app-2', async () => env.runtime.isAlive(two));
+    await vi.waitFor(async () => {
+      if (!(await env.runtime.isAlive(two))) throw new Error('waiting for app-2 to be alive');
+    }, WAIT);
   });
 
   it('submit: false pastes without submitting; the next Enter submits both parts as one', async () => {
     const env = await newRuntime();
     const log = join(scratch, `submit-${randomBytes(3).toString('hex')}.jsonl`);
     const handle = await start(env, fakeAgentArgv(['--log', log]));
-    await waitFor('the agent prompt', async () => (await logEntries(log)).some((e) => e.type === 'waiting'));
+    await vi.waitFor(async () => {
+      if (!(await logEntries(log)).some((e) => e.type === 'waiting')) throw new Error('waiting for the agent prompt');
+    }, WAIT);
     await env.runtime.sendText(handle, 'part one, ', { submit: false });
     await env.runtime.sendText(handle, 'part two');
-    await waitFor('a submission', async () => (await receivedTexts(log)).length > 0);
+    await vi.waitFor(async () => {
+      if ((await receivedTexts(log)).length === 0) throw new Error('waiting for a submission');
+    }, WAIT);
     expect(await receivedTexts(log)).toEqual(['part one, part two']);
   });
 
@@ -243,10 +250,11 @@ describe('captureMany', () => {
     const gone: RuntimeHandle = { runtime: 'tmux', id: tmuxSessionName(env.home, 'never-started') };
     const capture = env.runtime.captureMany?.bind(env.runtime);
     expect(capture).toBeTypeOf('function');
-    const screens = await waitFor('the three screens', async () => {
+    const screens = await vi.waitFor(async () => {
       const s = await capture!(handles, { lines: 10 });
-      return [...s.values()].every((v) => v.includes('screen-')) && s.size === 3 ? s : undefined;
-    });
+      if (s.size !== 3 || ![...s.values()].every((v) => v.includes('screen-'))) throw new Error('waiting for the three screens');
+      return s;
+    }, WAIT);
     expect(screens.get(handles[0]!.id)).toContain('screen-alpha');
     expect(screens.get(handles[1]!.id)).toContain('screen-beta; gamma');
     expect(screens.get(handles[2]!.id)).toContain('screen-delta');
@@ -269,11 +277,12 @@ describe('captureMany at scale', () => {
       return exec(file, args, options);
     };
     const { capturePanes } = await import('../src/tmux.js');
-    const screens = await waitFor('all screens', async () => {
+    const screens = await vi.waitFor(async () => {
       calls.length = 0;
       const s = await capturePanes(counting, handles.map((h) => h.id), { lines: 5 });
-      return [...s.entries()].every(([id, v]) => v.includes(`screen-${id.split('identifier-')[1]}`)) && s.size === 160 ? s : undefined;
-    });
+      if (s.size !== 160 || ![...s.entries()].every(([id, v]) => v.includes(`screen-${id.split('identifier-')[1]}`))) throw new Error(`waiting for all screens (${s.size} of 160 so far)`);
+      return s;
+    }, WAIT);
     expect(screens.size).toBe(160);
     expect(calls.length).toBe(4);
   }, 120_000);
