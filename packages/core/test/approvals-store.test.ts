@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvalIdFor, createApprovalStore, isAoError, resolvePaths, type AoPaths, type Clock } from '../src/index.js';
+import { approvalIdFor, createApprovalStore, createSessionStore, isAoError, resolvePaths, type AoPaths, type Clock } from '../src/index.js';
 
 let home: string;
 let paths: AoPaths;
@@ -38,7 +38,7 @@ async function code(promise: Promise<unknown>): Promise<string | undefined> {
 
 describe('approval store', () => {
   it('creates one approval per key, as one JSON file under AO_HOME/approvals', async () => {
-    const store = createApprovalStore({ paths, clock });
+    const store = createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }) });
     const a = await store.create(input('approved-and-green:app-1:abc'));
     const again = await store.create(input('approved-and-green:app-1:abc'));
     expect(a.created).toBe(true);
@@ -52,7 +52,7 @@ describe('approval store', () => {
   });
 
   it('decides once: approve or reject, then APPROVAL_STATE', async () => {
-    const store = createApprovalStore({ paths, clock });
+    const store = createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }) });
     const { approval } = await store.create(input('k1'));
     const decided = await store.decide(approval.id, 'rejected', { by: 'ann', message: 'not yet' });
     expect(decided).toMatchObject({ status: 'rejected', decidedBy: 'ann', message: 'not yet' });
@@ -62,7 +62,7 @@ describe('approval store', () => {
   });
 
   it('marks a pending approval expired when read after expiresAt, and refuses to approve it', async () => {
-    const store = createApprovalStore({ paths, clock, expiryHours: 2 });
+    const store = createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }), expiryHours: 2 });
     const { approval } = await store.create(input('k2'));
     const { approval: other } = await store.create(input('k3'));
     await store.decide(other.id, 'approved');
@@ -71,13 +71,13 @@ describe('approval store', () => {
     expect(listed.approvals.find((a) => a.id === approval.id)?.status).toBe('expired');
     expect(listed.approvals.find((a) => a.id === other.id)?.status).toBe('approved');
     // Persisted: a store that never saw it sees it expired too.
-    expect((await createApprovalStore({ paths, clock }).get(approval.id)).status).toBe('expired');
+    expect((await createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }) }).get(approval.id)).status).toBe('expired');
     expect(await code(store.decide(approval.id, 'approved'))).toBe('APPROVAL_STATE');
     expect((await store.list({ status: 'pending' })).approvals).toEqual([]);
   });
 
   it('skips a corrupt file and names it', async () => {
-    const store = createApprovalStore({ paths, clock });
+    const store = createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }) });
     await store.create(input('k4'));
     await writeFile(join(home, 'approvals', 'ap-deadbeef.json'), '{ not json');
     const { approvals, problems } = await store.list();
@@ -86,7 +86,7 @@ describe('approval store', () => {
   });
 
   it('records execution once', async () => {
-    const store = createApprovalStore({ paths, clock });
+    const store = createApprovalStore({ paths, clock, sessions: createSessionStore(paths, { clock }) });
     const { approval } = await store.create(input('k5'));
     await store.decide(approval.id, 'approved');
     const first = await store.markExecuted(approval.id, 'merged PR #1');

@@ -10,6 +10,7 @@ import {
   ConfigSchema,
   createApprovalStore,
   createLedger,
+  createSessionStore,
   isAoError,
   needsApproval,
   resolvePaths,
@@ -149,7 +150,7 @@ describe('approval store: withdrawal', () => {
   });
 
   it('withdraws a pending approval once; deciding it then says which one to decide instead', async () => {
-    const store = createApprovalStore({ paths: resolvePaths({ AO_HOME: home }), clock });
+    const store = createApprovalStore({ paths: resolvePaths({ AO_HOME: home }), clock, sessions: createSessionStore(resolvePaths({ AO_HOME: home }), { clock }) });
     const input = { project: 'app', sessionId: 'app-1', action: { type: 'merge' as const, payload: { prId: '1' } }, reason: 'r', reaction: 'approved-and-green' };
     const { approval: old } = await store.create({ ...input, key: 'k1' });
     const { approval: next } = await store.create({ ...input, key: 'k2' });

@@ -1,8 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApprovalStore, resolvePaths, systemClock } from '@ao/core';
+import { createApprovalStore, createSessionStore, resolvePaths, systemClock } from '@ao/core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -50,6 +50,12 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
     ws.once('error', (error) => reject(error));
   });
 }
+
+/** The approval queue the daemon reads, with its session store (each change is logged there). */
+const approvalStore = () => {
+  const paths = resolvePaths({ AO_HOME: env.home });
+  return createApprovalStore({ paths, clock: systemClock, sessions: createSessionStore(paths) });
+};
 
 const spawnFromCli = (...args: string[]): string => {
   const r = env.ao('spawn', '--json', ...args);
@@ -126,8 +132,48 @@ describe('dashboard', () => {
     await expect.poll(() => page.locator('.term-screen .xterm-rows').textContent(), { timeout: 10_000 }).toContain('received: typed-in-browser');
   });
 
+  it('shows an approval requested and rejected elsewhere live, from its events alone', async () => {
+    // The page reads the queue once as the approvals page opens; from then on it must learn of
+    // approvals from the event stream, not by asking the queue again.
+    const opened = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/approvals');
+    await page.click('a[data-nav="approvals"]');
+    await opened;
+    await page.waitForSelector('#conn[data-state="live"]');
+    await expect.poll(() => page.locator('.approvals .empty').count()).toBe(1);
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/api/approvals') asked.push(r.url());
+    });
+    const { approval } = await approvalStore().create({
+      key: `test:${sessionId}:live`,
+      project: 'app',
+      sessionId,
+      action: { type: 'merge', payload: { prId: '7' } },
+      reason: 'asked while the page was open',
+      reaction: 'test',
+    });
+    const card = page.locator(`[data-approval="${approval.id}"]`);
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.textContent()).toContain('merge PR #7');
+    await expect.poll(() => page.locator('#approval-count').textContent()).toBe('1');
+    const rejected = env.ao('approvals', 'reject', approval.id, '-m', 'not this one');
+    expect(rejected.code, rejected.stderr).toBe(0);
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
+    await expect.poll(() => page.locator('.decided li[data-status="rejected"]').textContent()).toContain('merge PR #7');
+    expect(asked).toEqual([]);
+    // ao session events shows both changes.
+    const events = env.ao('session', 'events', sessionId, '--json').stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: { id?: string } });
+    expect(events.filter((e) => e.data?.id === approval.id).map((e) => e.type)).toEqual(['approval.requested', 'approval.rejected']);
+  });
+
+  it('the client finds approvals by event type, not by sniffing payloads for "approval"', () => {
+    const dir = fileURLToPath(new URL('../src/client/', import.meta.url));
+    const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    for (const f of sources) expect(readFileSync(join(dir, f), 'utf8'), f).not.toMatch(/JSON\.stringify\([^)]*\)\.includes\(/);
+  });
+
   it('approves a pending approval from the page; the held action runs', async () => {
-    const approvals = createApprovalStore({ paths: resolvePaths({ AO_HOME: env.home }), clock: systemClock });
+    const approvals = approvalStore();
     const text = 'approved message from the queue';
     const { approval } = await approvals.create({
       key: `test:${sessionId}:1`,
@@ -188,7 +234,7 @@ describe('dashboard', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     spawnFromCli('--prompt', 'second task');
     // One more pending approval so the queue and the "needs you" group have something to show.
-    await createApprovalStore({ paths: resolvePaths({ AO_HOME: env.home }), clock: systemClock }).create({
+    await approvalStore().create({
       key: `test:${sessionId}:merge`,
       project: 'app',
       sessionId,

@@ -1,4 +1,4 @@
-import { attentionOf, compareAttention, costOfUsage, createApprovalStore, systemClock, type Attention, type OwnedTerminal, type Session } from '@ao/core';
+import { attentionOf, compareAttention, costOfUsage, createApprovalStore, systemClock, type Attention, type AoPaths, type OwnedTerminal, type Session, type SessionStore } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { color, print, printErr, table } from '../render.js';
 import { age, loadSessions } from '../sessions.js';
@@ -22,10 +22,10 @@ const STATUS_COLOR: Partial<Record<Session['status'], (s: string) => string>> = 
  */
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { json?: boolean; project?: string; attention?: boolean };
-  const { manager, config, env, paths } = await loadSessions(globals);
+  const { manager, config, env, paths, store } = await loadSessions(globals);
   const [{ sessions: listed, problems, rebuilt, orphans = [] }, pending] = await Promise.all([
     manager.list({ ...(flags.project ? { project: flags.project } : {}), activity: true, orphans: true, record: false }),
-    pendingApprovalSessions(paths),
+    pendingApprovalSessions(paths, store),
   ]);
   // Every session with its attention: what, if anything, a human has to do for it.
   // Each with its cost priced now (config `pricing:` over the built-in list); log cursors are ao's own.
@@ -100,9 +100,9 @@ function printAttention(sessions: (Session & { attention: Attention | null })[])
 }
 
 /** Sessions with an approval waiting in the queue. */
-async function pendingApprovalSessions(paths: Parameters<typeof createApprovalStore>[0]['paths']): Promise<Set<string>> {
+async function pendingApprovalSessions(paths: AoPaths, sessions: SessionStore): Promise<Set<string>> {
   try {
-    const { approvals } = await createApprovalStore({ paths, clock: systemClock }).list({ status: 'pending' });
+    const { approvals } = await createApprovalStore({ paths, clock: systemClock, sessions }).list({ status: 'pending' }, { record: false });
     return new Set(approvals.map((a) => a.sessionId));
   } catch {
     return new Set();

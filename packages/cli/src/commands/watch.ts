@@ -1,4 +1,4 @@
-import { attentionOf, createApprovalStore, systemClock, type Attention, type Session, type SessionEvent } from '@ao/core';
+import { approvalOfEvent, attentionOf, createApprovalStore, describeAction, systemClock, type Attention, type Session, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { createEventHub } from '@ao/daemon';
 import { color, print, printErr } from '../render.js';
@@ -23,6 +23,11 @@ const SHOWN = new Set([
   'workspace.missing',
   'workspace.recreated',
   'workspace.removed',
+  'approval.requested',
+  'approval.approved',
+  'approval.rejected',
+  'approval.expired',
+  'approval.executed',
 ]);
 
 function describe(event: SessionEvent): string {
@@ -41,6 +46,18 @@ function describe(event: SessionEvent): string {
       return `reaction ${String(data.reaction ?? event.key ?? '')}: ${String(data.outcome ?? 'done')}`;
     case 'reaction.failed':
       return `reaction ${String(data.reaction ?? event.key ?? '')} failed: ${String(data.error ?? '')}`;
+    case 'approval.requested':
+    case 'approval.approved':
+    case 'approval.rejected':
+    case 'approval.expired':
+    case 'approval.executed': {
+      const a = approvalOfEvent(event);
+      if (!a) return event.type.replace('.', ' ');
+      const what = `approval ${a.id} (${describeAction(a.action)})`;
+      if (event.type === 'approval.requested') return `${what} waits for you: ao approvals approve ${a.id}`;
+      if (event.type === 'approval.executed') return `${what} ran: ${a.outcome ?? 'done'}`;
+      return `${what} ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ''}`;
+    }
     case 'pr.updated':
       return `PR ${set.pr ? `#${set.pr.id} ${set.pr.state}${set.pr.ci ? ` ci:${set.pr.ci}` : ''}${set.pr.review ? ` review:${set.pr.review}` : ''}` : 'updated'}`;
     default:
@@ -54,10 +71,10 @@ function describe(event: SessionEvent): string {
  */
 export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
   const { manager, store, paths, logger } = await loadSessions(globals);
-  const approvals = createApprovalStore({ paths, clock: systemClock });
+  const approvals = createApprovalStore({ paths, clock: systemClock, sessions: store });
   const pendingFor = async (id: string): Promise<boolean> => {
     try {
-      return (await approvals.list({ status: 'pending', sessionId: id })).approvals.length > 0;
+      return (await approvals.list({ status: 'pending', sessionId: id }, { record: false })).approvals.length > 0;
     } catch {
       return false;
     }

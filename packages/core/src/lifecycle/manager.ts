@@ -73,7 +73,7 @@ const TRIGGER_DEBOUNCE_MS = 200;
 
 export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
   const { config, manager, store, logger, clock } = deps;
-  const approvals = deps.approvals ?? createApprovalStore({ paths: deps.paths, clock, expiryHours: config.approvals.expiryHours });
+  const approvals = deps.approvals ?? createApprovalStore({ paths: deps.paths, clock, sessions: store, expiryHours: config.approvals.expiryHours });
   const listeners = new Set<(event: LifecycleEvent) => void>();
   let summary: PollSummary | undefined;
   const emit = (event: LifecycleEvent): void => {

@@ -1,5 +1,4 @@
 import { enc, get, type Approval, type EventMessage, type Session } from './api.js';
-import { debounce } from './dom.js';
 
 /**
  * The page's copy of the store, kept current by `/api/events` (SSE) alone: one fetch of the
@@ -27,6 +26,8 @@ export interface Live {
   upsert(session: Session): void;
   readonly ready: Promise<void>;
 }
+
+const APPROVAL_EVENTS = new Set(['approval.requested', 'approval.approved', 'approval.rejected', 'approval.expired', 'approval.executed']);
 
 export function createLive(): Live {
   const sessions = new Map<string, Session>();
@@ -60,9 +61,19 @@ export function createLive(): Live {
     each(approvalListeners);
     for (const id of new Set(approvals.map((a) => a.sessionId))) if (sessions.has(id)) changed(id);
   };
-  // Approvals live outside session logs; the events that accompany them (reactions asking, actions
-  // running) are the signal to re-read the queue.
-  const approvalsSoon = debounce(() => void refreshApprovals().catch(() => {}), 250);
+  /**
+   * Every change of an approval is an event of its session (`approval.requested|approved|rejected|
+   * expired|executed`) carrying the whole approval: it replaces the page's copy, unless the copy is
+   * further along already (an event held while the list loaded, older than the list).
+   */
+  const step = (a: Approval): number => (a.executedAt ? 2 : a.status === 'pending' ? 0 : 1);
+  const applyApproval = (approval: Approval): void => {
+    const i = approvals.findIndex((a) => a.id === approval.id);
+    if (i >= 0 && step(approvals[i]!) > step(approval)) return;
+    const rest = approvals.filter((a) => a.id !== approval.id);
+    approvals = [approval, ...rest].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id.localeCompare(b.id)));
+    each(approvalListeners);
+  };
 
   const fetchSession = (id: string): void => {
     if (fetching.has(id)) return;
@@ -78,6 +89,7 @@ export function createLive(): Live {
 
   const apply = (message: EventMessage): void => {
     const { sessionId: id, event } = message;
+    if (APPROVAL_EVENTS.has(event.type) && event.data) applyApproval(event.data as Approval);
     const current = sessions.get(id);
     if (event.type === 'session.archived') {
       sessions.delete(id);
@@ -93,7 +105,6 @@ export function createLive(): Live {
       fetchSession(id);
     }
     each(eventListeners, message);
-    if (JSON.stringify(event).includes('approval')) approvalsSoon();
   };
 
   const load = async (): Promise<void> => {

@@ -3,7 +3,7 @@ import { h, replace, setText } from '../dom.js';
 import { age, time } from '../format.js';
 import type { Live } from '../live.js';
 
-function describeAction(a: Approval): string {
+export function describeAction(a: Approval): string {
   const p = a.action.payload as Record<string, unknown>;
   switch (a.action.type) {
     case 'send':

@@ -1,6 +1,7 @@
-import { enc, get, type SessionEvent } from '../api.js';
+import { enc, get, type Approval, type SessionEvent } from '../api.js';
 import { h, replace } from '../dom.js';
 import { time } from '../format.js';
+import { describeAction } from './approvals.js';
 
 /** What an event says, in one line: the fields it set and the interesting bits of its data. */
 export function describeEvent(event: SessionEvent): string {
@@ -15,6 +16,13 @@ export function describeEvent(event: SessionEvent): string {
     const quoted = `“${text.length > 300 ? `${text.slice(0, 299)}…` : text}”`;
     if (event.type === 'message.received') return `from ${String(d.from ?? '?')}${crew}: ${quoted}`;
     return `to ${Array.isArray(d.to) ? d.to.join(', ') || 'nobody' : String(d.to ?? '?')}${crew}: ${quoted}`;
+  }
+  // An approval's change (core's approvals/events.ts) carries the whole approval.
+  if (event.type.startsWith('approval.') && event.data && typeof event.data.id === 'string') {
+    const a = event.data as Approval;
+    const who = a.decidedBy && event.type !== 'approval.requested' ? ` · by ${a.decidedBy}` : '';
+    const outcome = event.type === 'approval.executed' ? ` · ${a.outcome ?? 'done'}` : event.type === 'approval.requested' ? ` · ${a.reason}` : a.message ? ` · ${a.message}` : '';
+    return `${a.id}: ${describeAction(a)}${who}${outcome}`;
   }
   if (typeof set.status === 'string') parts.push(`status → ${set.status.replace(/_/g, ' ')}`);
   if (typeof set.activity === 'string') parts.push(`activity → ${set.activity.replace(/_/g, ' ')}`);
