@@ -248,11 +248,16 @@ describe('lifecycle', () => {
     }, 10_000, 'status stuck');
     const nudged = () => env.events(id).filter((e) => e.type === 'message.sent' && String(e.data?.preview).includes('still there?'));
     expect(nudged()).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 150));
+    const escalated = () => env.notifications().filter((n) => n.event === 'stuck' && n.sessionId === id);
+    // Polled until the nudge has gone unanswered for escalateAfterMs: then it escalates, once.
+    await until(() => {
+      env.poll();
+      return escalated().length > 0;
+    }, 20_000, 'the stuck notification');
     env.poll();
     env.poll();
     expect(nudged()).toHaveLength(1);
-    expect(env.notifications().filter((n) => n.event === 'stuck' && n.sessionId === id)).toHaveLength(1);
+    expect(escalated()).toHaveLength(1);
   });
 
   it('pr open and review errors say what to do', async () => {

@@ -31,7 +31,7 @@ interface Listed {
 }
 const sessions = (): Listed[] => JSON.parse(env.ao('session', 'ls', '--json').stdout) as Listed[];
 const statusOf = (id: string): string | undefined => sessions().find((s) => s.id === id)?.status;
-const queued = (): { id: string; priority: number; position: number; waiting?: string }[] => JSON.parse(env.ao('queue', 'ls', '--json').stdout);
+const queued = (): { id: string; priority: number; position: number; issue: string | null; waiting?: string }[] => JSON.parse(env.ao('queue', 'ls', '--json').stdout);
 const spawn = (prompt: string, ...flags: string[]): string => {
   const r = env.ao('spawn', '--prompt', prompt, ...flags);
   expect(r.code, r.stderr).toBe(0);

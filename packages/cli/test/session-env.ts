@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
 import { fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { createTempDir, createTempRepo } from '@ao/testkit/temp-repo';
+import { vi } from 'vitest';
 import { runAo, runAoAsync, type AoResult } from './run-ao.js';
 
 export interface SessionEnv {
@@ -73,12 +74,15 @@ export async function createSessionEnv(): Promise<SessionEnv> {
   };
 }
 
-/** Polls `check` until it returns true (the condition is the signal), failing after `ms`. */
-export async function until(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/**
+ * Waits until `check` returns true (the condition is the signal), failing after `ms` with an error
+ * naming `what`. A boolean form of `vi.waitFor`, the one polling mechanism of the tests.
+ */
+export function until(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    },
+    { timeout: ms, interval: 50 },
+  );
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createPluginContext, isAoError, type Agent } from '@ao/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin from '../src/index.js';
 
 const run = promisify(execFile);
@@ -114,14 +114,15 @@ describe('command agent activity on a real tmux screen', () => {
   const tmux = (...args: string[]) => run('tmux', args);
   const capture = async () => (await tmux('capture-pane', '-p', '-t', session)).stdout;
   /** Captures until `predicate` holds (the screen is the signal; no fixed sleeps). */
-  const screenWhere = async (predicate: (s: string) => boolean): Promise<string> => {
-    for (let i = 0; i < 200; i++) {
-      const s = await capture();
-      if (predicate(s)) return s;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`screen never matched; last:\n${await capture()}`);
-  };
+  const screenWhere = (predicate: (s: string) => boolean): Promise<string> =>
+    vi.waitFor(
+      async () => {
+        const s = await capture();
+        if (!predicate(s)) throw new Error(`waiting for the screen to match ${predicate.toString()}; it shows:\n${s}`);
+        return s;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
   const send = (text: string) => tmux('send-keys', '-t', session, '-l', text).then(() => tmux('send-keys', '-t', session, 'Enter'));
 
   afterEach(async () => {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ciArgv } from '../src/index.js';
 import { openInput, setup, type Fixture } from './setup.js';
 
@@ -205,8 +205,13 @@ describe('scm-local CI', () => {
     expect(await f.scm.runCi(pr)).toEqual({ state: 'none', failing: [] });
   });
 
-  async function waitForFile(file: string): Promise<void> {
-    while (!existsSync(file)) await new Promise((resolve) => setTimeout(resolve, 20));
+  function waitForFile(file: string): Promise<void> {
+    return vi.waitFor(
+      () => {
+        if (!existsSync(file)) throw new Error(`waiting for ${file} to be written`);
+      },
+      { timeout: 20_000, interval: 20 },
+    );
   }
 
   // A file outside every repo, so counting runs never dirties a checkout.
