@@ -210,14 +210,11 @@ describe('ao start / stop / daemon status', () => {
     expect(env.ao('send', id, 'still here').code).toBe(0);
   });
 
-  it('after kill -9 of the daemon, `ao start` cleans up the stale files and starts again', () => {
+  it('after kill -9 of the daemon, `ao start` cleans up the stale files and starts again', async () => {
     expect(env.ao('start', '--no-orchestrator').code).toBe(0);
     const { pid } = info();
     process.kill(pid, 'SIGKILL');
-    const dead = (): boolean => !pidAlive(pid);
-    const deadline = Date.now() + 5_000;
-    while (!dead() && Date.now() < deadline) execFileSync('sleep', ['0.05']);
-    expect(dead()).toBe(true);
+    await until(() => !pidAlive(pid), 20_000, `the killed daemon (pid ${pid}) to be gone`);
     const status = env.ao('daemon', 'status');
     expect(status.stdout).toContain('not running');
     // Whichever command meets the stale record first removes it, with one line.
