@@ -50,8 +50,14 @@ describe('detectWithFallback', () => {
     ).toMatchObject({ source: 'screen' });
   });
 
-  it('answers exited without asking anyone when the process is gone', async () => {
+  it('answers exited when the process is gone, with the conversation its log names', async () => {
     const report = await detectWithFallback(probe({ alive: false }), async () => ({ activity: 'active', source: 'log' }), screen);
-    expect(report.activity).toBe('exited');
+    expect(report).toEqual({ activity: 'exited', source: 'runtime', detail: 'process ended' });
+    const named = await detectWithFallback(probe({ alive: false }), async () => ({ activity: 'exited', source: 'log', nativeSessionId: 'c-1' }), screen);
+    expect(named).toMatchObject({ activity: 'exited', nativeSessionId: 'c-1' });
+    const unreadable = await detectWithFallback(probe({ alive: false }), async () => {
+      throw new Error('EACCES');
+    }, screen);
+    expect(unreadable.activity).toBe('exited');
   });
 });

@@ -92,7 +92,8 @@ export function decideFromTurn(input: TurnDecisionInput): ActivityReport | undef
 }
 
 /**
- * The frame of every `detectActivity`: `exited` when the process is gone; otherwise the native
+ * The frame of every `detectActivity`: `exited` when the process is gone (with the conversation id
+ * the native log names, which restore asks for); otherwise the native
  * judgement, and when that has no answer or fails (unreadable log, unknown format) the screen.
  * Never throws, as the `Agent` contract requires.
  */
@@ -102,7 +103,11 @@ export async function detectWithFallback(
   fallback: () => ActivityReport,
   logger?: Logger,
 ): Promise<ActivityReport> {
-  if (!probe.alive) return { activity: 'exited', source: 'runtime', detail: 'process ended' };
+  if (!probe.alive) {
+    // Gone, but its log still names its conversation: restore resumes it (no poll may have recorded it).
+    const id = (await native().catch(() => undefined))?.nativeSessionId;
+    return { activity: 'exited', source: 'runtime', detail: 'process ended', ...(id ? { nativeSessionId: id } : {}) };
+  }
   try {
     const report = await native();
     if (report) return report;

@@ -183,6 +183,8 @@ export interface Agent {
   /**
    * Called by status and each lifecycle poll. Decides the activity from the agent's native logs
    * where it writes them, else from the screen. Must not throw for an unreadable log: fall back.
+   * Also called by restore with `alive: false` when no poll recorded the conversation id: report
+   * `exited` with the `nativeSessionId` the agent's logs name, if any.
    */
   detectActivity(probe: ActivityProbe): Promise<ActivityReport>;
 
