@@ -9,6 +9,13 @@ import { z } from 'zod';
  * not yet optimised by the JIT), which alone would break `ao status`'s budget. This walk costs a
  * few ms. It is built from the schema itself, so it cannot drift from it: a zod type it does not
  * know makes it answer "no" and zod decides.
+ *
+ * It reads zod 3's `_def` (typeName, checks, unknownKeys, catchall): zod 3 has no public way to
+ * ask a schema those. Measured for 500 snapshots in a fresh process (2-core box under load,
+ * Dec 2026): zod 3 `safeParse` 27-32 ms, this walk 4-10 ms including compiling it; zod 4
+ * (`zod/v4`, shipped in the same package, no internals needed) parses them in ~9 ms, but loading it
+ * made the whole process ~20 ms slower than zod 3 with this walk (102 vs 83 ms). So it stays until
+ * the session schemas move to zod 4 for other reasons; then this file can go.
  */
 export type FastCheck = (value: unknown) => boolean;
 
