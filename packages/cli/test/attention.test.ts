@@ -1,6 +1,7 @@
 // One attention model, seen from every side: `ao status` (marker, lines, --json, --attention and its
 // exit code), `ao watch` and the lifecycle's notifications, on real sessions of the fake agent.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createApprovalStore, createSessionStore, resolvePaths, systemClock } from '@ao/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLifecycleEnv, type LifecycleEnv } from './lifecycle-env.js';
 import { AO_BIN } from './run-ao.js';
@@ -97,6 +98,14 @@ describe('attention', () => {
     env.poll();
     await until(() => out.includes(`✓ ${id} no longer needs you`), 10_000, 'the review to leave ao watch');
     await until(() => out.includes(`${id}  ao sent the agent`), 10_000, 'the review comments sent, in ao watch');
+    // Approvals are events of the session: asked and decided, each a line, and the ask needs you.
+    const paths = resolvePaths({ AO_HOME: env.home });
+    const approvals = createApprovalStore({ paths, clock: systemClock, sessions: createSessionStore(paths) });
+    const { approval } = await approvals.create({ key: `test:${id}`, project: 'app', sessionId: id, action: { type: 'merge', payload: { prId: '1' } }, reason: 'the test asks', reaction: 'test' });
+    await until(() => out.includes(`${id}  approval ${approval.id} (merge PR #1) waits for you: ao approvals approve ${approval.id}`), 10_000, 'the approval asked, in ao watch');
+    await until(() => out.includes(`! ${id} needs you: an action waits for your approval`), 10_000, 'the approval to need you in ao watch');
+    expect(env.ao('approvals', 'reject', approval.id, '-m', 'no').code).toBe(0);
+    await until(() => out.includes(`${id}  approval ${approval.id} (merge PR #1) rejected by `), 10_000, 'the rejection, in ao watch');
     const exited = new Promise<number | null>((resolve) => watcher!.once('exit', resolve));
     watcher.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -1,4 +1,4 @@
-import { approvalOfEvent, attentionOf, createApprovalStore, describeAction, systemClock, type Attention, type Session, type SessionEvent } from '@ao/core';
+import { approvalOfEvent, attentionOf, createApprovalStore, describeAction, systemClock, type Approval, type Attention, type Session, type SessionEvent } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { createEventHub } from '@ao/daemon';
 import { color, print, printErr } from '../render.js';
@@ -71,14 +71,14 @@ function describe(event: SessionEvent): string {
  */
 export async function run(_args: unknown[], globals: GlobalOptions): Promise<number> {
   const { manager, store, paths, logger } = await loadSessions(globals);
-  const approvals = createApprovalStore({ paths, clock: systemClock, sessions: store });
-  const pendingFor = async (id: string): Promise<boolean> => {
-    try {
-      return (await approvals.list({ status: 'pending', sessionId: id }, { record: false })).approvals.length > 0;
-    } catch {
-      return false;
-    }
-  };
+  // Pending approvals: the queue once, then kept by the approval.* events (each carries the approval).
+  const pending = new Map<string, Approval>();
+  try {
+    for (const a of (await createApprovalStore({ paths, clock: systemClock, sessions: store }).list({ status: 'pending' }, { record: false })).approvals) pending.set(a.id, a);
+  } catch {
+    // an unreadable queue: approvals show as their events arrive
+  }
+  const pendingFor = (id: string): boolean => [...pending.values()].some((a) => a.sessionId === id && Date.parse(a.expiresAt) > Date.now());
   const time = (iso: string): string => new Date(iso).toLocaleTimeString([], { hourCycle: 'h23' });
   const last = new Map<string, Attention | null>();
   const show = (id: string, attention: Attention | null): void => {
@@ -94,7 +94,7 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   const { sessions } = await manager.list({ activity: true });
   const live = sessions.filter((s) => attentionOf(s) !== null || !['merged', 'done', 'killed'].includes(s.status));
   print(color.dim(`watching ${live.length} session(s) in ${paths.home}; Ctrl-C to stop`));
-  for (const s of sessions) show(s.id, attentionOf(s, { pendingApproval: await pendingFor(s.id) }));
+  for (const s of sessions) show(s.id, attentionOf(s, { pendingApproval: pendingFor(s.id) }));
   if (![...last.values()].some(Boolean)) print(color.dim('nothing needs you right now'));
 
   const hub = createEventHub({ paths, store, logger });
@@ -105,7 +105,7 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     const next = previous.then(async () => {
       try {
         const session = await store.get(project, id);
-        show(id, attentionOf(session, { pendingApproval: await pendingFor(id) }));
+        show(id, attentionOf(session, { pendingApproval: pendingFor(id) }));
       } catch (error) {
         printErr(`ao watch: could not read ${id}: ${(error as Error).message}`);
       }
@@ -113,6 +113,9 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
     checking.set(id, next);
   };
   const unsubscribe = hub.subscribe(({ sessionId, project, event }) => {
+    const approval = approvalOfEvent(event);
+    if (approval?.status === 'pending') pending.set(approval.id, approval);
+    else if (approval) pending.delete(approval.id);
     if (SHOWN.has(event.type)) print(`${time(event.ts)}   ${sessionId}  ${describe(event)}`);
     recheck(project, sessionId);
   });
