@@ -23,6 +23,7 @@ import { sendKeys } from './answer.js';
 import { withFileLock } from './lock.js';
 import { keyBytes } from '../activity/menus.js';
 import { lastScreenLines } from '../activity/screen.js';
+import { createScreenAges } from '../activity/screen-age.js';
 import type { DeliveryStatus } from '../contracts/runtime.js';
 import { readUsageChange, refreshUsage } from '../usage/refresh.js';
 
@@ -820,6 +821,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return screens;
   }
 
+  /** How long each session's screen has stayed the same, across the looks of this manager (the daemon's polls). */
+  const screenAges = createScreenAges();
+
   /** The agent's activity now, recorded as `activity.changed` when it changed (only returned when `record` is false). */
   async function refreshActivity(session: Session, capturedScreen?: string, record = true): Promise<Session | undefined> {
     const project = projectOf(session);
@@ -830,10 +834,12 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       manager.plugin(project, 'runtime', runtimeSelection(project, session)),
     ]);
     const screen = capturedScreen ?? (await runtime.capture(session.runtime, { lines: 50 }).catch(() => undefined));
+    const age = screen !== undefined ? screenAges.observe(session.id, screen, clock.now()) : undefined;
     const report = await agent.detectActivity({
       workspacePath: session.workspacePath,
       alive: true,
       ...(screen !== undefined ? { screen } : {}),
+      ...(age !== undefined ? { msSinceScreenChange: age } : {}),
       startedAt: Date.parse(session.startedAt ?? session.createdAt),
       now: clock.now(),
     });
