@@ -38,13 +38,15 @@ async function readLog(path: string): Promise<FakeAgentLogEntry[]> {
     .map((line) => JSON.parse(line) as FakeAgentLogEntry);
 }
 
-async function expectRuntimeFailed(promise: Promise<unknown>): Promise<void> {
+/** Expects `promise` to reject with `AoError('RUNTIME_FAILED')`, and returns that error. */
+export async function expectRuntimeFailed(promise: Promise<unknown>): Promise<Error> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(error, 'expected the call to reject').toBeDefined();
   expect(isAoError(error) ? error.code : error).toBe('RUNTIME_FAILED');
+  return error as Error;
 }
 
 export interface RuntimeConformanceOptions {

@@ -17,9 +17,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isAoError, type AttachPlan, type Runtime, type RuntimeHandle, type Terminal } from '@ao/core';
+import { type AttachPlan, type Runtime, type RuntimeHandle, type Terminal } from '@ao/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureFakeAgentBuilt, fakeAgentArgv, type FakeAgentLogEntry } from './fake-agent.js';
+import { expectRuntimeFailed } from './runtime-conformance.js';
 
 const run = promisify(execFile);
 
@@ -47,16 +48,6 @@ async function received(logFile: string): Promise<string[]> {
     .map((line) => JSON.parse(line) as FakeAgentLogEntry)
     .filter((entry) => entry.type === 'received')
     .map((entry) => String(entry.text));
-}
-
-async function rejectsWithRuntimeFailed(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected attach to reject').toBeDefined();
-  expect(isAoError(error) ? error.code : error).toBe('RUNTIME_FAILED');
-  return error as Error;
 }
 
 export function terminalConformance(label: string, setup: () => Promise<TerminalUnderTest>, options: TerminalConformanceOptions): void {
@@ -151,7 +142,7 @@ export function terminalConformance(label: string, setup: () => Promise<Terminal
     it('refuses a program that is gone with RUNTIME_FAILED', async () => {
       const { sessionId, handle } = await startProgram('gone');
       await runtime().stop(handle);
-      await rejectsWithRuntimeFailed(terminal().attach(handle, { sessionId, runtime: runtime() }));
+      await expectRuntimeFailed(terminal().attach(handle, { sessionId, runtime: runtime() }));
     });
 
     it('refuses a runtime that offers neither attachArgv nor openTerminal with RUNTIME_FAILED, saying what to use', async () => {
@@ -166,7 +157,7 @@ export function terminalConformance(label: string, setup: () => Promise<Terminal
         sendText: bare.sendText.bind(bare),
         capture: bare.capture.bind(bare),
       } as Runtime;
-      const error = await rejectsWithRuntimeFailed(terminal().attach(handle, { sessionId, runtime: minimal }));
+      const error = await expectRuntimeFailed(terminal().attach(handle, { sessionId, runtime: minimal }));
       expect(error.message).toMatch(/terminal/);
     });
   });
