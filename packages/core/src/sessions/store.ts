@@ -1,114 +1,28 @@
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { systemClock } from '../clock.js';
-import type { AoPaths, Clock } from '../contracts/plugin.js';
+import type { AoPaths } from '../contracts/plugin.js';
 import { AoError, isAoError } from '../errors.js';
-import { followEventLog, formatIssues, readEventLog, type FollowOptions, type StoreProblem } from './event-log.js';
+import { followEventLog, formatIssues, readEventLog } from './event-log.js';
 import { appendDurable, asDiskFull, exists, hasCode, mkdirPrivate, nonEmpty, PRIVATE_FILE_MODE, writeFileAtomic } from './fs-atomic.js';
 import { reserveNextNumber, withFileLock } from './lock.js';
-import { readSnapshot, readSnapshotSync } from './snapshot-file.js';
+import { readSnapshot } from './snapshot-file.js';
 import { SessionSchema, type Session, type SessionEvent, type SessionEventInput } from './schema.js';
+import { applyEvents, toEvent } from './store-fold.js';
+import { createSessionLister } from './store-list.js';
+import { checkName, escapeRegExp } from './store-names.js';
+import type { AppendResult, SessionFiles, SessionStore, SessionStoreOptions } from './store-types.js';
 
 export type { FollowOptions, StoreProblem } from './event-log.js';
-
-export interface SessionStoreOptions {
-  /** Stamps event `ts`. Lock timing always uses the real clock (lock files are shared). */
-  clock?: Clock;
-  /** How long `withLock` waits for a busy session before `LOCK_TIMEOUT`. Default 5 s. */
-  lockTimeoutMs?: number;
-  /** Age after which a lock is broken even if its holder lives. Default 30 s. */
-  lockStaleMs?: number;
-}
-
-/** The files of one session, for messages and tools that must name them. */
-export interface SessionFiles {
-  snapshot: string;
-  log: string;
-  lock: string;
-}
-
-export interface AppendResult {
-  session: Session;
-  /** The events actually written: inputs whose `key` was already in the log are left out. */
-  appended: SessionEvent[];
-}
-
-export interface SessionList {
-  sessions: Session[];
-  /** Files that could not be read; each was skipped and every other session still listed. */
-  problems: StoreProblem[];
-  /** Snapshots that were corrupt or missing and have been rebuilt from their logs (only when any were). */
-  rebuilt?: RebuiltSnapshot[];
-}
-
-/** A snapshot `list` rewrote from its event log: `path` was `reason`, `log` is where it came from. */
-export interface RebuiltSnapshot {
-  path: string;
-  log: string;
-  reason: string;
-}
+export type { AppendResult, RebuiltSnapshot, SessionFiles, SessionList, SessionStore, SessionStoreOptions } from './store-types.js';
+export { applyEvents } from './store-fold.js';
 
 /**
- * The one place session state is kept: `<id>.events.jsonl` (the truth, append-only) and
- * `<id>.json` (its fold, cached for fast reads) under `paths.sessions(project)`.
- * Every write happens under the per-session lock, so any number of processes may share it.
+ * The session store: `<id>.events.jsonl` is the truth, `<id>.json` its cached fold, every write under
+ * the per-session lock. Listing lives in store-list.ts, the fold in store-fold.ts, the types in store-types.ts.
  */
-export interface SessionStore {
-  /** `<prefix>-<n>`, n one above any id the project ever used (archive included); unique across processes. */
-  reserveId(project: string, prefix: string): Promise<string>;
-  /** Records a new session (its id reserved or not) with a `session.created` event. */
-  create(project: string, session: Session): Promise<Session>;
-  /** Appends events (skipping already-logged `key`s), folds them and rewrites the snapshot. */
-  append(project: string, id: string, events: readonly SessionEventInput[]): Promise<Session>;
-  appendWithResult(project: string, id: string, events: readonly SessionEventInput[]): Promise<AppendResult>;
-  /** One event: `type` plus the fields it sets. */
-  update(project: string, id: string, type: string, set: Partial<Session>, data?: Record<string, unknown>): Promise<Session>;
-  /** The snapshot; rebuilt from the log (and rewritten) when it is missing or corrupt. */
-  get(project: string, id: string): Promise<Session>;
-  /** Looks the id up in every project. */
-  find(id: string): Promise<Session>;
-  /** Every session of one project, or of all; unreadable snapshots land in `problems`. */
-  list(project?: string): Promise<SessionList>;
-  /** The event log, oldest first; `since` keeps events with `ts` at or after it (epoch ms). */
-  events(project: string, id: string, options?: { since?: number }): Promise<SessionEvent[]>;
-  /** Like `events`, plus the corrupt lines that were skipped. */
-  readLog(project: string, id: string, options?: { since?: number }): Promise<{ events: SessionEvent[]; problems: StoreProblem[] }>;
-  /** Tails the log until `signal` aborts (see `followEventLog`). */
-  follow(
-    project: string,
-    id: string,
-    onEvent: (event: SessionEvent) => void | Promise<void>,
-    signal: AbortSignal,
-    options?: FollowOptions,
-  ): Promise<void>;
-  /**
-   * Appends `session.archived`, then moves snapshot and log into `archive/`; the id stays used.
-   * A reserved id that was never created has only its empty log moved.
-   */
-  archive(project: string, id: string): Promise<void>;
-  /** Runs `fn` holding the session lock; re-entrant within one call chain. */
-  withLock<T>(project: string, id: string, fn: () => Promise<T>): Promise<T>;
-  files(project: string, id: string): SessionFiles;
-}
-
-const ID_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/**
- * Folds events onto a snapshot: each event's `set` is merged field by field (shallow: a `set.pr`
- * replaces the whole `pr`), and every event stamps `updatedAt` and `lastEvent`. Pure, so the
- * lifecycle can preview a transition; the store validates the result before writing anything.
- */
-export function applyEvents(session: Session, events: readonly SessionEvent[]): Session {
-  let next: Session = session;
-  for (const event of events) {
-    next = { ...next, ...(event.set as Partial<Session> | undefined), updatedAt: event.ts, lastEvent: { type: event.type, ts: event.ts } };
-  }
-  return next;
-}
-
 export function createSessionStore(paths: AoPaths, options: SessionStoreOptions = {}): SessionStore {
   const clock = options.clock ?? systemClock;
-  const projectsRoot = dirname(paths.project('_'));
   const nowIso = (): string => new Date(clock.now()).toISOString();
 
   const files = (project: string, id: string): SessionFiles => {
@@ -244,72 +158,7 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
     }
   };
 
-  const listProject = async (project: string): Promise<SessionList> => {
-    const dir = paths.sessions(project);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) return { sessions: [], problems: [] };
-      return { sessions: [], problems: [{ path: dir, reason: `unreadable: ${(error as Error).message}` }] };
-    }
-    const present = new Set(names);
-    const sessions: Session[] = [];
-    const problems: StoreProblem[] = [];
-    const rebuilt: RebuiltSnapshot[] = [];
-    /** The log is the truth: `get` folds it and rewrites the snapshot; say so, by path. */
-    const rebuild = async (id: string, reason: string): Promise<void> => {
-      const { snapshot, log } = files(project, id);
-      try {
-        sessions.push(await get(project, id));
-        rebuilt.push({ path: snapshot, log, reason });
-      } catch (error) {
-        problems.push({ path: reason === 'missing' ? log : snapshot, reason: (error as Error).message });
-      }
-    };
-    await Promise.all(
-      names.map(async (name) => {
-        if (name.startsWith('.')) return;
-        if (name.endsWith('.json')) {
-          const path = join(dir, name);
-          const result = readSnapshotSync(path);
-          if (result.session) sessions.push(result.session);
-          if (!result.reason) return;
-          // Corrupt next to a log: rebuilt from it (the docs promise this); alone: reported.
-          const id = name.slice(0, -'.json'.length);
-          const log = `${id}.events.jsonl`;
-          if (present.has(log) && (await nonEmpty(join(dir, log)))) await rebuild(id, result.reason);
-          else problems.push({ path, reason: result.reason });
-        } else if (name.endsWith('.events.jsonl')) {
-          // A log without a snapshot: a reserved id (empty log, spawn under way), a crash before
-          // the first snapshot write, or a snapshot removed because a full disk refused it.
-          const id = name.slice(0, -'.events.jsonl'.length);
-          if (present.has(`${id}.json`) || !(await nonEmpty(join(dir, name)))) return;
-          await rebuild(id, 'missing');
-        }
-      }),
-    );
-    return rebuilt.length > 0 ? { sessions, problems, rebuilt } : { sessions, problems };
-  };
-
-  const listProjects = async (): Promise<string[]> => {
-    try {
-      const entries = await readdir(projectsRoot, { withFileTypes: true });
-      return entries.filter((entry) => entry.isDirectory() && ID_PART.test(entry.name)).map((entry) => entry.name);
-    } catch (error) {
-      if (hasCode(error, 'ENOENT')) return [];
-      throw error;
-    }
-  };
-
-  const list = async (project?: string): Promise<SessionList> => {
-    const projects = project === undefined ? await listProjects() : [project];
-    const parts = await Promise.all(projects.map(listProject));
-    const sessions = parts.flatMap((part) => part.sessions);
-    sessions.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : compareIds(a.id, b.id)));
-    const rebuilt = parts.flatMap((part) => part.rebuilt ?? []);
-    return { sessions, problems: parts.flatMap((part) => part.problems), ...(rebuilt.length > 0 ? { rebuilt } : {}) };
-  };
+  const { list, listProjects } = createSessionLister({ paths, files, get });
 
   const readLog = async (project: string, id: string, opts: { since?: number } = {}) => {
     const { log } = files(project, id);
@@ -438,24 +287,3 @@ export function createSessionStore(paths: AoPaths, options: SessionStoreOptions 
   };
 }
 
-function toEvent(input: SessionEventInput, nowIso: () => string): SessionEvent {
-  const event: SessionEvent = { ts: input.ts ?? nowIso(), type: input.type };
-  if (input.data !== undefined) event.data = input.data;
-  if (input.set !== undefined) event.set = input.set as Record<string, unknown>;
-  if (input.key !== undefined) event.key = input.key;
-  return event;
-}
-
-/** Names become file names: refuse separators and dot-files before they reach the file system. */
-function checkName(what: string, value: string): void {
-  if (!ID_PART.test(value) || value.includes('..')) {
-    throw new AoError('USAGE', `Invalid ${what} "${value}": use letters, digits, '.', '_' and '-' only.`, { details: { [what]: value } });
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `app-2` before `app-10`. One collator: `localeCompare` with options builds one per call. */
-const compareIds = new Intl.Collator('en', { numeric: true }).compare;
