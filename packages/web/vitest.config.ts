@@ -1,8 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { project } from '../../vitest.shared';
 
-export default defineProject({
-  resolve: { conditions: ['source'] },
-  // Vitest resolves workspace packages through the SSR conditions: point them at the TS sources.
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
-  test: { name: 'web', include: ['test/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
-});
+export default project('web', { testTimeout: 60_000, hookTimeout: 60_000 });

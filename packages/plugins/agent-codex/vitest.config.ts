@@ -1,9 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { project } from '../../../vitest.shared';
 
-export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
-  // Vitest runs tests in Vite's SSR environment, which takes its conditions from here, not from
-  // `resolve`: without it `@ao/core` resolves to its (possibly stale or missing) dist build.
-  test: { name: 'agent-codex', include: ['test/**/*.test.ts'], testTimeout: 30_000 },
-});
+export default project('agent-codex');
