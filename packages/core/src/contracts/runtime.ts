@@ -122,6 +122,18 @@ export interface RuntimeCheck {
   detail: string;
 }
 
+/**
+ * What `Runtime.cleanup` did with what the runtime keeps for a session beyond its process (the ssh
+ * runtime's worktree on its host). `keep`: work is there that removing it would lose, so ao keeps
+ * the whole session (local workspace included) and shows this reason. `note`: one phrase for the
+ * user next to the removal, e.g. that it was removed too, or that it was left (host unreachable)
+ * and how to remove it by hand; the local cleanup goes on.
+ */
+export interface RuntimeCleanupResult {
+  keep?: string;
+  note?: string;
+}
+
 export interface Runtime {
   /**
    * Called by spawn and restore to start the agent process.
@@ -202,6 +214,15 @@ export interface Runtime {
    * or `ssh -t HOST tmux attach…`). Throws `RUNTIME_FAILED` when the terminal is gone.
    */
   attachArgv?(handle: RuntimeHandle): Promise<string[]>;
+
+  /**
+   * Optional. Called by `ao session cleanup` for a finished session, after its agent is stopped and
+   * before its local workspace is removed: checks and removes what this runtime keeps for the
+   * session elsewhere (the ssh runtime's worktree on its host), under the workspace's rules —
+   * nothing uncommitted, no commit that is not here, gitignored files only with `forceIgnored`.
+   * With `dryRun` it only checks. Never throws: what it cannot reach it leaves, saying so in `note`.
+   */
+  cleanup?(handle: RuntimeHandle, options: { dryRun: boolean; forceIgnored: boolean }): Promise<RuntimeCleanupResult>;
 
   /**
    * Optional. Called by `ao doctor` for each runtime the config uses: checks of what this runtime

@@ -88,7 +88,8 @@ export interface SendOptions {
 }
 
 export interface CleanupResult {
-  removed: { id: string; workspacePath: string }[];
+  /** `note`: what the runtime said of its own copy of the workspace (see `Runtime.cleanup`). */
+  removed: { id: string; workspacePath: string; note?: string }[];
   kept: { id: string; reason: string }[];
 }
 
@@ -592,16 +593,21 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           });
           continue;
         }
-        if (options.dryRun) {
-          result.removed.push({ id: s.id, workspacePath: s.workspacePath });
-          continue;
-        }
         try {
-          if (running && s.runtime) {
-            // Finished (merged, done) with its agent still at its prompt: end it, or it would
-            // run on in a deleted directory with no record left.
-            const runtime: Runtime = await manager.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s));
-            await runtime.stop(s.runtime);
+          const runtime: Runtime | undefined = s.runtime ? await manager.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s)) : undefined;
+          // Finished (merged, done) with its agent still at its prompt: end it, or it would
+          // run on in a deleted directory with no record left.
+          if (running && s.runtime && runtime && !options.dryRun) await runtime.stop(s.runtime);
+          // The runtime's own copy of the workspace (ssh: a worktree on its host) is checked and removed first.
+          const elsewhere = s.runtime && runtime?.cleanup ? await runtime.cleanup(s.runtime, { dryRun: Boolean(options.dryRun), forceIgnored: Boolean(options.forceIgnored) }) : undefined;
+          if (elsewhere?.keep) {
+            result.kept.push({ id: s.id, reason: elsewhere.keep });
+            continue;
+          }
+          const note = elsewhere?.note ? { note: elsewhere.note } : {};
+          if (options.dryRun) {
+            result.removed.push({ id: s.id, workspacePath: s.workspacePath, ...note });
+            continue;
           }
           if (state.exists) {
             const project = projectOf(s);
@@ -610,7 +616,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           }
           await store.update(s.project, s.id, 'workspace.removed', {}, { path: s.workspacePath });
           await store.archive(s.project, s.id);
-          result.removed.push({ id: s.id, workspacePath: s.workspacePath });
+          result.removed.push({ id: s.id, workspacePath: s.workspacePath, ...note });
         } catch (error) {
           result.kept.push({ id: s.id, reason: isAoError(error) ? error.message : describeError(error) });
         }
