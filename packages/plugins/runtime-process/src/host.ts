@@ -54,10 +54,10 @@ export interface PtyHost {
    * that mode (newlines as CR, like a terminal's paste), then Enter when `submit`. A program
    * without bracketed paste gets the text typed, so each newline submits a line of its own.
    */
-  sendText(id: string, text: string, options?: PtySendOptions): void;
+  sendText(id: string, text: string, options?: PtySendOptions): Promise<void>;
   resize(id: string, cols: number, rows: number): void;
-  /** The screen as plain text plus up to `lines` lines of scrollback (like `tmux capture-pane -p -J`). */
-  screen(id: string, lines?: number): string;
+  /** The screen as plain text plus up to `lines` lines of scrollback (like `tmux capture-pane -p -J`), all output so far included. */
+  screen(id: string, lines?: number): Promise<string>;
   /** The raw output tail (escape sequences included), to replay into a terminal emulator. */
   output(id: string): string;
   /** Live output of a running pty; returns the unsubscribe function. */
@@ -176,6 +176,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
   /** Saves how the program ended and its last screen, unless another host owns the record now. */
   const persistEnd = (entry: Entry): void => {
     persist(async () => {
+      const lastScreen = await entry.screen?.render(500);
       writePtyRecordIf(
         paths,
         {
@@ -183,7 +184,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
           exitCode: entry.exitCode,
           signal: entry.signal,
           exitedAt: entry.exitedAt,
-          ...(entry.screen ? { lastScreen: entry.screen.render(500) } : {}),
+          ...(lastScreen === undefined ? {} : { lastScreen }),
         },
         (current) => sameProgram(current, entry.record),
       );
@@ -342,6 +343,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       // A stopped pty's record is removed, not updated.
       if (entries.get(id) === entry && !entry.stopping) persistEnd(entry);
     });
+    existing?.screen?.dispose();
     entries.set(id, entry);
     // A write about the pty this one replaces must not land after (and over) the new record.
     await settleWrites();
@@ -360,6 +362,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       await (reaping.get(id) ?? terminate(entry));
       if (entries.get(id) === entry) entries.delete(id);
       await settleWrites();
+      entry.screen?.dispose();
       const current = readPtyRecord(paths, id);
       if (current && sameProgram(current, entry.record)) await removePtyRecord(paths, id);
       log.info({ id, pid: entry.record.pid }, 'pty stopped');
@@ -375,7 +378,9 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       running(id, 'write').pty.write(data);
     },
 
-    sendText(id, text, sendOptions = {}) {
+    async sendText(id, text, sendOptions = {}) {
+      // Bracketed paste is judged on all the output so far (the prompt that enabled it included).
+      await running(id, 'send text').screen?.settled();
       const entry = running(id, 'send text');
       // A paste-end marker inside the text would end the paste early and submit the rest as keys.
       const body = neutralizePasteMarkers(text).replace(/\r?\n/g, '\r');
@@ -390,7 +395,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       entry.screen?.resize(cols, rows);
     },
 
-    screen(id, lines = 0) {
+    async screen(id, lines = 0) {
       const entry = find(id);
       if (entry.screen) return entry.screen.render(Math.max(0, Math.floor(lines)));
       if (entry.record.lastScreen !== undefined) return entry.record.lastScreen;

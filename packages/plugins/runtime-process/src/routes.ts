@@ -99,7 +99,7 @@ export async function handlePtyRequest(host: PtyHost, req: IncomingMessage, res:
       case 'send': {
         allow('POST');
         const body = await readJson(req, ptySendBodySchema);
-        host.sendText(id, body.text, {
+        await host.sendText(id, body.text, {
           ...(body.submit === undefined ? {} : { submit: body.submit }),
           ...(body.bracketedPaste === undefined ? {} : { bracketedPaste: body.bracketedPaste }),
         });
@@ -118,7 +118,7 @@ export async function handlePtyRequest(host: PtyHost, req: IncomingMessage, res:
         const raw = url.searchParams.get('lines');
         const lines = raw === null ? 0 : Number(raw);
         if (!Number.isInteger(lines) || lines < 0) throw new HttpError(400, 'BAD_REQUEST', `lines must be a whole number ≥ 0, got "${raw}"`);
-        send(res, 200, { screen: host.screen(id, lines) });
+        send(res, 200, { screen: await host.screen(id, lines) });
         return true;
       }
       case 'stop': {

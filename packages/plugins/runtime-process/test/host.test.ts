@@ -25,8 +25,8 @@ async function setup() {
 
 const sh = (script: string): string[] => ['/bin/sh', '-c', script];
 const screenOf = (host: PtyHost, id: string, text: string) =>
-  vi.waitFor(() => {
-    const screen = host.screen(id, 100);
+  vi.waitFor(async () => {
+    const screen = await host.screen(id, 100);
     if (!screen.includes(text)) throw new Error(`waiting for "${text}" on the screen of ${id}; it shows:\n${screen}`);
     return screen;
   }, WAIT);
@@ -83,10 +83,10 @@ describe('pty host', () => {
       if (host.alive(id)) throw new Error('waiting for the exit');
     }, WAIT);
     expect(host.info(id)).toMatchObject({ alive: false, exitCode: 3 });
-    expect(host.screen(id)).toContain('last words');
-    expect(() => host.sendText(id, 'hello')).toThrow(/not running/);
+    expect(await host.screen(id)).toContain('last words');
+    await expect(host.sendText(id, 'hello')).rejects.toThrow(/not running/);
     await host.stop(id);
-    expect(() => host.screen(id)).toThrow(/no pty/);
+    await expect(host.screen(id)).rejects.toThrow(/no pty/);
   });
 
   it('refuses a second start of a running session and replaces an exited one', async () => {
@@ -134,13 +134,24 @@ describe('pty host', () => {
     await screenOf(host, id, '30 100');
   });
 
+  it('a narrower terminal (a web viewer attached) keeps long lines whole in the capture', async () => {
+    const { newHost, cwd } = await setup();
+    const host = newHost();
+    const line = 'a line that is longer than the narrow viewer';
+    const { id, pid } = await host.start({ sessionId: 'narrow', cwd, argv: sh(`echo '${line}'; echo shown; sleep 1000`), cols: 80, rows: 24 });
+    pids.push(pid);
+    await screenOf(host, id, 'shown');
+    host.resize(id, 20, 24);
+    expect((await host.screen(id)).split('\n')).toContain(line);
+  });
+
   it('without bracketed paste, multi-line text is typed line by line (the documented fallback)', async () => {
     const { newHost, cwd } = await setup();
     const host = newHost();
     const { id, pid } = await host.start({ sessionId: 'plain', cwd, argv: sh('while read -r l; do echo "got:$l"; done') });
     pids.push(pid);
     expect(host.info(id)?.bracketedPaste).toBe(false);
-    host.sendText(id, 'first\nsecond');
+    await host.sendText(id, 'first\nsecond');
     const screen = await screenOf(host, id, 'got:second');
     expect(screen).toContain('got:first');
   });
@@ -163,7 +174,7 @@ describe('pty host', () => {
       [a.id, false],
       [b.id, false],
     ]);
-    expect(next.screen(b.id)).toContain('b-is-here');
+    expect(await next.screen(b.id)).toContain('b-is-here');
     const restored = await next.start({ sessionId: 'keep-b', cwd, argv: sh('echo restored; sleep 1000') });
     pids.push(restored.pid);
     expect(restored.id).toBe(b.id);
