@@ -72,7 +72,7 @@ export async function cleanup([opts]: unknown[], globals: GlobalOptions): Promis
     return 0;
   }
   const verb = flags.dryRun ? 'would remove' : 'removed';
-  for (const r of result.removed) print(`${color.green(verb)} ${r.id} (${r.workspacePath})`);
+  for (const r of result.removed) print(`${color.green(verb)} ${r.id} (${r.workspacePath})${r.note ? `; ${r.note}` : ''}`);
   for (const k of result.kept) print(`${color.yellow('kept')} ${k.id}: ${k.reason}`);
   if (!result.removed.length && !result.kept.length) print('No sessions.');
   return 0;

@@ -8,9 +8,9 @@
  *
  * Exit statuses the runtime reads: 3 the session does not exist (or is not alive, for send),
  * 4 it is already running, 5 the working directory is missing, 6 a tmux command failed,
- * 7-9 preparing the workspace failed, 95 git missing, 96 tmux missing, 97 the root is unusable.
+ * 7-9 preparing the workspace failed (8 also: removing it failed), 95 git missing, 96 tmux missing, 97 the root is unusable.
  */
-import { shQuote } from '@ao/core';
+import { REGENERABLE_DIRS, shQuote } from '@ao/core';
 
 export const EXIT = {
   missing: 3,
@@ -250,6 +250,57 @@ export function worktreeScript(root: string, o: WorktreeScriptOptions): string {
     ...o.postCreate.map(
       (argv) => `${argv.map(q).join(' ')} >&2 || { echo "postCreate failed: "${q(argv.join(' '))} >&2; cd; ${undo}; exit 9; }`,
     ),
+    // What is untracked now (copied files, postCreate's output) is ao's: cleanup does not count it as work.
+    `${UNTRACKED} > "$(git rev-parse --absolute-git-dir)/${BASELINE}" 2>/dev/null`,
     'exit 0',
+  ].join('\n');
+}
+
+/** Where a remote worktree remembers its untracked paths at creation (in its own git dir: it goes with it). */
+const BASELINE = 'ao-untracked-at-create';
+/** Untracked paths, then gitignored ones (a wholly ignored directory as one entry), as the local workspace's check lists them. */
+const UNTRACKED = '{ git ls-files --others --exclude-standard; git ls-files --others --ignored --exclude-standard --directory; }';
+
+export interface CleanupScriptOptions {
+  repo: string;
+  workspace: string;
+  branch: string;
+  /** Commits this machine has (the local branch head…): the host's are safe when one of them contains them. */
+  known: readonly string[];
+  dryRun: boolean;
+  forceIgnored: boolean;
+}
+
+/**
+ * Checks the session's remote worktree and, when removing it loses nothing, removes it (`git
+ * worktree remove`, `prune`, and the branch of the host's clone), in one call. Prints what would
+ * be lost, one `@unfetched <sha>` (a commit there that no commit in `known` contains), `@changed
+ * <status line>`, `@untracked <path>` or `@ignored <path>` (new since creation, outside
+ * REGENERABLE_DIRS) per line, then `@result gone|kept|would-remove|removed`.
+ */
+export function cleanupScript(root: string, o: CleanupScriptOptions): string {
+  const regenerable = REGENERABLE_DIRS.map((d) => `$i == ${JSON.stringify(d)}`).join(' || ');
+  return [
+    prelude(root, { git: true }),
+    `REPO=${q(o.repo)}; WS=${q(o.workspace)}; BR=${q(o.branch)}`,
+    '[ -d "$WS" ] || { git -C "$REPO" worktree prune 2>/dev/null; echo "@result gone"; exit 0; }',
+    'cd -- "$WS" || exit 8',
+    `B="$(git rev-parse --absolute-git-dir)/${BASELINE}"; [ -f "$B" ] || B=/dev/null`,
+    `known() { for k in ${o.known.map(q).join(' ')}; do [ "$1" = "$k" ] && return 0; git cat-file -e "$k^{commit}" 2>/dev/null && git merge-base --is-ancestor "$1" "$k" 2>/dev/null && return 0; done; return 1; }`,
+    'lose=0',
+    'for c in $(git rev-parse -q --verify HEAD) $(git -C "$REPO" rev-parse -q --verify "refs/heads/$BR"); do known "$c" || { echo "@unfetched $c"; lose=1; }; done',
+    `C=$(git status --porcelain --untracked-files=no) || exit 8`,
+    `U=$(git ls-files --others --exclude-standard | grep -vxF -f "$B")`,
+    `I=$(git ls-files --others --ignored --exclude-standard --directory | grep -vxF -f "$B" | awk -F/ '{ for (i = 1; i <= NF; i++) if (${regenerable}) next; print }')`,
+    `[ -n "$C" ] && { printf '%s\n' "$C" | sed 's/^/@changed /'; lose=1; }`,
+    `[ -n "$U" ] && { printf '%s\n' "$U" | sed 's/^/@untracked /'; lose=1; }`,
+    `[ -n "$I" ] && { printf '%s\n' "$I" | sed 's/^/@ignored /'; ${o.forceIgnored ? ':' : 'lose=1'}; }`,
+    '[ "$lose" = 0 ] || { echo "@result kept"; exit 0; }',
+    ...(o.dryRun ? ['echo "@result would-remove"; exit 0'] : []),
+    'cd -- "$ROOT" || exit 8',
+    'git -C "$REPO" worktree remove --force -- "$WS" >&2 || exit 8',
+    'git -C "$REPO" worktree prune >&2',
+    'git -C "$REPO" update-ref -d "refs/heads/$BR" 2>/dev/null',
+    'echo "@result removed"',
   ].join('\n');
 }

@@ -24,6 +24,7 @@ import { controlDirFor, openConnection, type SshConnection } from './ssh.js';
 import { fetchBranch, localHead, mapPaths } from './sync.js';
 import { hostChecks } from './doctor.js';
 import { openSshTerminal } from './terminal.js';
+import { cleanupRemoteWorkspace } from './cleanup.js';
 
 export const RUNTIME_NAME = 'ssh';
 
@@ -182,6 +183,17 @@ export function createSshRuntime(config: SshRuntimeConfig, ctx: PluginContext): 
       const result = await t.conn.run(stopScript(t.data.root, handle.id));
       if (result.exitCode !== 0) throw scriptError(t.conn, `stop tmux session ${handle.id}`, result);
       await fetchBack(t.conn, t.data);
+    },
+
+    /** `workspace: sync`: the session's worktree on the host goes with its local workspace, when that loses nothing. */
+    async cleanup(handle, options) {
+      checkHandle(handle);
+      const data = dataOf(handle);
+      if (!data?.repo || !data.branch) return {}; // shared: the workspace is the local one
+      const host = config.hosts.find((h) => h.name === data.host);
+      if (!host) return { note: `its worktree on ssh host ${data.host} (${data.cwd}) was left: that host is no longer in the config` };
+      const workspace = { host, repo: data.repo, workspace: data.cwd, branch: data.branch, local: data.local, localRepo: data.localRepo };
+      return cleanupRemoteWorkspace(exec, () => connection(host.name), workspace, options, log);
     },
 
     async isAlive(handle) {
