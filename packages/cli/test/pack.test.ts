@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,11 @@ describe('./scripts/pack', () => {
     });
     expect(install.stderr).not.toMatch(/npm error/);
     expect(install.status).toBe(0);
+
+    // The testkit is for tests only: `ao demo` runs the built @ao/demo-agent, and builds nothing.
+    const installed = join(prefix, 'lib', 'node_modules', 'ao-cli', 'node_modules', '@ao');
+    expect(existsSync(join(installed, 'demo-agent', 'dist', 'cli.js'))).toBe(true);
+    expect(existsSync(join(installed, 'testkit'))).toBe(false);
 
     const ao = join(prefix, 'bin', 'ao');
     const version = spawnSync(ao, ['--version'], { encoding: 'utf8' });

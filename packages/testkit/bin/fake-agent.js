@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The scripted fake agent CLI; see src/fake-agent.ts for the scenario format.
-import '../dist/fake-agent-cli.js';
+// The scripted fake agent CLI, which is @ao/demo-agent's (see its src/scenario.ts for scenarios).
+import '@ao/demo-agent/cli';

@@ -22,10 +22,10 @@ const DONE: readonly Session['status'][] = ['merged', 'done'];
 export async function run([opts]: unknown[], _globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as DemoFlags;
   const timeoutMs = Number(flags.timeout ?? 90) * 1000;
-  const { fakeAgentArgv, ensureFakeAgentBuilt } = await import('@ao/testkit/fake-agent');
-  await ensureFakeAgentBuilt();
+  // The scripted agents are @ao/demo-agent, shipped built with the CLI: nothing is built here.
+  const { demoAgentArgv } = await import('@ao/demo-agent');
   const root = mkdtempSync(join(tmpdir(), 'ao-demo-'));
-  const fx = writeDemoFixture(root, fakeAgentArgv());
+  const fx = writeDemoFixture(root, demoAgentArgv());
   const env = { ...process.env, AO_HOME: fx.home, NO_COLOR: process.env.NO_COLOR ?? '' };
   const paths = resolvePaths(env);
   const aoBin = process.argv[1] as string;

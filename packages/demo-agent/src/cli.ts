@@ -1,12 +1,13 @@
 /**
  * `ao-fake-agent [--scenario FILE] [--log FILE] [--name NAME] [prompt...]`
  * The entry of the fake agent binary: parses argv (and AO_FAKE_SCENARIO / AO_FAKE_LOG), runs the
- * agent on this process's terminal and exits with its code. See fake-agent.ts for scenarios.
+ * agent on this process's terminal and exits with its code. See scenario.ts for scenarios.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseScenario, runFakeAgent, type FakeAgentScenario } from './fake-agent.js';
+import { runFakeAgent } from './agent.js';
+import { parseScenario, type FakeAgentScenario } from './scenario.js';
 
 const USAGE = `usage: ao-fake-agent [--scenario FILE] [--log FILE] [--name NAME] [prompt...]
   --scenario FILE  YAML/JSON steps to play (env AO_FAKE_SCENARIO); without one, an echo agent
