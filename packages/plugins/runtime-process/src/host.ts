@@ -8,23 +8,13 @@
  * (reported not alive, restartable with `start`) and ends agents orphaned by a crashed daemon.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { AoError, neutralizePasteMarkers, optionalModule, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
-import type * as nodePty from 'node-pty';
-import {
-  groupAlive,
-  isRecordedProcess,
-  pidAlive,
-  readPtyRecord,
-  readPtyRecords,
-  removePtyRecord,
-  signalGroup,
-  writePtyRecord,
-  writePtyRecordIf,
-  type PtyRecord,
-} from './records.js';
-import { createTerminalScreen, type TerminalScreen } from './screen.js';
+import { neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import type { IPty } from 'node-pty';
+import { endProgram, reapOrphan, type EndingOptions } from './ending.js';
+import { hostError } from './errors.js';
+import { createPtyOutput, type PtyOutput } from './output.js';
+import { spawnProgram } from './program.js';
+import { pidAlive, readPtyRecord, readPtyRecords, removePtyRecord, writePtyRecord, writePtyRecordIf, type PtyRecord } from './records.js';
 import type { PtyInfo, PtyStartRequest, PtyStartResponse } from './wire.js';
 
 export interface PtyHostOptions {
@@ -76,26 +66,18 @@ export interface PtyHost {
 interface Entry {
   record: PtyRecord;
   /** Undefined for a pty of a previous daemon: known by id only. */
-  pty?: nodePty.IPty;
-  screen?: TerminalScreen;
-  chunks: string[];
-  size: number;
+  pty?: IPty;
+  output?: PtyOutput;
   alive: boolean;
   exitCode: number | null;
   signal: number | null;
   exitedAt: string | null;
   exited: Promise<void>;
-  listeners: Set<(data: string) => void>;
   stopping?: Promise<void>;
 }
 
 const PASTE_START = '\x1b[200~';
 const PASTE_END = '\x1b[201~';
-
-/** Host-side failures carry the HTTP status the routes answer with. */
-function hostError(status: number, message: string, details: Record<string, unknown> = {}): AoError {
-  return new AoError('RUNTIME_FAILED', message, { details: { ...details, httpStatus: status } });
-}
 
 /** The pty id for a session: the id itself when it is a safe file name, else a sanitised form plus a hash. */
 export function ptyIdFor(sessionId: string): string {
@@ -104,46 +86,8 @@ export function ptyIdFor(sessionId: string): string {
   return `${safe}-${createHash('sha1').update(sessionId).digest('hex').slice(0, 6)}`;
 }
 
-/** Absolute path of the program, found the way a shell would (PATH of the program's env). */
-function resolveProgram(program: string, cwd: string, env: Record<string, string | undefined>): string | undefined {
-  const executable = (file: string): boolean => {
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (program.includes('/')) {
-    const file = isAbsolute(program) ? program : resolve(cwd, program);
-    return executable(file) ? file : undefined;
-  }
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const file = join(resolve(cwd, dir), program);
-    if (executable(file)) return file;
-  }
-  return undefined;
-}
-
 /** The same program run: a record read back from disk against the one in memory. */
 const sameProgram = (a: PtyRecord, b: PtyRecord): boolean => a.hostId === b.hostId && a.pid === b.pid;
-
-const delay = (ms: number): { promise: Promise<false>; cancel(): void } => {
-  let timer: NodeJS.Timeout | undefined;
-  const promise = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
-  return { promise, cancel: () => clearTimeout(timer) };
-};
-
-/** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = delay(ms);
-  try {
-    return await Promise.race([promise.then(() => true as const), timer.promise]);
-  } finally {
-    timer.cancel();
-  }
-}
 
 export function createPtyHost(options: PtyHostOptions): PtyHost {
   const { paths } = options;
@@ -159,6 +103,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
   const writes = new Set<Promise<void>>();
   let closed = false;
 
+  const ending: EndingOptions = { graceMs, clock, log };
   const iso = (): string => new Date(clock.now()).toISOString();
 
   /** Record writes run in the background; shutdown waits for them. */
@@ -176,7 +121,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
   /** Saves how the program ended and its last screen, unless another host owns the record now. */
   const persistEnd = (entry: Entry): void => {
     persist(async () => {
-      const lastScreen = await entry.screen?.render(500);
+      const lastScreen = await entry.output?.screen.render(500);
       writePtyRecordIf(
         paths,
         {
@@ -191,33 +136,20 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     });
   };
 
-  /** Ends a program a previous daemon left running: an agent nobody can see or type into. */
-  const reapOrphan = async (record: PtyRecord): Promise<void> => {
-    if (!isRecordedProcess(record)) return;
-    log.warn({ id: record.id, pid: record.pid }, 'ending a pty program orphaned by a previous daemon');
-    signalGroup(record.pid, 'SIGTERM');
-    const deadline = clock.now() + graceMs;
-    while (groupAlive(record.pid) && clock.now() < deadline) await clock.sleep(50);
-    if (groupAlive(record.pid)) signalGroup(record.pid, 'SIGKILL');
-  };
-
   for (const record of readPtyRecords(paths, log)) {
     if (record.hostId === hostId) continue;
     entries.set(record.id, {
       record,
-      chunks: [],
-      size: 0,
       alive: false,
       exitCode: record.exitCode ?? null,
       signal: record.signal ?? null,
       exitedAt: record.exitedAt ?? null,
       exited: Promise.resolve(),
-      listeners: new Set(),
     });
     // The old daemon still runs (another process): its ptys are its own business.
     const oldHostLives = record.hostPid !== process.pid && pidAlive(record.hostPid);
     if (!oldHostLives) {
-      const p = reapOrphan(record).finally(() => reaping.delete(record.id));
+      const p = reapOrphan(record, ending).finally(() => reaping.delete(record.id));
       reaping.set(record.id, p);
     }
   }
@@ -227,14 +159,14 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     if (!entry) throw hostError(404, `no pty "${id}" in the ao daemon (it was stopped or never started)`, { id });
     return entry;
   };
-  const running = (id: string, action: string): Entry & { pty: nodePty.IPty } => {
+  const running = (id: string, action: string): Entry & { pty: IPty; output: PtyOutput } => {
     const entry = find(id);
-    if (!entry.alive || !entry.pty) {
+    if (!entry.alive || !entry.pty || !entry.output) {
       throw hostError(409, `cannot ${action}: the program in pty "${id}" is not running (exit code ${entry.exitCode ?? 'unknown'})`, {
         id,
       });
     }
-    return entry as Entry & { pty: nodePty.IPty };
+    return entry as Entry & { pty: IPty; output: PtyOutput };
   };
 
   const info = (entry: Entry): PtyInfo => ({
@@ -244,29 +176,14 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     alive: entry.alive,
     exitCode: entry.exitCode,
     signal: entry.signal,
-    bracketedPaste: entry.screen?.bracketedPaste ?? false,
+    bracketedPaste: entry.output?.screen.bracketedPaste ?? false,
     startedAt: entry.record.startedAt,
     exitedAt: entry.exitedAt,
   });
 
   /** SIGTERM, then SIGKILL after the grace period, then whatever is left of the group. */
   const terminate = async (entry: Entry): Promise<void> => {
-    const pid = entry.record.pid;
-    const deadline = clock.now() + graceMs;
-    if (entry.alive) {
-      signalGroup(pid, 'SIGTERM');
-      if (!(await within(entry.exited, graceMs))) {
-        signalGroup(pid, 'SIGKILL');
-        if (!(await within(entry.exited, 2000))) {
-          log.warn({ id: entry.record.id, pid }, 'pty did not report its exit after SIGKILL');
-        }
-        entry.alive = false;
-        return;
-      }
-    }
-    // The leader exited on SIGTERM; members of its group that did not get the rest of the grace period.
-    while (groupAlive(pid) && clock.now() < deadline) await clock.sleep(50);
-    if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+    await endProgram(entry.record.pid, entry.alive ? entry.exited : undefined, ending);
     entry.alive = false;
   };
 
@@ -278,30 +195,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     if (existing?.alive || existing?.stopping) {
       throw hostError(409, `pty "${id}" is already running (pid ${existing.record.pid}); stop it before starting it again`, { id });
     }
-    try {
-      if (!statSync(request.cwd).isDirectory()) throw new Error('not a directory');
-    } catch {
-      throw hostError(400, `cannot start ${request.argv[0]}: working directory ${request.cwd} does not exist`, { cwd: request.cwd });
-    }
-    const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...request.env };
-    // The daemon may itself run inside tmux; the agent must not believe it does.
-    delete env.TMUX;
-    delete env.TMUX_PANE;
-    const program = resolveProgram(request.argv[0] as string, request.cwd, env);
-    if (!program) {
-      throw hostError(400, `cannot start ${request.argv[0]}: not found or not executable (PATH=${env.PATH ?? ''})`, {
-        program: request.argv[0],
-      });
-    }
-    const cols = request.cols ?? 200;
-    const rows = request.rows ?? 50;
-    const ptyModule = await loadNodePty();
-    let pty: nodePty.IPty;
-    try {
-      pty = ptyModule.spawn(program, request.argv.slice(1), { name: env.TERM ?? 'xterm-256color', cwd: request.cwd, env, cols, rows });
-    } catch (error) {
-      throw hostError(500, `cannot start ${request.argv[0]} in a pty: ${(error as Error).message}`);
-    }
+    const { pty, cols, rows } = await spawnProgram(request);
     let resolveExited: () => void = () => undefined;
     const entry: Entry = {
       record: {
@@ -315,35 +209,27 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
         startedAt: iso(),
       },
       pty,
-      screen: createTerminalScreen({ cols, rows, scrollback }),
-      chunks: [],
-      size: 0,
+      output: createPtyOutput({ cols, rows, scrollback, tailBytes: outputBytes }),
       alive: true,
       exitCode: null,
       signal: null,
       exitedAt: null,
       exited: new Promise<void>((r) => (resolveExited = r)),
-      listeners: new Set(),
     };
-    pty.onData((data) => {
-      entry.screen?.feed(data);
-      entry.chunks.push(data);
-      entry.size += data.length;
-      while (entry.size > outputBytes && entry.chunks.length > 1) entry.size -= (entry.chunks.shift() as string).length;
-      for (const listener of entry.listeners) listener(data);
-    });
+    const output = entry.output as PtyOutput;
+    pty.onData((data) => output.push(data));
     pty.onExit(({ exitCode, signal }) => {
       entry.alive = false;
       entry.exitCode = signal ? null : exitCode;
       entry.signal = signal ? signal : null;
       entry.exitedAt = iso();
-      entry.listeners.clear();
+      output.close();
       resolveExited();
       log.info({ id, pid: entry.record.pid, exitCode, signal }, 'pty program exited');
       // A stopped pty's record is removed, not updated.
       if (entries.get(id) === entry && !entry.stopping) persistEnd(entry);
     });
-    existing?.screen?.dispose();
+    existing?.output?.screen.dispose();
     entries.set(id, entry);
     // A write about the pty this one replaces must not land after (and over) the new record.
     await settleWrites();
@@ -362,7 +248,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       await (reaping.get(id) ?? terminate(entry));
       if (entries.get(id) === entry) entries.delete(id);
       await settleWrites();
-      entry.screen?.dispose();
+      entry.output?.screen.dispose();
       const current = readPtyRecord(paths, id);
       if (current && sameProgram(current, entry.record)) await removePtyRecord(paths, id);
       log.info({ id, pid: entry.record.pid }, 'pty stopped');
@@ -380,11 +266,11 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
 
     async sendText(id, text, sendOptions = {}) {
       // Bracketed paste is judged on all the output so far (the prompt that enabled it included).
-      await running(id, 'send text').screen?.settled();
+      await running(id, 'send text').output.screen.settled();
       const entry = running(id, 'send text');
       // A paste-end marker inside the text would end the paste early and submit the rest as keys.
       const body = neutralizePasteMarkers(text).replace(/\r?\n/g, '\r');
-      const paste = sendOptions.bracketedPaste !== false && entry.screen?.bracketedPaste === true;
+      const paste = sendOptions.bracketedPaste !== false && entry.output.screen.bracketedPaste;
       entry.pty.write(paste ? `${PASTE_START}${body}${PASTE_END}` : body);
       if (sendOptions.submit !== false) entry.pty.write('\r');
     },
@@ -392,24 +278,22 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     resize(id, cols, rows) {
       const entry = running(id, 'resize');
       entry.pty.resize(cols, rows);
-      entry.screen?.resize(cols, rows);
+      entry.output.screen.resize(cols, rows);
     },
 
     async screen(id, lines = 0) {
       const entry = find(id);
-      if (entry.screen) return entry.screen.render(Math.max(0, Math.floor(lines)));
+      if (entry.output) return entry.output.screen.render(Math.max(0, Math.floor(lines)));
       if (entry.record.lastScreen !== undefined) return entry.record.lastScreen;
       throw hostError(404, `pty "${id}" belonged to a previous ao daemon and its screen was not saved`, { id });
     },
 
     output(id) {
-      return find(id).chunks.join('');
+      return find(id).output?.tail() ?? '';
     },
 
     onOutput(id, listener) {
-      const entry = running(id, 'follow output');
-      entry.listeners.add(listener);
-      return () => entry.listeners.delete(listener);
+      return running(id, 'follow output').output.subscribe(listener);
     },
 
     onExit(id, listener) {
@@ -446,17 +330,3 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
     },
   };
 }
-
-/**
- * node-pty is an optional dependency: it compiles at install time, and a machine without a compiler
- * or Node's headers still installs ao (the tmux runtime needs no native code). Loaded on first use.
- */
-const loadNodePty = optionalModule<typeof nodePty>(
-  () => import('node-pty'),
-  (error) =>
-    hostError(
-      500,
-      `the process runtime needs node-pty, which is not installed or did not build (${error.message}): ` +
-        'install python3, make and g++ and run ./scripts/setup again, or use `runtime: tmux`',
-    ),
-);
