@@ -1,28 +1,23 @@
-import { createFileLogger, createSessionManager, createSessionStore, exec, systemClock, type Logger, type SessionManager, type SessionStore } from '@ao/core';
+import { createFileLogger, createPluginHost, createSessionManager, createSessionStore, exec, systemClock, type Logger, type PluginHost, type SessionManager, type SessionStore } from '@ao/core';
 import { loadCliContext, type CliContext, type GlobalOptions } from './context.js';
 
 export interface SessionCli extends CliContext {
   store: SessionStore;
   manager: SessionManager;
+  /** The plugins of a project or a session (the manager composes the same host). */
+  plugins: PluginHost;
   logger: Logger;
 }
 
-/** Config, store and the SessionManager: what every session command needs. */
+/** Config, store, the plugin host and the SessionManager: what every session command needs. */
 export async function loadSessions(globals: GlobalOptions): Promise<SessionCli> {
   const ctx = await loadCliContext(globals);
   const store = createSessionStore(ctx.paths);
   const logger = createFileLogger(ctx.paths.logs).child({ cmd: process.argv[2] });
-  const manager = createSessionManager({
-    config: ctx.config,
-    registry: ctx.registry,
-    store,
-    paths: ctx.paths,
-    logger,
-    clock: systemClock,
-    exec,
-    env: ctx.env,
-  });
-  return { ...ctx, store, manager, logger };
+  const host = { config: ctx.config, registry: ctx.registry, paths: ctx.paths, logger, clock: systemClock, exec, env: ctx.env };
+  const plugins = createPluginHost(host);
+  const manager = createSessionManager({ ...host, store, plugins });
+  return { ...ctx, store, manager, plugins, logger };
 }
 
 /** "3m", "2h", "5d" since an ISO time. */

@@ -18,6 +18,7 @@ export { valueAt, formatPath } from './config/issues.js';
 export * from './config/load.js';
 export * from './config/resolve.js';
 export * from './plugins/registry.js';
+export * from './plugins/host.js';
 export * from './plugins/shape.js';
 export * from './sessions/schema.js';
 export * from './sessions/store.js';

@@ -19,7 +19,7 @@ export async function reviewSession(
   if (!project) {
     throw new AoError('PROJECT_NOT_FOUND', `Session ${session.id} belongs to project "${session.project}", which is not in ${config.file}`);
   }
-  const scm = await manager.plugin(project, 'scm');
+  const scm = await manager.plugins.plugin(project, 'scm');
   if (!scm.review) {
     throw new AoError(
       'NOT_IMPLEMENTED',

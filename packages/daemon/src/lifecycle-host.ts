@@ -9,6 +9,7 @@ import {
   systemClock,
   type AoPaths,
   type LifecycleManager,
+  type PluginHost,
   type PollSummary,
   type Logger,
   type ResolvedConfig,
@@ -43,6 +44,7 @@ export interface LifecycleHost {
 export async function createLifecycleHost(deps: {
   config: ResolvedConfig;
   manager: SessionManager;
+  plugins?: PluginHost;
   store: SessionStore;
   paths: AoPaths;
   logger: Logger;
@@ -51,6 +53,7 @@ export async function createLifecycleHost(deps: {
   const lifecycle: LifecycleManager = createLifecycleManager({
     config,
     manager,
+    ...(deps.plugins ? { plugins: deps.plugins } : {}),
     store,
     paths,
     logger: logger.child({ component: 'lifecycle' }),

@@ -22,14 +22,14 @@ interface BatchResult {
 export async function run([issues, opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { agent?: string; project?: string; json?: boolean; label?: string; priority?: string; queue?: boolean };
   const priority = parsePriority(flags.priority);
-  const { manager, config, paths, queue } = await loadQueue(globals);
+  const { manager, plugins, config, paths, queue } = await loadQueue(globals);
   const { sessions } = await manager.list();
   const ids = [...((issues as string[] | undefined) ?? [])];
   if (flags.label) {
     const project = pickProject(config, flags.project, process.cwd());
     flags.project = project.name;
     const busy = new Set(sessions.filter((s) => s.project === project.name && s.issue && !TERMINAL_STATUSES.includes(s.status)).map((s) => String(s.issue)));
-    const labelled = await (await manager.plugin(project, 'tracker')).listIssues({ state: 'open', labels: [flags.label] });
+    const labelled = await (await plugins.plugin(project, 'tracker')).listIssues({ state: 'open', labels: [flags.label] });
     for (const issue of labelled) if (!busy.has(issue.id) && !ids.includes(issue.id)) ids.push(issue.id);
     if (!ids.length) {
       print(flags.json ? '[]' : `no open issues labelled "${flags.label}" without a running session in ${project.name}`);

@@ -73,7 +73,7 @@ function group(rows: readonly SessionRow[], key: (r: SessionRow) => string | nul
 
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { since?: string; json?: boolean; project?: string };
-  const { manager, store, config } = await loadSessions(globals);
+  const { manager, plugins, store, config } = await loadSessions(globals);
   const now = systemClock.now();
   const since = flags.since !== undefined ? parseSince(flags.since, now) : undefined;
   const { sessions } = await manager.list(flags.project ? { project: flags.project } : {});
@@ -84,7 +84,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
       const sel = config.agents[s.agent];
       const project = config.projects[s.project];
       if (!sel || !project || !s.runtime || s.activity === 'exited' || TERMINAL_STATUSES.includes(s.status)) return s;
-      const agent: Agent = await manager.plugin(project, 'agent', sel);
+      const agent: Agent = await plugins.plugin(project, 'agent', sel);
       return (await refreshUsage(agent, s, store, now).catch(() => undefined)) ?? s;
     }),
   );

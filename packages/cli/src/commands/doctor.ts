@@ -96,13 +96,13 @@ export async function run(_args: unknown[], globals: GlobalOptions): Promise<num
   if (config) {
     try {
       const { loadSessions } = await import('../sessions.js');
-      const { manager } = await loadSessions(globals);
+      const { plugins } = await loadSessions(globals);
       const keyOf = (p: (typeof projects)[number]): string => `${p.runtime.plugin}\0${JSON.stringify(p.runtime.config)}`;
       const programOf = (p: (typeof projects)[number]): string | undefined =>
         p.agent.plugin === 'command' ? (p.agent.config as { command?: string[] }).command?.[0] : KNOWN_AGENTS.find((a) => a.plugin === p.agent.plugin)?.bin;
       for (const key of new Set(projects.map(keyOf))) {
         const users = projects.filter((p) => keyOf(p) === key);
-        const runtime = await manager.plugin(users[0]!, 'runtime');
+        const runtime = await plugins.plugin(users[0]!, 'runtime');
         if (!runtime.doctor) continue;
         const programs = [...new Set(users.map(programOf).filter((p): p is string => Boolean(p)))];
         for (const c of await runtime.doctor({ programs })) add(c.level, c.label, c.detail);

@@ -4,9 +4,9 @@ import { print, table } from '../render.js';
 import { loadSessions } from '../sessions.js';
 
 async function tracker(globals: GlobalOptions, projectName: string | undefined): Promise<Tracker> {
-  const { manager, config } = await loadSessions(globals);
+  const { plugins, config } = await loadSessions(globals);
   const project = pickProject(config, projectName, process.cwd());
-  return manager.plugin(project, 'tracker');
+  return plugins.plugin(project, 'tracker');
 }
 
 /** `ao issue new <title> [--body TEXT] [--label L...]`: prints the new issue id. */

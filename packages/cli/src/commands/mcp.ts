@@ -68,7 +68,7 @@ async function serveWorker(globals: GlobalOptions): Promise<number> {
 export async function run([opts]: unknown[], globals: GlobalOptions): Promise<number> {
   if ((opts as { worker?: boolean } | undefined)?.worker) return serveWorker(globals);
   const cli = await loadLifecycle(globals);
-  const { manager, store, config, paths, lifecycle } = cli;
+  const { manager, plugins, store, config, paths, lifecycle } = cli;
   const pricing = config.parsed.pricing;
   const server = new McpServer({ name: 'ao', version: __AO_VERSION__ });
   // The workers it spawns get ao's server too, with the messaging tools only (see serveWorker).
@@ -209,7 +209,7 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
       const sel = config.agents[s.agent];
       const project = config.projects[s.project];
       if (!sel || !project) return [];
-      const agent: Agent = await manager.plugin(project, 'agent', sel);
+      const agent: Agent = await plugins.plugin(project, 'agent', sel);
       const trace = await readSessionTrace(agent, s, systemClock.now());
       return (trace?.entries ?? []).slice(-(a.last ?? 30));
     }),

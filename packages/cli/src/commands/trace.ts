@@ -32,12 +32,12 @@ export function formatTraceEntry(e: TraceEntry): string {
 
 export async function run([id, opts]: unknown[], globals: GlobalOptions): Promise<number> {
   const flags = (opts ?? {}) as { follow?: boolean; json?: boolean };
-  const { manager, config } = await loadSessions(globals);
+  const { manager, plugins, config } = await loadSessions(globals);
   let session = await manager.get(String(id));
   const sel = config.agents[session.agent];
   const project = config.projects[session.project];
   if (!sel || !project) throw new AoError('PLUGIN_NOT_FOUND', `Session ${session.id}'s agent "${session.agent}" is not in ${config.file}`);
-  const agent: Agent = await manager.plugin(project, 'agent', sel);
+  const agent: Agent = await plugins.plugin(project, 'agent', sel);
   if (!agent.readTrace) {
     throw new AoError('NOT_IMPLEMENTED', `Agent "${session.agent}" keeps no log ao can read (claude-code, codex and opencode do): watch its terminal with \`ao session attach ${session.id}\``);
   }

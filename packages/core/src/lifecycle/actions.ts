@@ -6,10 +6,11 @@ import type { Tracker } from '../contracts/tracker.js';
 import type { Workspace } from '../contracts/workspace.js';
 import type { Approval, ApprovalAction, ApprovalActionType } from '../approvals/schema.js';
 import type { ApprovalStore } from '../approvals/store.js';
-import type { ResolvedConfig, ResolvedProject, SlotSelection } from '../config/resolve.js';
+import type { ResolvedConfig, ResolvedProject } from '../config/resolve.js';
 import type { Autonomy } from '../config/schema.js';
 import { AoError, describeError, isAoError } from '../errors.js';
 import type { SessionManager } from '../sessions/manager.js';
+import type { PluginHost } from '../plugins/host.js';
 import type { Session, SessionStatus } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
 import { FINAL_STATUSES, samePr } from './derive.js';
@@ -28,6 +29,8 @@ export type LifecycleEvent =
 export interface ActionDeps {
   config: ResolvedConfig;
   manager: SessionManager;
+  /** Where the notifiers, scm, tracker, runtime and workspace of a project or a session come from. */
+  plugins: PluginHost;
   store: SessionStore;
   approvals: ApprovalStore;
   logger: Logger;
@@ -91,22 +94,15 @@ export function describeAction(action: ApprovalAction): string {
 
 /** Performs lifecycle actions; used by reactions, by approved approvals and by `ao pr open`. */
 export function createActionExecutor(deps: ActionDeps) {
-  const { config, manager, store, approvals, logger, runner } = deps;
-
-  const projectOf = (session: Session): ResolvedProject => {
-    const p = config.projects[session.project];
-    if (!p) throw new AoError('PROJECT_NOT_FOUND', `Session ${session.id} belongs to project "${session.project}", which is not in ${config.file}`);
-    return p;
-  };
-  const sessionSelection = (project: ResolvedProject, slot: 'runtime' | 'workspace', name: string, session: Session): SlotSelection =>
-    name === project[slot].plugin ? project[slot] : { plugin: name, config: {}, at: `session ${session.id}` };
+  const { manager, plugins, store, approvals, logger, runner } = deps;
+  const { projectOf } = plugins;
 
   /** Every notifier of the project; one failing is logged and does not stop the others. */
   async function notify(project: ResolvedProject, notification: Notification): Promise<number> {
     let delivered = 0;
     for (const sel of project.notifiers) {
       try {
-        const notifier = await manager.plugin(project, 'notifier', sel);
+        const notifier = await plugins.plugin(project, 'notifier', sel);
         await notifier.notify({ project: project.name, ...notification });
         delivered++;
       } catch (error) {
@@ -144,7 +140,7 @@ export function createActionExecutor(deps: ActionDeps) {
 
   async function openPullRequest(session: Session, ledger?: Ledger): Promise<Session> {
     const project = projectOf(session);
-    const scm: Scm = await manager.plugin(project, 'scm');
+    const scm: Scm = await plugins.plugin(project, 'scm');
     const title = session.title ?? (session.issue ? `Issue ${session.issue}` : session.branch);
     const body = [`Opened by ao for session ${session.id}${session.issue ? ` (issue ${session.issue})` : ''}.`].join('\n');
     const pr = await scm.openPullRequest({ project: project.name, branch: session.branch, baseBranch: session.baseBranch, title, body, workspacePath: session.workspacePath });
@@ -154,7 +150,7 @@ export function createActionExecutor(deps: ActionDeps) {
 
   async function merge(session: Session, payload: Record<string, unknown>, ledger?: Ledger): Promise<string> {
     const project = projectOf(session);
-    const scm: Scm = await manager.plugin(project, 'scm');
+    const scm: Scm = await plugins.plugin(project, 'scm');
     const pr = toPullRequest(session);
     if (payload.prId !== undefined && String(payload.prId) !== pr.id) {
       throw new AoError('PR_STATE', `Session ${session.id} now has PR #${pr.id}, not #${String(payload.prId)}; not merging.`);
@@ -180,16 +176,16 @@ export function createActionExecutor(deps: ActionDeps) {
     const project = projectOf(session);
     const notes: string[] = [];
     if (payload.closeIssue !== false && session.issue) {
-      const tracker: Tracker = await manager.plugin(project, 'tracker');
+      const tracker: Tracker = await plugins.plugin(project, 'tracker');
       await tracker.close(session.issue);
       notes.push(`closed issue ${session.issue}`);
     }
     if (payload.removeWorkspace !== false) {
       if (session.runtime) {
-        const runtime: Runtime = await manager.plugin(project, 'runtime', sessionSelection(project, 'runtime', session.runtimeName, session));
+        const runtime: Runtime = await plugins.runtimeOf(session);
         await runtime.stop(session.runtime).catch((error: unknown) => logger.warn({ session: session.id, err: describeError(error) }, 'could not stop the agent'));
       }
-      const workspace: Workspace = await manager.plugin(project, 'workspace', sessionSelection(project, 'workspace', session.workspaceName, session));
+      const workspace: Workspace = await plugins.workspaceOf(session);
       const info = { path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path };
       const state = await workspace.state(info);
       if (!state.exists) notes.push('workspace already gone');
@@ -312,7 +308,7 @@ export function createActionExecutor(deps: ActionDeps) {
     const project = projectOf(session);
     const pr = toPullRequest(session);
     if (session.pr?.state === 'merged') throw new AoError('PR_STATE', `PR #${pr.id} of ${session.id} is already merged.`, { details: { pr: pr.id } });
-    const scm: Scm = await manager.plugin(project, 'scm');
+    const scm: Scm = await plugins.plugin(project, 'scm');
     const status = (await scm.pollPullRequests([pr])).get(pr.id);
     if (!status) throw new AoError('PR_NOT_FOUND', `The ${project.scm.plugin} SCM did not report PR #${pr.id} of ${session.id}; check that it still exists (\`ao status\`).`, { details: { pr: pr.id } });
     const ledger = createLedger(await store.events(session.project, session.id));

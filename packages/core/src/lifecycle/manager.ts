@@ -8,6 +8,7 @@ import { AoError, describeError } from '../errors.js';
 import { exec as runCommand } from '../exec.js';
 import { gitBranchHeads } from '../git.js';
 import type { SessionManager } from '../sessions/manager.js';
+import type { PluginHost } from '../plugins/host.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
 import { autonomyFor, createActionExecutor, needsApproval, type LifecycleEvent } from './actions.js';
@@ -20,6 +21,8 @@ import { createReactionRunner, type ReactionResult, type RunnerHooks } from './r
 export interface LifecycleDeps {
   config: ResolvedConfig;
   manager: SessionManager;
+  /** Default: the manager's own plugin host. */
+  plugins?: PluginHost;
   store: SessionStore;
   /** Default: the store under `paths.home/approvals` with `config.approvals.expiryHours`. */
   approvals?: ApprovalStore;
@@ -73,6 +76,7 @@ const TRIGGER_DEBOUNCE_MS = 200;
 
 export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
   const { config, manager, store, logger, clock } = deps;
+  const plugins = deps.plugins ?? manager.plugins;
   const approvals = deps.approvals ?? createApprovalStore({ paths: deps.paths, clock, sessions: store, expiryHours: config.approvals.expiryHours });
   const listeners = new Set<(event: LifecycleEvent) => void>();
   let summary: PollSummary | undefined;
@@ -106,7 +110,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
       },
     },
   });
-  const exec = createActionExecutor({ config, manager, store, approvals, logger, clock, runner, emit });
+  const exec = createActionExecutor({ config, manager, plugins, store, approvals, logger, clock, runner, emit });
 
   // Branch head at which a session was last found level with its base: until the branch moves,
   // asking git again each poll is wasted work (one for-each-ref per project replaces it).
@@ -141,7 +145,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     if (session.activity !== 'idle' && session.activity !== 'exited') return session;
     const head = (await branchHeads()).get(session.branch);
     if (head !== undefined && levelAt.get(session.id) === head) return session;
-    const workspace: Workspace = await manager.plugin(project, 'workspace', session.workspaceName === project.workspace.plugin ? project.workspace : { plugin: session.workspaceName, config: {}, at: session.id });
+    const workspace: Workspace = await plugins.plugin(project, 'workspace', plugins.selectionOf(project, 'workspace', session));
     const state = await workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
     if (!state.exists || state.ahead === 0) {
       if (state.exists && head !== undefined) levelAt.set(session.id, head);
@@ -184,7 +188,7 @@ export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
     let statuses = new Map<string, PullRequestStatus>();
     if (open.length > 0) {
       try {
-        const scm: Scm = await manager.plugin(project, 'scm');
+        const scm: Scm = await plugins.plugin(project, 'scm');
         statuses = await scm.pollPullRequests(open.map((x) => exec.toPullRequest(x) satisfies PullRequest));
       } catch (error) {
         s.errors.push({ project: project.name, message: `PR poll failed: ${describeError(error)}` });

@@ -137,7 +137,7 @@ export function createPlanRunner(deps: PlanRunnerDeps): PlanRunner {
   async function nothingAhead(session: Session): Promise<boolean> {
     const project = config.projects[session.project];
     if (!project) return false;
-    const workspace: Workspace = await manager.plugin(project, 'workspace');
+    const workspace: Workspace = await manager.plugins.plugin(project, 'workspace');
     const state = await workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
     return state.exists && state.ahead === 0 && !state.dirty;
   }

@@ -3,14 +3,15 @@ import { basename, join } from 'node:path';
 import type { Agent, AgentLaunch } from '../contracts/agent.js';
 import type { AttachPlan } from '../contracts/terminal.js';
 import type { Issue, Tracker } from '../contracts/tracker.js';
-import type { AoPaths, Clock, Exec, Logger, PluginContext, PluginSlot, ProjectInfo, SlotInstances } from '../contracts/plugin.js';
+import type { AoPaths, Clock, Exec, Logger, ProjectInfo } from '../contracts/plugin.js';
 import type { OwnedTerminal, Runtime, RuntimeHandle, TerminalConnection, TerminalOpenOptions } from '../contracts/runtime.js';
 import type { Workspace, WorkspaceInfo, WorkspaceState } from '../contracts/workspace.js';
 import { pickProject, type ResolvedConfig, type ResolvedProject, type SlotSelection } from '../config/resolve.js';
 import { AoError, describeError, isAoError } from '../errors.js';
 import { installHint, isExecutableFile, whichSync } from '../exec.js';
-import { gitBranchExists, gitDefaultBranch } from '../git.js';
+import { gitBranchExists } from '../git.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import { createPluginHost, type PluginHost } from '../plugins/host.js';
 import { listTemplateVariables, renderTemplate } from '../templates.js';
 import { createTemplateStore } from '../template-store.js';
 import { awaitingStart, blockedBy, blockedError, countLimitMessage, DEFAULT_PRIORITY, systemFreeMemoryMb, withSpawnLock, type Blocked, type FreeMemoryReader } from '../queue/admission.js';
@@ -38,6 +39,8 @@ export interface SessionManagerDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** Free memory in MiB, for `limits.minFreeMemoryMb`; default `systemFreeMemoryMb`. */
   freeMemoryMb?: FreeMemoryReader;
+  /** The plugin host to share (the CLI's and the daemon's); default: one made from these deps. */
+  plugins?: PluginHost;
 }
 
 export interface SpawnOptions {
@@ -160,9 +163,8 @@ export interface SessionManager {
    * started, `RUNTIME_FAILED` when the runtime has no terminal stream or the terminal is gone.
    */
   openTerminal(id: string, options: TerminalOpenOptions): Promise<TerminalConnection>;
-  /** Plugin instance for a project (cached), for the lifecycle and commands like `ao issue`. */
-  plugin<S extends PluginSlot>(project: ResolvedProject, slot: S, selection?: SlotSelection): Promise<SlotInstances[S]>;
-  projectInfo(project: ResolvedProject): Promise<ProjectInfo>;
+  /** The plugin host this manager composes (plugins of a project or a session). */
+  readonly plugins: PluginHost;
 }
 
 const iso = (clock: Clock): string => new Date(clock.now()).toISOString();
@@ -173,17 +175,9 @@ export function sessionLimitError(running: number, limit: number, configFile: st
 }
 
 export function createSessionManager(deps: SessionManagerDeps): SessionManager {
-  const { config, registry, store, logger, clock } = deps;
-  const instances = new Map<string, Promise<unknown>>();
-  const projectInfos = new Map<string, Promise<ProjectInfo>>();
-
-  const projectOf = (session: Session): ResolvedProject => {
-    const p = config.projects[session.project];
-    if (!p) {
-      throw new AoError('PROJECT_NOT_FOUND', `Session ${session.id} belongs to project "${session.project}", which is not in ${config.file}`);
-    }
-    return p;
-  };
+  const { config, store, logger, clock } = deps;
+  const plugins = deps.plugins ?? createPluginHost(deps);
+  const { projectOf } = plugins;
 
   const freeMemoryMb = deps.freeMemoryMb ?? systemFreeMemoryMb;
   const templates = createTemplateStore(deps.paths, clock);
@@ -210,41 +204,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   };
 
   const manager: SessionManager = {
-    projectInfo(project) {
-      let info = projectInfos.get(project.name);
-      if (!info) {
-        info = (async () => ({
-          name: project.name,
-          path: project.path,
-          defaultBranch: project.defaultBranch ?? (await gitDefaultBranch(deps.exec, project.path)),
-        }))();
-        projectInfos.set(project.name, info);
-      }
-      return info;
-    },
-
-    async plugin(project, slot, selection) {
-      const sel = selection ?? (project[slot as keyof ResolvedProject] as SlotSelection);
-      const key = `${project.name}\0${slot}\0${sel.plugin}\0${JSON.stringify(sel.config)}`;
-      let instance = instances.get(key);
-      if (!instance) {
-        instance = (async () => {
-          const ctx: PluginContext = {
-            logger: logger.child({ plugin: `${slot}:${sel.plugin}`, project: project.name }),
-            paths: deps.paths,
-            exec: deps.exec,
-            clock,
-            env: deps.env,
-            configDir: config.dir,
-            project: await manager.projectInfo(project),
-          };
-          return registry.create(slot, sel.plugin, sel.config, ctx);
-        })();
-        instances.set(key, instance);
-        instance.catch(() => instances.delete(key));
-      }
-      return instance as Promise<SlotInstances[typeof slot]>;
-    },
+    plugins,
 
     async spawn(options) {
       const started = clock.now();
@@ -260,11 +220,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       }
 
       // Everything that can be wrong with the input is checked before anything is created.
-      const info = await manager.projectInfo(project);
+      const info = await plugins.projectInfo(project);
       let issue: Issue | undefined;
       if (options.issue) {
         progress(`reading issue ${options.issue}`);
-        const tracker: Tracker = await manager.plugin(project, 'tracker');
+        const tracker: Tracker = await plugins.plugin(project, 'tracker');
         issue = await tracker.getIssue(options.issue);
       }
       // The template's current version (`ao template set/rollback`); version 1 is the config's.
@@ -279,9 +239,9 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         }
       }
       const [workspace, agent, runtime]: [Workspace, Agent, Runtime] = await Promise.all([
-        manager.plugin(project, 'workspace'),
-        manager.plugin(project, 'agent', agentSel),
-        manager.plugin(project, 'runtime'),
+        plugins.plugin(project, 'workspace'),
+        plugins.plugin(project, 'agent', agentSel),
+        plugins.plugin(project, 'runtime'),
       ]);
 
       const issueBranch = issue ? branchNameForIssue(issue) : undefined;
@@ -372,10 +332,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const prompt = queuedEvent?.data?.prompt;
       if (typeof prompt !== 'string') throw new AoError('SESSION_CORRUPT', `Session ${id} has no recorded prompt in its ${QUEUED} event`);
       const [info, workspace, agent, runtime]: [ProjectInfo, Workspace, Agent, Runtime] = await Promise.all([
-        manager.projectInfo(project),
-        manager.plugin(project, 'workspace', workspaceSelection(project, session)),
-        manager.plugin(project, 'agent', agentSel),
-        manager.plugin(project, 'runtime', runtimeSelection(project, session)),
+        plugins.projectInfo(project),
+        plugins.plugin(project, 'workspace', workspaceSelection(project, session)),
+        plugins.plugin(project, 'agent', agentSel),
+        plugins.plugin(project, 'runtime', runtimeSelection(project, session)),
       ]);
       return launch(session, prompt, { project, info, agentName: session.agent, agent, workspace, runtime, started, progress: () => {} });
     },
@@ -404,7 +364,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         let alive: Map<string, boolean>;
         let runtime: Runtime;
         try {
-          runtime = await manager.plugin(project, 'runtime', { plugin: runtimeName, config: project.runtime.plugin === runtimeName ? project.runtime.config : {}, at: 'session' });
+          runtime = await plugins.plugin(project, 'runtime', { plugin: runtimeName, config: project.runtime.plugin === runtimeName ? project.runtime.config : {}, at: 'session' });
           alive = await runtime.aliveMany(sessions.map((s) => s.runtime as RuntimeHandle));
         } catch (error) {
           logger.warn({ runtime: runtimeName, err: describeError(error) }, 'liveness check failed');
@@ -494,7 +454,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     async settleDelivery(id, deliveryId) {
       const session = await store.find(id);
       const project = projectOf(session);
-      const runtime: Runtime | undefined = await manager.plugin(project, 'runtime', runtimeSelection(project, session)).catch(() => undefined);
+      const runtime: Runtime | undefined = await plugins.plugin(project, 'runtime', runtimeSelection(project, session)).catch(() => undefined);
       return settleDelivery(store, session, runtime, deliveryId);
     },
 
@@ -502,7 +462,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       if (session.runtime) {
-        const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+        const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
         // Intent first: a kill that cannot be recorded does not happen, and one interrupted after
         // the stop is finished by the next listing (see `list`), so the record never says working.
         await store.update(session.project, id, KILLING, {}, { from: session.status }).catch((error: unknown) => {
@@ -523,7 +483,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     async restore(id, options = {}) {
       const session = await store.find(id);
       const project = projectOf(session);
-      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+      const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
       const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
       if (alive && existsSync(session.workspacePath)) {
         throw new AoError('SESSION_STATE', `Session ${id} is still running: attach with \`ao session attach ${id}\``);
@@ -594,7 +554,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           continue;
         }
         try {
-          const runtime: Runtime | undefined = s.runtime ? await manager.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s)) : undefined;
+          const runtime: Runtime | undefined = s.runtime ? await plugins.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s)) : undefined;
           // Finished (merged, done) with its agent still at its prompt: end it, or it would
           // run on in a deleted directory with no record left.
           if (running && s.runtime && runtime && !options.dryRun) await runtime.stop(s.runtime);
@@ -611,7 +571,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           }
           if (state.exists) {
             const project = projectOf(s);
-            const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, s));
+            const workspace: Workspace = await plugins.plugin(project, 'workspace', workspaceSelection(project, s));
             await workspace.remove({ path: s.workspacePath, branch: s.branch, baseBranch: s.baseBranch, repoPath: project.path });
           }
           await store.update(s.project, s.id, 'workspace.removed', {}, { path: s.workspacePath });
@@ -628,7 +588,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       if (!session.runtime) throw new AoError('SESSION_STATE', `Session ${id} has no terminal yet`);
-      const [terminal, runtime] = await Promise.all([manager.plugin(project, 'terminal'), manager.plugin(project, 'runtime', runtimeSelection(project, session))]);
+      const [terminal, runtime] = await Promise.all([plugins.plugin(project, 'terminal'), plugins.plugin(project, 'runtime', runtimeSelection(project, session))]);
       return terminal.attach(session.runtime, { sessionId: session.id, runtime });
     },
 
@@ -636,7 +596,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const session = await store.find(id);
       const project = projectOf(session);
       if (!session.runtime) throw new AoError('SESSION_STATE', `Session ${id} has no terminal: its agent never started`);
-      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+      const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
       if (!runtime.openTerminal) {
         throw new AoError('RUNTIME_FAILED', `The ${session.runtimeName} runtime offers no terminal stream (openTerminal): attach with \`ao session attach ${id}\``, {
           details: { runtime: session.runtimeName },
@@ -655,7 +615,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   async function relaunch(session: Session): Promise<Session> {
     const id = session.id;
     const project = projectOf(session);
-    const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+    const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
     const alive = session.runtime !== null && (await runtime.isAlive(session.runtime));
     const missing = !existsSync(session.workspacePath);
     if (alive && !missing) {
@@ -665,7 +625,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     if (session.runtime && !alive && session.activity !== 'exited') {
       session = await store.update(session.project, id, 'runtime.exited', await exitedWith(runtime, session.runtime));
     }
-    const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+    const workspace: Workspace = await plugins.plugin(project, 'workspace', workspaceSelection(project, session));
     if (missing && !workspace.recreate) {
       throw new AoError(
         'SESSION_STATE',
@@ -688,7 +648,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     }
     const agentSel = config.agents[session.agent];
     if (!agentSel) throw new AoError('PLUGIN_NOT_FOUND', `Session ${id} used agent "${session.agent}", which is no longer in ${config.file}`);
-    const agent: Agent = await manager.plugin(project, 'agent', agentSel);
+    const agent: Agent = await plugins.plugin(project, 'agent', agentSel);
     // The conversation to resume: recorded by a poll, else read from the agent's own logs now (no
     // daemon polled it; `ao status` only reads).
     const resumeId = agent.canResume ? (session.nativeSessionId ?? (await conversationOf(agent, session))) : undefined;
@@ -759,10 +719,10 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   }
 
   function runtimeSelection(project: ResolvedProject, session: Session): SlotSelection {
-    return session.runtimeName === project.runtime.plugin ? project.runtime : { plugin: session.runtimeName, config: {}, at: `session ${session.id}` };
+    return plugins.selectionOf(project, 'runtime', session);
   }
   function workspaceSelection(project: ResolvedProject, session: Session): SlotSelection {
-    return session.workspaceName === project.workspace.plugin ? project.workspace : { plugin: session.workspaceName, config: {}, at: `session ${session.id}` };
+    return plugins.selectionOf(project, 'workspace', session);
   }
 
   /** Every terminal the configured runtimes started for this data dir (one call per distinct runtime). */
@@ -774,7 +734,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       if (asked.has(key)) continue;
       asked.add(key);
       try {
-        const runtime: Runtime = await manager.plugin(project, 'runtime');
+        const runtime: Runtime = await plugins.plugin(project, 'runtime');
         for (const terminal of (await runtime.listOwned?.()) ?? []) found.set(handleKey(terminal.handle), terminal);
       } catch (error) {
         logger.warn({ runtime: project.runtime.plugin, err: describeError(error) }, 'could not list terminals');
@@ -785,19 +745,15 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
   async function workspaceState(session: Session): Promise<WorkspaceState> {
     const project = projectOf(session);
-    const workspace: Workspace = await manager.plugin(project, 'workspace', workspaceSelection(project, session));
+    const workspace: Workspace = await plugins.plugin(project, 'workspace', workspaceSelection(project, session));
     return workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
   }
 
-  /** The session's agent plugin, or undefined when its agent is no longer configured. */
-  async function sessionAgent(session: Session): Promise<Agent | undefined> {
-    const agentSel = config.agents[session.agent];
-    return agentSel ? manager.plugin(projectOf(session), 'agent', agentSel) : undefined;
-  }
+  const sessionAgent = plugins.agentOf;
 
   async function liveRuntime(session: Session): Promise<{ runtime: Runtime; handle: RuntimeHandle }> {
     const project = projectOf(session);
-    const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, session));
+    const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
     if (!session.runtime || !(await runtime.isAlive(session.runtime))) {
       if (session.runtime && session.activity !== 'exited') {
         await store.update(session.project, session.id, 'runtime.exited', { activity: 'exited', activityDetail: 'the agent process is gone' }).catch(() => {});
@@ -816,7 +772,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       const first = group[0] as Session;
       const project = config.projects[first.project];
       if (!project) continue;
-      const runtime: Runtime = await manager.plugin(project, 'runtime', runtimeSelection(project, first)).catch(() => undefined as never);
+      const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, first)).catch(() => undefined as never);
       if (!runtime?.captureMany) continue;
       const byHandle = await runtime.captureMany(group.map((s) => s.runtime as RuntimeHandle), { lines: 50 }).catch(() => new Map<string, string>());
       for (const s of group) {
@@ -836,8 +792,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     const agentSel = config.agents[session.agent];
     if (!agentSel || !session.runtime) return undefined;
     const [agent, runtime]: [Agent, Runtime] = await Promise.all([
-      manager.plugin(project, 'agent', agentSel),
-      manager.plugin(project, 'runtime', runtimeSelection(project, session)),
+      plugins.plugin(project, 'agent', agentSel),
+      plugins.plugin(project, 'runtime', runtimeSelection(project, session)),
     ]);
     const screen = capturedScreen ?? (await runtime.capture(session.runtime, { lines: 50 }).catch(() => undefined));
     const age = screen !== undefined ? screenAges.observe(session.id, screen, clock.now()) : undefined;
@@ -866,7 +822,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
   async function usageOf(session: Session, record = true): Promise<Session | undefined> {
     const agentSel = config.agents[session.agent];
     if (!agentSel) return undefined;
-    const agent: Agent = await manager.plugin(projectOf(session), 'agent', agentSel);
+    const agent: Agent = await plugins.plugin(projectOf(session), 'agent', agentSel);
     if (record) return refreshUsage(agent, session, store, clock.now());
     const change = await readUsageChange(agent, session, clock.now());
     return change && { ...session, usage: change.usage, usageLogs: change.usageLogs };

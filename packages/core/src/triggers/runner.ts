@@ -139,7 +139,7 @@ export function createTriggerRunner(deps: TriggerRunnerDeps): TriggerRunner {
 
   async function openIssues(t: Trigger): Promise<{ id: string }[]> {
     const project = pickProject(config, t.project);
-    const tracker: Tracker = await manager.plugin(project, 'tracker');
+    const tracker: Tracker = await manager.plugins.plugin(project, 'tracker');
     return tracker.listIssues({ state: 'open', ...(t.on === 'issue.labeled' ? { labels: [t.label as string] } : {}) });
   }
 

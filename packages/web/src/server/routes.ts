@@ -11,6 +11,7 @@ import {
   gitTry,
   SESSION_STATUSES,
   type AoPaths,
+  type PluginHost,
   type PullRequest,
   type ResolvedConfig,
   type Session,
@@ -96,7 +97,7 @@ export async function fullDiff(session: Session): Promise<FullDiff> {
 }
 
 /** `GET /api/sessions/:id/trace[?after=<cursor JSON>]`: the conversation from the agent's own log (`ao session trace --json`). */
-async function sessionTrace(manager: SessionManager, config: ResolvedConfig, session: Session, after: string | null): Promise<{ entries: TraceEntry[]; cursor: LogCursor | null }> {
+async function sessionTrace(plugins: PluginHost, config: ResolvedConfig, session: Session, after: string | null): Promise<{ entries: TraceEntry[]; cursor: LogCursor | null }> {
   const project = config.projects[session.project];
   const sel = config.agents[session.agent];
   if (!project || !sel) return { entries: [], cursor: null };
@@ -107,17 +108,17 @@ async function sessionTrace(manager: SessionManager, config: ResolvedConfig, ses
   } catch {
     throw new AoError('USAGE', 'after: expected the cursor of an earlier trace read (JSON)', { exitCode: 2 });
   }
-  const agent: Agent = await manager.plugin(project, 'agent', sel);
+  const agent: Agent = await plugins.plugin(project, 'agent', sel);
   const reading = await readSessionTrace(agent, session, Date.now(), cursor);
   return reading ? { entries: reading.entries, cursor: reading.cursor } : { entries: [], cursor: cursor ?? null };
 }
 
-async function prDetail(manager: SessionManager, config: ResolvedConfig, session: Session): Promise<PrDetail> {
+async function prDetail(plugins: PluginHost, config: ResolvedConfig, session: Session): Promise<PrDetail> {
   if (!session.pr) return { pr: null };
   const project = config.projects[session.project];
   if (!project) return { pr: session.pr, error: `project ${session.project} is not in the config` };
   try {
-    const scm = await manager.plugin(project, 'scm');
+    const scm = await plugins.plugin(project, 'scm');
     const pr = sessionPullRequest(session) as PullRequest;
     const status = (await scm.pollPullRequests([pr])).get(pr.id);
     if (!status) return { pr: session.pr, error: 'the SCM no longer knows this PR' };
@@ -132,8 +133,9 @@ async function prDetail(manager: SessionManager, config: ResolvedConfig, session
  * config's projects and agents (for the spawn form), metrics (JSON, and Prometheus at /metrics),
  * and plans (`/api/plans`, `/api/plans/:id`: the plan store's records as `ao plan show --json`).
  */
-export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig; paths: AoPaths }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createDashboardRoutes(deps: { manager: SessionManager; plugins?: PluginHost; store: SessionStore; config: ResolvedConfig; paths: AoPaths }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
   const { manager, config } = deps;
+  const plugins = deps.plugins ?? manager.plugins;
   const metrics = createMetrics(deps.store, { pricing: config.parsed.pricing });
   const plans = createPlanStore(deps.paths);
   const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr|trace)\/?$/;
@@ -171,10 +173,10 @@ export function createDashboardRoutes(deps: { manager: SessionManager; store: Se
     if (!m) return false;
     const session = await manager.get(m[1] as string);
     if (m[2] === 'trace') {
-      json(res, 200, await sessionTrace(manager, config, session, url.searchParams.get('after')));
+      json(res, 200, await sessionTrace(plugins, config, session, url.searchParams.get('after')));
       return true;
     }
-    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : m[2] === 'diff' ? await fullDiff(session) : await prDetail(manager, config, session));
+    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : m[2] === 'diff' ? await fullDiff(session) : await prDetail(plugins, config, session));
     return true;
   };
 }
