@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from './run-ao.js';
 
 // A global `ao` without an alias: the tarball ./scripts/pack makes installs with plain
 // `npm install -g`, offline, and the installed command runs the whole demo loop and the daemon.
@@ -17,20 +18,20 @@ afterAll(() => {
 });
 
 describe('./scripts/pack', () => {
-  it('makes a tarball that `npm install -g` installs offline, as a working `ao`', () => {
-    const pack = spawnSync(join(root, 'scripts/pack'), [join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, TMPDIR: dir } });
+  it('makes a tarball that `npm install -g` installs offline, as a working `ao`', async () => {
+    // The long steps run without blocking this worker's event loop (vitest's RPC would time out).
+    const pack = await runCommand(join(root, 'scripts/pack'), [join(dir, 'out')], { env: { TMPDIR: dir } });
     expect(pack.stderr).toBe('');
-    expect(pack.status).toBe(0);
+    expect(pack.code).toBe(0);
     const tarball = pack.stdout.trim();
     expect(tarball).toMatch(/ao-cli-\d+\.\d+\.\d+\.tgz$/);
 
     const prefix = join(dir, 'global');
-    const install = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], {
-      encoding: 'utf8',
-      env: { ...process.env, npm_config_cache: join(dir, 'npm-cache') },
+    const install = await runCommand('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], {
+      env: { npm_config_cache: join(dir, 'npm-cache') },
     });
     expect(install.stderr).not.toMatch(/npm error/);
-    expect(install.status).toBe(0);
+    expect(install.code).toBe(0);
 
     // The testkit is for tests only: `ao demo` runs the built @ao/demo-agent, and builds nothing.
     const installed = join(prefix, 'lib', 'node_modules', 'ao-cli', 'node_modules', '@ao');
@@ -43,9 +44,9 @@ describe('./scripts/pack', () => {
 
     const work = join(dir, 'work');
     mkdirSync(work);
-    const demo = spawnSync(ao, ['demo'], { cwd: work, encoding: 'utf8', env: { ...process.env, TMUX_TMPDIR: tmux, AO_HOME: join(dir, 'home') } });
+    const demo = await runCommand(ao, ['demo'], { cwd: work, env: { TMUX_TMPDIR: tmux, AO_HOME: join(dir, 'home') } });
     expect(demo.stdout).toContain('✓ both changes merged');
-    expect(demo.status).toBe(0);
+    expect(demo.code).toBe(0);
 
     // The daemon (@ao/daemon, with the dashboard mounted) runs from the installed package too.
     const project = join(dir, 'project');

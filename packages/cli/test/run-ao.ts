@@ -26,12 +26,21 @@ export function runAo(args: string[], options: { cwd: string; env?: Record<strin
 /** Like runAo without blocking the event loop: needed when the test process also serves HTTP (fake GitHub). */
 export function runAoAsync(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): Promise<AoResult> {
   if (!existsSync(AO_BIN)) throw new Error(`${AO_BIN} is missing: run \`pnpm build\` (./scripts/test does) before the CLI tests`);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [AO_BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return runCommand(process.execPath, [AO_BIN, ...args], { cwd: options.cwd, env: { NO_COLOR: '1', ...options.env } });
+}
+
+/**
+ * Runs any program to its end without blocking the event loop (a test blocked for over a minute in
+ * spawnSync makes vitest's worker miss its RPC deadline). `env` is added to this process's.
+ */
+export function runCommand(file: string, args: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<AoResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
