@@ -247,7 +247,10 @@ function buildClient(baseUrl: string, graphqlUrl: string, options: GitHubClientO
         if (!cacheKey || !etag || size > MAX_CACHED_BODY) return response;
         const body = await response.text();
         if (body.length <= MAX_CACHED_BODY) {
-          cache.set(cacheKey, { etag, status: response.status, headers: [...response.headers], body });
+          // forEach, not the iterator: the CLI and daemon compile this file without the DOM.Iterable lib.
+          const headers: [string, string][] = [];
+          response.headers.forEach((value, name) => headers.push([name, value]));
+          cache.set(cacheKey, { etag, status: response.status, headers, body });
           if (cache.size > MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
         }
         return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
