@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AoPaths } from './contracts/plugin.js';
-import { AoError } from './errors.js';
+import { AoError, ErrorCodes, type ErrorCode } from './errors.js';
 import { pidAlive, sameProcess } from './process.js';
 
 /**
@@ -87,8 +87,28 @@ export interface DaemonRequestOptions {
 }
 
 /**
+ * An error response of the daemon (`{ error: { code, message } }`, see http-router.ts) as the
+ * `AoError` it was on the daemon's side: same code, same message, the status in `details`. A code
+ * that is not an `ErrorCode` (`UNAUTHORIZED`, `NOT_FOUND` of a route…) or a body that is not that
+ * shape is `DAEMON_FAILED`, naming the code.
+ */
+export function remoteError(status: number, text: string, path: string): AoError {
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  } catch {
+    error = undefined;
+  }
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  const message = typeof error?.message === 'string' ? error.message : `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+  const details = { status, path, ...(code ? { code } : {}) };
+  if (code && Object.hasOwn(ErrorCodes, code)) return new AoError(code as ErrorCode, message, { details });
+  return new AoError('DAEMON_FAILED', `ao daemon: ${message}${code ? ` (${code})` : ''}`, { details });
+}
+
+/**
  * Calls the daemon's API with its token. Throws `DAEMON_UNAVAILABLE` when no daemon runs (the
- * message says `ao start`), and `DAEMON_FAILED` with the daemon's error message on a non-2xx.
+ * message says `ao start`); an error answer is thrown as the daemon's `AoError` (`remoteError`).
  */
 export async function daemonRequest<T = unknown>(paths: AoPaths, path: string, options: DaemonRequestOptions = {}): Promise<T> {
   const info = readDaemonInfo(paths);
@@ -107,12 +127,8 @@ export async function daemonRequest<T = unknown>(paths: AoPaths, path: string, o
       signal: controller.signal,
     });
     const text = await res.text();
-    const data: unknown = text ? JSON.parse(text) : undefined;
-    if (!res.ok) {
-      const message = (data as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
-      throw new AoError('DAEMON_FAILED', `ao daemon: ${message}`, { details: { status: res.status, path } });
-    }
-    return data as T;
+    if (!res.ok) throw remoteError(res.status, text, path);
+    return (text ? JSON.parse(text) : undefined) as T;
   } catch (error) {
     if (error instanceof AoError) throw error;
     throw new AoError('DAEMON_UNAVAILABLE', `Could not reach the ao daemon at ${info.url}: ${(error as Error).message} (check \`ao daemon status\`)`, { cause: error });

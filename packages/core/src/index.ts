@@ -5,6 +5,7 @@ export * from './paths.js';
 export * from './exec.js';
 export * from './launch-script.js';
 export * from './http.js';
+export * from './http-router.js';
 export * from './clock.js';
 export * from './logging.js';
 export * from './context.js';
