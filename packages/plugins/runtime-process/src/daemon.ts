@@ -5,7 +5,7 @@
  */
 import type { DaemonHost, PluginContext } from '@ao/core';
 import { createPtyHost } from './host.js';
-import { handlePtyRequest } from './routes.js';
+import { createPtyRouter } from './routes.js';
 import { createPtyTerminalServer } from './terminal-socket.js';
 
 export function configureProcessDaemon(daemon: DaemonHost, ctx: PluginContext): void {
@@ -13,7 +13,7 @@ export function configureProcessDaemon(daemon: DaemonHost, ctx: PluginContext): 
   // Created at daemon start, not first use: it also ends agents orphaned by a crashed daemon.
   const host = createPtyHost({ paths: ctx.paths, logger, clock: ctx.clock });
   const terminals = createPtyTerminalServer(host, logger);
-  daemon.use((req, res, url) => handlePtyRequest(host, req, res, url));
+  daemon.use(createPtyRouter(host).handle);
   daemon.upgrade(terminals.upgrade);
   daemon.onClose(async () => {
     terminals.close();

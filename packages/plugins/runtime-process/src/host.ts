@@ -8,10 +8,9 @@
  * (reported not alive, restartable with `start`) and ends agents orphaned by a crashed daemon.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
 import type { IPty } from 'node-pty';
 import { endProgram, reapOrphan, type EndingOptions } from './ending.js';
-import { hostError } from './errors.js';
 import { createPtyOutput, type PtyOutput } from './output.js';
 import { spawnProgram } from './program.js';
 import { pidAlive, readPtyRecord, readPtyRecords, removePtyRecord, writePtyRecord, writePtyRecordIf, type PtyRecord } from './records.js';
@@ -156,14 +155,14 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
 
   const find = (id: string): Entry => {
     const entry = entries.get(id);
-    if (!entry) throw hostError(404, `no pty "${id}" in the ao daemon (it was stopped or never started)`, { id });
+    if (!entry) throw new AoError('RUNTIME_NOT_FOUND', `no pty "${id}" in the ao daemon (it was stopped or never started)`, { details: { id } });
     return entry;
   };
   const running = (id: string, action: string): Entry & { pty: IPty; output: PtyOutput } => {
     const entry = find(id);
     if (!entry.alive || !entry.pty || !entry.output) {
-      throw hostError(409, `cannot ${action}: the program in pty "${id}" is not running (exit code ${entry.exitCode ?? 'unknown'})`, {
-        id,
+      throw new AoError('RUNTIME_STATE', `cannot ${action}: the program in pty "${id}" is not running (exit code ${entry.exitCode ?? 'unknown'})`, {
+        details: { id },
       });
     }
     return entry as Entry & { pty: IPty; output: PtyOutput };
@@ -188,12 +187,12 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
   };
 
   const start = async (request: PtyStartRequest): Promise<PtyStartResponse> => {
-    if (closed) throw hostError(503, 'the ao daemon is shutting down; start the session again once it runs (`ao start`)');
+    if (closed) throw new AoError('DAEMON_UNAVAILABLE', 'the ao daemon is shutting down; start the session again once it runs (`ao start`)');
     const id = ptyIdFor(request.sessionId);
     await reaping.get(id);
     const existing = entries.get(id);
     if (existing?.alive || existing?.stopping) {
-      throw hostError(409, `pty "${id}" is already running (pid ${existing.record.pid}); stop it before starting it again`, { id });
+      throw new AoError('RUNTIME_STATE', `pty "${id}" is already running (pid ${existing.record.pid}); stop it before starting it again`, { details: { id } });
     }
     const { pty, cols, rows } = await spawnProgram(request);
     let resolveExited: () => void = () => undefined;
@@ -285,7 +284,7 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       const entry = find(id);
       if (entry.output) return entry.output.screen.render(Math.max(0, Math.floor(lines)));
       if (entry.record.lastScreen !== undefined) return entry.record.lastScreen;
-      throw hostError(404, `pty "${id}" belonged to a previous ao daemon and its screen was not saved`, { id });
+      throw new AoError('RUNTIME_NOT_FOUND', `pty "${id}" belonged to a previous ao daemon and its screen was not saved`, { details: { id } });
     },
 
     output(id) {

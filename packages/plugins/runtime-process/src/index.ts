@@ -4,7 +4,7 @@ import { createProcessRuntime } from './runtime.js';
 
 export { createProcessRuntime, RUNTIME_NAME, type ProcessRuntimeConfig } from './runtime.js';
 export { createPtyHost, ptyIdFor, type PtyHost, type PtyHostOptions, type PtySendOptions } from './host.js';
-export { handlePtyRequest } from './routes.js';
+export { createPtyRouter } from './routes.js';
 export { configureProcessDaemon } from './daemon.js';
 export { createPtyTerminalServer, openPtyTerminal } from './terminal-socket.js';
 export { createTerminalScreen, type TerminalScreen, type TerminalScreenOptions } from './screen.js';

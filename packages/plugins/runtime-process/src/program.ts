@@ -4,9 +4,8 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { optionalModule } from '@ao/core';
+import { AoError, optionalModule } from '@ao/core';
 import type * as nodePty from 'node-pty';
-import { hostError } from './errors.js';
 import type { PtyStartRequest } from './wire.js';
 
 export interface SpawnedProgram {
@@ -15,12 +14,12 @@ export interface SpawnedProgram {
   rows: number;
 }
 
-/** Starts `request.argv` in a new pty (200×50 unless asked otherwise); fails with the HTTP status to answer. */
+/** Starts `request.argv` in a new pty (200×50 unless asked otherwise). */
 export async function spawnProgram(request: PtyStartRequest): Promise<SpawnedProgram> {
   try {
     if (!statSync(request.cwd).isDirectory()) throw new Error('not a directory');
   } catch {
-    throw hostError(400, `cannot start ${request.argv[0]}: working directory ${request.cwd} does not exist`, { cwd: request.cwd });
+    throw new AoError('WORKSPACE_FAILED', `cannot start ${request.argv[0]}: working directory ${request.cwd} does not exist`, { details: { cwd: request.cwd } });
   }
   const env: Record<string, string | undefined> = { ...process.env, TERM: 'xterm-256color', ...request.env };
   // The daemon may itself run inside tmux; the agent must not believe it does.
@@ -28,8 +27,8 @@ export async function spawnProgram(request: PtyStartRequest): Promise<SpawnedPro
   delete env.TMUX_PANE;
   const program = resolveProgram(request.argv[0] as string, request.cwd, env);
   if (!program) {
-    throw hostError(400, `cannot start ${request.argv[0]}: not found or not executable (PATH=${env.PATH ?? ''})`, {
-      program: request.argv[0],
+    throw new AoError('TOOL_MISSING', `cannot start ${request.argv[0]}: not found or not executable (PATH=${env.PATH ?? ''})`, {
+      details: { program: request.argv[0] },
     });
   }
   const cols = request.cols ?? 200;
@@ -39,7 +38,7 @@ export async function spawnProgram(request: PtyStartRequest): Promise<SpawnedPro
     const pty = ptyModule.spawn(program, request.argv.slice(1), { name: env.TERM ?? 'xterm-256color', cwd: request.cwd, env, cols, rows });
     return { pty, cols, rows };
   } catch (error) {
-    throw hostError(500, `cannot start ${request.argv[0]} in a pty: ${(error as Error).message}`);
+    throw new AoError('RUNTIME_FAILED', `cannot start ${request.argv[0]} in a pty: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -72,8 +71,8 @@ function resolveProgram(program: string, cwd: string, env: Record<string, string
 const loadNodePty = optionalModule<typeof nodePty>(
   () => import('node-pty'),
   (error) =>
-    hostError(
-      500,
+    new AoError(
+      'RUNTIME_FAILED',
       `the process runtime needs node-pty, which is not installed or did not build (${error.message}): ` +
         'install python3, make and g++ and run ./scripts/setup again, or use `runtime: tmux`',
     ),

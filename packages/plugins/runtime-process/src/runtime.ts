@@ -33,9 +33,8 @@ function checkHandle(handle: RuntimeHandle): void {
 }
 
 const isUnavailable = (error: unknown): boolean => isAoError(error) && error.code === 'DAEMON_UNAVAILABLE';
-/** The daemon answered, and said the pty is unknown (404) or not running (409). */
-const isGone = (error: unknown): boolean =>
-  isAoError(error) && error.code !== 'DAEMON_UNAVAILABLE' && (error.details.status === 404 || error.details.status === 409);
+/** The daemon answered, and said the pty is unknown or not running. */
+const isGone = (error: unknown): boolean => isAoError(error) && (error.code === 'RUNTIME_NOT_FOUND' || error.code === 'RUNTIME_STATE');
 
 const ptyPath = (id: string, action?: string): string =>
   `/api/pty/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;

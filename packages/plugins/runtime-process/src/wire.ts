@@ -33,6 +33,9 @@ export const ptyResizeBodySchema = z
   .object({ cols: z.number().int().min(2).max(1000), rows: z.number().int().min(2).max(500) })
   .strict();
 
+/** `GET /api/pty/:id/screen?lines=N`: the last N lines of scrollback above the screen (default 0). */
+export const ptyScreenQuerySchema = z.object({ lines: z.coerce.number().int().min(0).default(0) });
+
 /** What the host knows about one pty (live, exited, or left over from a previous daemon). */
 export interface PtyInfo {
   id: string;
@@ -63,7 +66,3 @@ export interface PtyScreenResponse {
   screen: string;
 }
 
-/** Body of every error response: `{ error: { code, message } }`. */
-export interface PtyErrorResponse {
-  error: { code: string; message: string };
-}

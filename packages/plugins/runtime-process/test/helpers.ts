@@ -20,7 +20,7 @@ import {
   type PluginContext,
   type Runtime,
 } from '@ao/core';
-import { createPtyTerminalServer, handlePtyRequest, type PtyHost } from '../src/index.js';
+import { createPtyRouter, createPtyTerminalServer, type PtyHost } from '../src/index.js';
 import plugin from '../src/index.js';
 
 export interface TestDaemon {
@@ -74,7 +74,7 @@ export async function startTestDaemon(base?: Awaited<ReturnType<typeof createTes
 /** `serveDaemon` over a pty host made by the test (to stop it, or not, as a crash would). */
 export function serveHost(paths: AoPaths, host: PtyHost): Promise<ServedDaemon> {
   return serveDaemon(paths, (daemon) => {
-    daemon.use((req, res, url) => handlePtyRequest(host, req, res, url));
+    daemon.use(createPtyRouter(host).handle);
     daemon.upgrade(createPtyTerminalServer(host, silentLogger).upgrade);
   });
 }

@@ -95,7 +95,7 @@ describe('pty host', () => {
     const first = await host.start({ sessionId: 'twice', cwd, argv: sh('echo one; sleep 1000') });
     pids.push(first.pid);
     const error = await host.start({ sessionId: 'twice', cwd, argv: sh('echo two') }).catch((e: unknown) => e);
-    expect(isAoError(error) && error.code).toBe('RUNTIME_FAILED');
+    expect(isAoError(error) && error.code).toBe('RUNTIME_STATE');
     expect(String((error as Error).message)).toMatch(/already running/);
     await host.stop(first.id);
     const exited = await host.start({ sessionId: 'twice', cwd, argv: sh('echo two') });

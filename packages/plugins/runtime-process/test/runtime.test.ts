@@ -149,12 +149,13 @@ describe('process runtime plugin', () => {
     };
     const bad = await call('POST', '/api/pty', { sessionId: 'x', cwd: d.cwd, argv: [] });
     expect(bad.status).toBe(400);
-    expect(bad.body.error?.message).toContain('argv');
-    expect((await call('POST', '/api/pty', '{nope')).status).toBe(400);
+    expect(bad.body.error).toEqual({ code: 'USAGE', message: 'Invalid request body: argv: Array must contain at least 1 element(s)' });
+    expect((await call('POST', '/api/pty', '{nope')).body.error?.code).toBe('USAGE');
     expect((await call('GET', '/api/pty/unknown/screen')).status).toBe(404);
-    expect((await call('POST', '/api/pty/unknown/write', { data: 'x' })).body.error?.code).toBe('RUNTIME_FAILED');
+    expect(await call('POST', '/api/pty/unknown/write', { data: 'x' })).toMatchObject({ status: 404, body: { error: { code: 'RUNTIME_NOT_FOUND' } } });
+    expect((await call('POST', '/api/pty/unknown/write', { data: 1 })).body.error?.message).toBe('Invalid request body: data: Expected string, received number');
     expect((await call('DELETE', '/api/pty')).status).toBe(405);
-    expect((await call('GET', '/api/pty/x/screen?lines=-1')).status).toBe(400);
+    expect(await call('GET', '/api/pty/x/screen?lines=-1')).toMatchObject({ status: 400, body: { error: { code: 'USAGE' } } });
     expect((await call('POST', '/api/pty/unknown/stop', {})).status).toBe(200);
     // Not a pty path: the daemon's own 404, not ours.
     expect((await call('GET', '/api/ptyx')).body.error?.message).toBe('no route /api/ptyx');
