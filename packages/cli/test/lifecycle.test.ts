@@ -150,6 +150,33 @@ describe('lifecycle', () => {
     expect(env.notifications().some((n) => n.event === 'workspace-kept' && n.sessionId === id)).toBe(true);
   });
 
+  it('merged: the cleanup keeps gitignored work exactly as `ao session cleanup` does; --force-ignored removes it', async () => {
+    writeFileSync(join(env.repo, '.gitignore'), `${readFileSync(join(env.repo, '.gitignore'), 'utf8')}*.log\n`);
+    execFileSync('git', ['-C', env.repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'ignore logs']);
+    const ignored = { steps: [{ write: { path: 'f.txt', content: 'good\n' } }, { commit: 'f: good' }, { write: { path: 'results.log', content: 'an hour of benchmarks\n' } }, { idle: true }] };
+    env.configure({ ignored }, 'autonomy: copilot');
+    const id = spawn('--prompt', 'make f.txt good');
+    await env.waitForLog('wrote', 2);
+    await env.waitForLog('waiting');
+    env.poll();
+    env.poll();
+    expect(env.session(id).status).toBe('review_pending');
+    expect(env.ao('review', id, 'approve').code).toBe(0);
+    expect(env.poll().stdout).toContain('merged PR #1');
+    const s = env.session(id);
+    expect(s.status).toBe('done');
+    // Clean to git and merged, but the gitignored results would go with it: kept, and said why.
+    expect(readFileSync(join(s.workspacePath, 'results.log'), 'utf8')).toBe('an hour of benchmarks\n');
+    const kept = env.notifications().find((n) => n.event === 'workspace-kept' && n.sessionId === id);
+    expect(kept?.body).toContain(`gitignored files in ${s.workspacePath} would be deleted with it: results.log`);
+    // `ao session cleanup` says the same, and removes it only when told to.
+    expect(env.ao('session', 'cleanup').stdout).toContain(`kept ${id}: gitignored files in ${s.workspacePath} would be deleted with it: results.log`);
+    expect(existsSync(s.workspacePath)).toBe(true);
+    const forced = env.ao('session', 'cleanup', '--force-ignored');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(existsSync(s.workspacePath)).toBe(false);
+  });
+
   it("an agent's own autonomy applies to its sessions; a project's level bounds it", async () => {
     const approveAndPoll = (id: string) => {
       env.poll();

@@ -1,15 +1,13 @@
 import type { Notification } from '../contracts/notifier.js';
 import type { Clock, Logger } from '../contracts/plugin.js';
-import type { Runtime } from '../contracts/runtime.js';
 import type { PullRequest, Scm } from '../contracts/scm.js';
 import type { Tracker } from '../contracts/tracker.js';
-import type { Workspace } from '../contracts/workspace.js';
 import type { Approval, ApprovalAction, ApprovalActionType } from '../approvals/schema.js';
 import type { ApprovalStore } from '../approvals/store.js';
 import type { ResolvedConfig, ResolvedProject } from '../config/resolve.js';
 import type { Autonomy } from '../config/schema.js';
 import { AoError, describeError, isAoError } from '../errors.js';
-import type { SessionManager } from '../sessions/manager.js';
+import type { SessionCleanupOutcome, SessionManager } from '../sessions/manager.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { Session, SessionStatus } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
@@ -171,7 +169,11 @@ export function createActionExecutor(deps: ActionDeps) {
     return `merged PR #${pr.id}`;
   }
 
-  /** The `merged` reaction's work: close the issue, stop the agent, remove a clean workspace, `done`. */
+  /**
+   * The `merged` reaction's work: close the issue, then the session's cleanup as `ao session
+   * cleanup` does it (the agent stopped and the workspace removed only when that loses nothing;
+   * else both kept and a human told why), `done`.
+   */
   async function cleanup(session: Session, payload: Record<string, unknown>, ledger?: Ledger): Promise<string> {
     const project = projectOf(session);
     const notes: string[] = [];
@@ -181,32 +183,26 @@ export function createActionExecutor(deps: ActionDeps) {
       notes.push(`closed issue ${session.issue}`);
     }
     if (payload.removeWorkspace !== false) {
-      if (session.runtime) {
-        const runtime: Runtime = await plugins.runtimeOf(session);
-        await runtime.stop(session.runtime).catch((error: unknown) => logger.warn({ session: session.id, err: describeError(error) }, 'could not stop the agent'));
+      // The same cleanup as `ao session cleanup` (sessions/cleanup.ts): what would lose work is kept.
+      let outcome: SessionCleanupOutcome;
+      try {
+        outcome = await manager.cleanupSession(session.id);
+      } catch (error) {
+        if (!isAoError(error) || error.code !== 'WORKSPACE_DIRTY') throw error;
+        outcome = { removed: false, id: session.id, workspacePath: session.workspacePath, reason: error.message };
       }
-      const workspace: Workspace = await plugins.workspaceOf(session);
-      const info = { path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path };
-      const state = await workspace.state(info);
-      if (!state.exists) notes.push('workspace already gone');
-      else if (state.dirty) {
-        notes.push(`workspace kept: uncommitted changes in ${session.workspacePath}`);
+      if (outcome.removed) {
+        notes.push(outcome.existed ? 'workspace removed' : 'workspace already gone');
+        if (outcome.note) notes.push(outcome.note);
+      } else {
+        notes.push(`workspace kept: ${outcome.reason}`);
         await notify(project, {
           event: 'workspace-kept',
           level: 'warn',
           sessionId: session.id,
           title: `${session.id}: workspace kept after merge`,
-          body: `${session.workspacePath} has uncommitted changes; commit or discard them, then run \`ao session cleanup\`.`,
+          body: `Kept: ${outcome.reason}.`,
         });
-      } else {
-        try {
-          await workspace.remove(info);
-          await runner.record(session, ledger, [{ type: 'workspace.removed', set: { activity: 'exited', activityDetail: 'finished' }, data: { path: session.workspacePath } }]);
-          notes.push('workspace removed');
-        } catch (error) {
-          if (!isAoError(error) || error.code !== 'WORKSPACE_DIRTY') throw error;
-          notes.push(`workspace kept: ${error.message}`);
-        }
       }
     }
     await transition(session, ledger, 'done', notes.join('; ') || 'merged');

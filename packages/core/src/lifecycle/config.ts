@@ -39,7 +39,7 @@ export const ReactionsSchema = z
       .object({ enabled, method: z.enum(['merge', 'squash', 'rebase']).optional() })
       .strict()
       .default({}),
-    /** The PR was merged: the tracker issue is closed, the workspace removed (kept when dirty), status `done`. */
+    /** The PR was merged: the tracker issue is closed, the workspace cleaned up as `ao session cleanup` does (kept when that loses work), status `done`. */
     merged: z
       .object({ enabled, closeIssue: z.boolean().default(true), cleanup: z.boolean().default(true) })
       .strict()

@@ -22,6 +22,7 @@ import { agentLastLines, awaitingReady, READY_TIMEOUT_MS, waitForAgentReady, wai
 import { deliver, deliveryLockPath, settleDelivery } from './delivery.js';
 import { sendKeys } from './answer.js';
 import { withFileLock } from './lock.js';
+import { createSessionCleanup, type CleanupResult, type SessionCleanupOutcome } from './cleanup.js';
 import { keyBytes } from '../activity/menus.js';
 import { lastScreenLines } from '../activity/screen.js';
 import { createScreenAges } from '../activity/screen-age.js';
@@ -90,11 +91,7 @@ export interface SendOptions {
   menu?: 'answer' | 'refuse';
 }
 
-export interface CleanupResult {
-  /** `note`: what the runtime said of its own copy of the workspace (see `Runtime.cleanup`). */
-  removed: { id: string; workspacePath: string; note?: string }[];
-  kept: { id: string; reason: string }[];
-}
+export type { CleanupResult, SessionCleanupOutcome } from './cleanup.js';
 
 export interface SessionListing extends SessionList {
   /** With `orphans: true`: terminals ao started (by their names) whose session has no record. */
@@ -156,6 +153,11 @@ export interface SessionManager {
    * A workspace holding gitignored files that cannot be regenerated is kept unless `forceIgnored`.
    */
   cleanup(options?: { dryRun?: boolean; project?: string; forceIgnored?: boolean }): Promise<CleanupResult>;
+  /**
+   * The same cleanup for one finished session, its record kept (the `merged` reaction marks it
+   * `done`): the workspace removed when that loses nothing, else kept with why (see `keepReason`).
+   */
+  cleanupSession(id: string, options?: { forceIgnored?: boolean }): Promise<SessionCleanupOutcome>;
   attach(id: string): Promise<AttachPlan>;
   /**
    * The session's live terminal as a byte stream, through its runtime's `openTerminal` (the web
@@ -460,15 +462,13 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
 
     async kill(id) {
       const session = await store.find(id);
-      const project = projectOf(session);
       if (session.runtime) {
-        const runtime: Runtime = await plugins.plugin(project, 'runtime', runtimeSelection(project, session));
         // Intent first: a kill that cannot be recorded does not happen, and one interrupted after
         // the stop is finished by the next listing (see `list`), so the record never says working.
         await store.update(session.project, id, KILLING, {}, { from: session.status }).catch((error: unknown) => {
           throw withOutcome(error, `Session ${id} was NOT killed: its agent is still running and nothing was recorded.`);
         });
-        await runtime.stop(session.runtime);
+        await stopAgent(session);
       }
       const killed = await store.update(session.project, id, 'session.killed', KILLED).catch((error: unknown) => {
         throw withOutcome(
@@ -509,79 +509,11 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     },
 
     async cleanup(options = {}) {
-      const { sessions } = await manager.list({ project: options.project });
-      const result: CleanupResult = { removed: [], kept: [] };
-      for (const s of sessions) {
-        const finished = TERMINAL_STATUSES.includes(s.status) || s.activity === 'exited';
-        if (!finished) {
-          result.kept.push({ id: s.id, reason: `still ${s.status}${s.activity ? ` (${s.activity})` : ''}` });
-          continue;
-        }
-        let state: WorkspaceState;
-        try {
-          state = await workspaceState(s);
-        } catch (error) {
-          result.kept.push({ id: s.id, reason: `could not inspect workspace: ${describeError(error)}` });
-          continue;
-        }
-        const running = s.runtime !== null && s.activity !== 'exited';
-        if (!state.exists && running) {
-          result.kept.push({
-            id: s.id,
-            reason: `its workspace ${s.workspacePath} is missing while its agent still runs: \`ao session restore ${s.id}\` recreates it from branch ${s.branch}, or \`ao session kill ${s.id}\` and cleanup again drops the session`,
-          });
-          continue;
-        }
-        if (state.exists && state.dirty) {
-          result.kept.push({ id: s.id, reason: `uncommitted changes in ${s.workspacePath} (commit or discard them, then run cleanup again)` });
-          continue;
-        }
-        if (state.exists && state.unmerged) {
-          // Nothing ahead on the branch, yet commits would be lost: they sit on a detached HEAD.
-          const reason =
-            state.ahead > 0
-              ? `branch ${s.branch} has ${state.ahead} commit(s) not merged into ${s.baseBranch} (merge or push them, or delete the branch yourself)`
-              : `${s.workspacePath} has commits that are on no branch (a detached HEAD): keep them with \`git -C ${s.workspacePath} switch -c <new-branch>\` (or merge them), then run cleanup again`;
-          result.kept.push({ id: s.id, reason });
-          continue;
-        }
-        const ignored = state.exists ? (state.ignored ?? []) : [];
-        if (ignored.length > 0 && !options.forceIgnored) {
-          result.kept.push({
-            id: s.id,
-            reason: `gitignored files in ${s.workspacePath} would be deleted with it: ${ignored.slice(0, 10).join(', ')}${ignored.length >= 10 ? ', …' : ''} (move what you need, then run cleanup again, or \`ao session cleanup --force-ignored\` to delete them)`,
-          });
-          continue;
-        }
-        try {
-          const runtime: Runtime | undefined = s.runtime ? await plugins.plugin(projectOf(s), 'runtime', runtimeSelection(projectOf(s), s)) : undefined;
-          // Finished (merged, done) with its agent still at its prompt: end it, or it would
-          // run on in a deleted directory with no record left.
-          if (running && s.runtime && runtime && !options.dryRun) await runtime.stop(s.runtime);
-          // The runtime's own copy of the workspace (ssh: a worktree on its host) is checked and removed first.
-          const elsewhere = s.runtime && runtime?.cleanup ? await runtime.cleanup(s.runtime, { dryRun: Boolean(options.dryRun), forceIgnored: Boolean(options.forceIgnored) }) : undefined;
-          if (elsewhere?.keep) {
-            result.kept.push({ id: s.id, reason: elsewhere.keep });
-            continue;
-          }
-          const note = elsewhere?.note ? { note: elsewhere.note } : {};
-          if (options.dryRun) {
-            result.removed.push({ id: s.id, workspacePath: s.workspacePath, ...note });
-            continue;
-          }
-          if (state.exists) {
-            const project = projectOf(s);
-            const workspace: Workspace = await plugins.plugin(project, 'workspace', workspaceSelection(project, s));
-            await workspace.remove({ path: s.workspacePath, branch: s.branch, baseBranch: s.baseBranch, repoPath: project.path });
-          }
-          await store.update(s.project, s.id, 'workspace.removed', {}, { path: s.workspacePath });
-          await store.archive(s.project, s.id);
-          result.removed.push({ id: s.id, workspacePath: s.workspacePath, ...note });
-        } catch (error) {
-          result.kept.push({ id: s.id, reason: isAoError(error) ? error.message : describeError(error) });
-        }
-      }
-      return result;
+      return cleanups.cleanupAll(await manager.list({ project: options.project }), options);
+    },
+
+    async cleanupSession(id, options = {}) {
+      return cleanups.cleanupSession(await store.find(id), { ...options, archive: false });
     },
 
     async attach(id) {
@@ -743,11 +675,16 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
     return [...found.values()];
   }
 
-  async function workspaceState(session: Session): Promise<WorkspaceState> {
-    const project = projectOf(session);
-    const workspace: Workspace = await plugins.plugin(project, 'workspace', workspaceSelection(project, session));
-    return workspace.state({ path: session.workspacePath, branch: session.branch, baseBranch: session.baseBranch, repoPath: project.path });
+  /** The one stop of an agent: `kill`, and `cleanup` of a finished session whose agent still runs. */
+  async function stopAgent(session: Session): Promise<void> {
+    if (!session.runtime) return;
+    const runtime: Runtime = await plugins.runtimeOf(session);
+    await runtime.stop(session.runtime);
   }
+
+  const cleanups = createSessionCleanup({ store, plugins, stopAgent });
+  const { workspaceState } = cleanups;
+
 
   const sessionAgent = plugins.agentOf;
 
