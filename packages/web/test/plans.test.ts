@@ -56,6 +56,10 @@ describe('dashboard plan view', () => {
     const missing = await env.api('/api/plans/nope-1');
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('PLAN_NOT_FOUND');
+    // The dashboard's routes are read-only: another method is a 405 naming the one allowed, in the one error shape.
+    const post = await env.api(`/api/plans/${id}`, { method: 'POST', body: '{}' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe('METHOD_NOT_ALLOWED');
 
     await page.goto(`${env.url}/?token=${env.token}`);
     await page.waitForSelector('#conn[data-state="live"]');

@@ -41,7 +41,7 @@ export function createDashboard(deps: DashboardDeps): Dashboard {
   const terminals = createTerminalServer({ manager: deps.manager, logger: deps.logger.child({ component: 'web-terminal' }) });
   return {
     async handle(req, res, url) {
-      return (await routes(req, res, url)) || (await files(req, res, url));
+      return (await routes.handle(req, res, url)) || (await files(req, res, url));
     },
     upgrade: (req, socket, head, url) => terminals.upgrade(req, socket, head, url),
     close: () => terminals.close(),

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   AoError,
   createPlanStore,
@@ -17,6 +16,11 @@ import {
   type Session,
   type SessionManager,
   sessionPullRequest,
+  createRouter,
+  route,
+  z,
+  type Logger,
+  type Router,
 } from '@ao/core';
 import { createMetrics, prometheusText } from './metrics.js';
 import type { SessionStore } from '@ao/core';
@@ -39,12 +43,6 @@ export interface PrDetail {
   review?: { decision: string; comments: { author: string; body: string; path?: string; line?: number }[] };
   mergeability?: { mergeable: boolean | 'unknown'; conflicts: boolean };
   error?: string;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8'): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
-  res.end(text);
 }
 
 export async function diffStat(session: Session): Promise<DiffStat> {
@@ -132,51 +130,49 @@ async function prDetail(plugins: PluginHost, config: ResolvedConfig, session: Se
  * Read-only routes the dashboard needs beyond the daemon API: diff stats, live PR detail, the
  * config's projects and agents (for the spawn form), metrics (JSON, and Prometheus at /metrics),
  * and plans (`/api/plans`, `/api/plans/:id`: the plan store's records as `ao plan show --json`).
+ * On core's router: errors are `{ error: { code, message } }` with the code's status, as the daemon's.
  */
-export function createDashboardRoutes(deps: { manager: SessionManager; plugins?: PluginHost; store: SessionStore; config: ResolvedConfig; paths: AoPaths }): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createDashboardRoutes(deps: { manager: SessionManager; plugins?: PluginHost; store: SessionStore; config: ResolvedConfig; paths: AoPaths; logger?: Logger }): Router {
   const { manager, config } = deps;
   const plugins = deps.plugins ?? manager.plugins;
   const metrics = createMetrics(deps.store, { pricing: config.parsed.pricing });
   const plans = createPlanStore(deps.paths);
-  const sessionRoute = /^\/api\/sessions\/([A-Za-z0-9][A-Za-z0-9._-]*)\/(diffstat|diff|pr|trace)\/?$/;
-  const planRoute = /^\/api\/plans\/([^/]+)\/?$/;
-  return async (req, res, url) => {
-    if (req.method !== 'GET') return false;
-    const path = url.pathname;
-    if (path === '/metrics') {
-      json(res, 200, prometheusText(await metrics.compute(), SESSION_STATUSES), 'text/plain; version=0.0.4; charset=utf-8');
-      return true;
-    }
-    if (path === '/api/metrics') {
-      json(res, 200, await metrics.compute());
-      return true;
-    }
-    if (path === '/api/dashboard') {
-      json(res, 200, {
+  return createRouter([
+    route({
+      method: 'GET',
+      path: '/metrics',
+      handler: async ({ res }) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(prometheusText(await metrics.compute(), SESSION_STATUSES));
+      },
+    }),
+    route({ method: 'GET', path: '/api/metrics', handler: () => metrics.compute() }),
+    route({
+      method: 'GET',
+      path: '/api/dashboard',
+      handler: () => ({
         projects: Object.keys(config.projects),
         agents: Object.keys(config.agents),
         defaultAgent: Object.values(config.projects)[0]?.agentName ?? null,
-      });
-      return true;
-    }
-    if (path === '/api/plans' || path === '/api/plans/') {
-      const { plans: all, problems } = await plans.list();
-      json(res, 200, { plans: all.reverse(), problems });
-      return true;
-    }
-    const plan = planRoute.exec(path);
-    if (plan) {
-      json(res, 200, await plans.get(decodeURIComponent(plan[1] as string)));
-      return true;
-    }
-    const m = sessionRoute.exec(path);
-    if (!m) return false;
-    const session = await manager.get(m[1] as string);
-    if (m[2] === 'trace') {
-      json(res, 200, await sessionTrace(plugins, config, session, url.searchParams.get('after')));
-      return true;
-    }
-    json(res, 200, m[2] === 'diffstat' ? await diffStat(session) : m[2] === 'diff' ? await fullDiff(session) : await prDetail(plugins, config, session));
-    return true;
-  };
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/plans',
+      handler: async () => {
+        const { plans: all, problems } = await plans.list();
+        return { plans: all.reverse(), problems };
+      },
+    }),
+    route({ method: 'GET', path: '/api/plans/:id', handler: ({ params }) => plans.get(params.id as string) }),
+    route({ method: 'GET', path: '/api/sessions/:id/diffstat', handler: async ({ params }) => diffStat(await manager.get(params.id as string)) }),
+    route({ method: 'GET', path: '/api/sessions/:id/diff', handler: async ({ params }) => fullDiff(await manager.get(params.id as string)) }),
+    route({ method: 'GET', path: '/api/sessions/:id/pr', handler: async ({ params }) => prDetail(plugins, config, await manager.get(params.id as string)) }),
+    route({
+      method: 'GET',
+      path: '/api/sessions/:id/trace',
+      query: z.object({ after: z.string().optional() }),
+      handler: async ({ params, query }) => sessionTrace(plugins, config, await manager.get(params.id as string), query.after ?? null),
+    }),
+  ], { onError: (error, req, url) => deps.logger?.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed') });
 }
