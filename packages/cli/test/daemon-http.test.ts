@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { daemonRequest, isAoError, resolvePaths } from '@ao/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSessionEnv, type SessionEnv } from './session-env.js';
 
@@ -29,6 +30,7 @@ afterAll(async () => {
 interface Answer {
   status: number;
   body: string;
+  allow?: string | undefined;
 }
 
 /** One HTTP request to the daemon with exactly these headers (Host included, which fetch cannot set). */
@@ -40,7 +42,7 @@ function send(method: string, path: string, headers: Record<string, string>, bod
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, allow: res.headers.allow }));
     });
     req.on('error', reject);
     req.end(body);
@@ -136,5 +138,44 @@ describe('DNS rebinding', () => {
     expect(await upgradeStatus(path, { origin: 'http://127.0.0.1:8000' })).toBe(403);
     expect(await upgradeStatus(path, { origin: `http://evil.example:${port}`, host: `evil.example:${port}` })).toBe(421);
     expect(await upgradeStatus(path, { origin: `http://127.0.0.1:${port}` })).toBe(101);
+  });
+});
+
+describe('one error shape, end to end', () => {
+  const auth = (): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+  const errorOf = (a: Answer): { code: string; message: string } => (JSON.parse(a.body) as { error: { code: string; message: string } }).error;
+  const clientError = (path: string, body: unknown): Promise<unknown> =>
+    daemonRequest(resolvePaths({ AO_HOME: env.home }), path, { method: 'POST', body }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
+  it("an API error reaches the client as the daemon's AoError: its code and message", async () => {
+    const answer = await send('POST', '/api/sessions/nope-9/send', auth(), '{"message":"hi"}');
+    expect(answer.status).toBe(404);
+    expect(errorOf(answer).code).toBe('SESSION_NOT_FOUND');
+    // core's daemon client (the CLI's, the process runtime's): the remote code, not DAEMON_FAILED.
+    const error = await clientError('/api/sessions/nope-9/send', { message: 'hi' });
+    expect(isAoError(error) && [error.code, error.message, error.details.status]).toEqual(['SESSION_NOT_FOUND', errorOf(answer).message, 404]);
+    const usage = await clientError('/api/sessions', { prompt: 'x', priority: 11 });
+    expect(isAoError(usage) && [usage.code, usage.exitCode, usage.message]).toEqual(['USAGE', 2, 'Invalid request body: priority: must be an integer from 1 (lowest) to 10 (highest)']);
+  });
+
+  it('a body the route does not take is a 400 USAGE naming the field, and nothing is spawned', async () => {
+    const before = sessionCount();
+    const typo = await send('POST', '/api/sessions', auth(), '{"promt":"do it"}');
+    expect(typo.status).toBe(400);
+    expect(errorOf(typo)).toEqual({ code: 'USAGE', message: "Invalid request body: Unrecognized key(s) in object: 'promt'" });
+    const keys = await send('POST', '/api/sessions/nope-9/send', auth(), '{"keys":"Down"}');
+    expect(errorOf(keys)).toEqual({ code: 'USAGE', message: 'Invalid request body: keys: must be a list of key names or single characters' });
+    const review = await send('POST', '/api/sessions/nope-9/review', auth(), '{"decision":"lgtm"}');
+    expect(errorOf(review).message).toMatch(/^Invalid request body: decision: Invalid enum value\. Expected 'approve' \| 'request-changes', received 'lgtm'/);
+    expect(sessionCount()).toBe(before);
+  });
+
+  it('another method on a known path is 405 with Allow', async () => {
+    const answer = await send('DELETE', '/api/sessions', auth(), '{}');
+    expect([answer.status, answer.allow]).toEqual([405, 'GET, POST']);
+    expect(errorOf(answer).code).toBe('METHOD_NOT_ALLOWED');
   });
 });

@@ -198,7 +198,7 @@ describe('ao spawn beyond limits.maxConcurrentSessions queues', () => {
       fetch(new URL('/api/sessions', info.url), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const bad = await post({ prompt: 'x', priority: 11 });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('"priority" must be an integer from 1 (lowest) to 10 (highest)');
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('Invalid request body: priority: must be an integer from 1 (lowest) to 10 (highest)');
     const res = await post({ prompt: 'urgent', priority: 9 });
     expect(res.status).toBe(201);
     const session = (await res.json()) as { id: string; status: string; priority?: number };

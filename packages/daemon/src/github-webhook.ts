@@ -7,9 +7,8 @@
  * Without the secret the route does not exist (404). See docs/webhooks.md.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@ao/core';
+import { sendError, sendJson, type Logger } from '@ao/core';
 import type { SignedRoute } from './server.js';
-import { sendError, sendJson } from './http.js';
 
 export const GITHUB_WEBHOOK_PATH = '/webhooks/github';
 export const WEBHOOK_SECRET_ENV = 'AO_GITHUB_WEBHOOK_SECRET';

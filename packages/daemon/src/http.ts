@@ -1,73 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isAoError, type ErrorCode } from '@ao/core';
+import type { IncomingMessage } from 'node:http';
 
-/** Small node:http helpers for the daemon API: JSON bodies, error mapping, token checks. */
+/** The daemon's token checks (JSON bodies, errors and routing are core's router: http-router.ts). */
 
 export const TOKEN_COOKIE = 'ao_token';
-const MAX_BODY_BYTES = 1024 * 1024;
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(text);
-}
-
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  sendJson(res, status, { error: { code, message } });
-}
-
-/** HTTP status for an AoError code: not-found → 404, bad input → 400, wrong state → 409, else 500. */
-export function statusForCode(code: ErrorCode | string): number {
-  if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code === 'USAGE' || code.startsWith('CONFIG_') || code === 'TEMPLATE_INVALID' || code === 'ENV_VAR_UNSET') return 400;
-  if (code === 'SESSION_STATE' || code === 'SESSION_BUSY' || code === 'SESSION_LIMIT' || code === 'QUEUE_FULL' || code === 'LOCK_TIMEOUT' || code === 'PR_STATE' || code === 'ANSWER_NOT_IN_MENU') return 409;
-  return 500;
-}
-
-export function sendThrown(res: ServerResponse, error: unknown): void {
-  if (isAoError(error)) {
-    sendError(res, statusForCode(error.code), error.code, error.message);
-    return;
-  }
-  sendError(res, 500, 'INTERNAL', error instanceof Error ? error.message : String(error));
-}
-
-/** A 400 with code USAGE, thrown by route handlers for bad input. */
-export class BadRequest extends Error {}
-
-export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BadRequest('Request body is larger than 1 MiB');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new BadRequest(`Request body is not JSON: ${(error as Error).message}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BadRequest('Request body must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-/** Optional string field of a body; anything else is a 400. */
-export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'number') return String(v);
-  if (typeof v !== 'string') throw new BadRequest(`"${key}" must be a string`);
-  return v;
-}
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

@@ -1,7 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { reviewSession, type LineComment, type ResolvedConfig, type SessionManager, type SessionStore } from '@ao/core';
+import {
+  AoError,
+  createRouter,
+  reviewSession,
+  route,
+  z,
+  type LineComment,
+  type ResolvedConfig,
+  type Route,
+  type Router,
+  type RouterOptions,
+  type SessionManager,
+  type SessionStore,
+} from '@ao/core';
 import type { EventHub } from './events.js';
-import { BadRequest, optionalString, readJsonBody, sendJson } from './http.js';
 
 /** The parts of the lifecycle the API uses (see @ao/core lifecycle). */
 export interface LifecycleControl {
@@ -29,34 +41,46 @@ export interface ApiDeps {
   cwd: string;
 }
 
-type Handler = (ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: string[] }) => Promise<void>;
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
-const ID = '([A-Za-z0-9][A-Za-z0-9._-]*)';
 const REVIEW_DECISIONS = { approve: 'approved', 'request-changes': 'changes_requested' } as const;
 
-/** `comments: [{ path, line, body }]` of a review body; anything else is a 400 saying what was expected. */
-function lineComments(value: unknown): LineComment[] {
-  if (value === undefined) return [];
-  const expected = 'comments must be a list of { "path": string, "line": number, "body": string }';
-  if (!Array.isArray(value)) throw new BadRequest(expected);
-  return value.map((c: unknown) => {
-    const { path, line, body } = (c ?? {}) as Record<string, unknown>;
-    if (typeof path !== 'string' || typeof line !== 'number' || typeof body !== 'string') throw new BadRequest(expected);
-    return { path, line, body };
-  });
-}
+/** A string field that may also come as a number (an issue number) or null (absent). */
+const text = z.union([z.string(), z.number().transform(String)]).nullish().transform((v) => v ?? undefined);
+const PRIORITY = 'must be an integer from 1 (lowest) to 10 (highest)';
+
+/** `POST /api/sessions`: what `ao spawn` takes. */
+export const spawnBodySchema = z
+  .object({
+    issue: text,
+    prompt: text,
+    agent: text,
+    project: text,
+    priority: z.number({ invalid_type_error: PRIORITY }).int(PRIORITY).min(1, PRIORITY).max(10, PRIORITY).optional(),
+  })
+  .strict();
+
+/** `POST /api/sessions/:id/send`: a message (the answer, while the agent waits on a menu), or raw keys as `ao send --keys`. */
+export const sendBodySchema = z
+  .object({ message: text, keys: z.array(z.string(), { invalid_type_error: 'must be a list of key names or single characters' }).nonempty().optional() })
+  .strict();
+
+/** `POST /api/sessions/:id/review`. */
+export const reviewBodySchema = z
+  .object({
+    decision: z.enum(['approve', 'request-changes']),
+    message: text,
+    comments: z.array(z.object({ path: z.string(), line: z.number(), body: z.string() })).optional(),
+  })
+  .strict();
+
+const messageBodySchema = z.object({ message: text }).strict();
+const pollBodySchema = z.object({ reason: text }).strict();
 
 /**
- * The HTTP API routes (auth is checked before these run). Every mutation goes through the
- * SessionManager — the same path as the CLI — and then asks the lifecycle for a poll, so the
- * daemon reacts to it at once instead of on its next tick.
+ * The HTTP API routes (auth is checked before these run), on core's router. Every mutation goes
+ * through the SessionManager — the same path as the CLI — and then asks the lifecycle for a poll,
+ * so the daemon reacts to it at once instead of on its next tick.
  */
-export function createApiRoutes(deps: ApiDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean> {
+export function createApiRoutes(deps: ApiDeps, options: Pick<RouterOptions, 'onError'> = {}): Router {
   const { manager, store, lifecycle } = deps;
   const mutated = (reason: string): void => {
     try {
@@ -65,150 +89,126 @@ export function createApiRoutes(deps: ApiDeps): (req: IncomingMessage, res: Serv
       // a poll request is a hint; never fail the mutation over it
     }
   };
-
-  const routes: Route[] = [
-    { method: 'GET', pattern: /^\/health$/, handler: async ({ res }) => sendJson(res, 200, deps.health()) },
-    { method: 'GET', pattern: /^\/api\/status$/, handler: async ({ res }) => sendJson(res, 200, await deps.status()) },
-    {
-      method: 'GET',
-      pattern: /^\/api\/sessions$/,
-      handler: async ({ res, url }) => {
-        const project = url.searchParams.get('project') ?? undefined;
-        sendJson(res, 200, await manager.list(project ? { project } : {}));
-      },
-    },
-    {
+  const decide = (verb: 'approve' | 'reject'): Route =>
+    route({
       method: 'POST',
-      pattern: /^\/api\/sessions$/,
-      handler: async ({ req, res }) => {
-        const body = await readJsonBody(req);
-        const issue = optionalString(body, 'issue');
-        const prompt = optionalString(body, 'prompt');
-        const agent = optionalString(body, 'agent');
-        const project = optionalString(body, 'project');
-        const rawPriority = (body as { priority?: unknown } | undefined)?.priority;
-        if (rawPriority !== undefined && (typeof rawPriority !== 'number' || !Number.isInteger(rawPriority) || rawPriority < 1 || rawPriority > 10)) {
-          throw new BadRequest('"priority" must be an integer from 1 (lowest) to 10 (highest)');
-        }
-        const session = await manager.spawn({
-          ...(rawPriority !== undefined ? { priority: rawPriority as number } : {}),
-          ...(issue ? { issue } : {}),
-          ...(prompt !== undefined ? { prompt } : {}),
-          ...(agent ? { agent } : {}),
-          ...(project ? { project } : {}),
-          cwd: deps.cwd,
-        });
-        mutated(`spawn ${session.id}`);
-        sendJson(res, 201, session);
-      },
-    },
-    { method: 'GET', pattern: new RegExp(`^/api/sessions/${ID}$`), handler: async ({ res, params }) => sendJson(res, 200, await manager.get(params[0] as string)) },
-    {
-      method: 'GET',
-      pattern: new RegExp(`^/api/sessions/${ID}/events$`),
-      handler: async ({ res, params }) => {
-        const session = await manager.get(params[0] as string);
-        sendJson(res, 200, await store.readLog(session.project, session.id));
-      },
-    },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/sessions/${ID}/send$`),
-      handler: async ({ req, res, params }) => {
-        const body = await readJsonBody(req);
-        const keys = (body as { keys?: unknown } | undefined)?.keys;
-        if (keys !== undefined) {
-          // Raw keys for menus and dialogs, as `ao send --keys`: no Enter added.
-          if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string')) throw new BadRequest('"keys" must be a non-empty array of key names or single characters');
-          const session = await manager.sendKeys(params[0] as string, keys as string[]);
-          mutated(`send ${session.id}`);
-          sendJson(res, 200, session);
-          return;
-        }
-        const message = optionalString(body, 'message');
-        if (!message?.trim()) throw new BadRequest('Nothing to send: give {"message": "..."} or {"keys": ["Down", "Enter"]}');
-        // While the agent waits on a menu, the message is the answer (core selects or refuses it).
-        const session = await manager.send(params[0] as string, message);
-        mutated(`send ${session.id}`);
-        sendJson(res, 200, session);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/sessions/${ID}/kill$`),
-      handler: async ({ res, params }) => {
-        const result = await manager.kill(params[0] as string);
-        mutated(`kill ${result.session.id}`);
-        sendJson(res, 200, result);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/sessions/${ID}/restore$`),
-      handler: async ({ res, params }) => {
-        const session = await manager.restore(params[0] as string);
-        mutated(`restore ${session.id}`);
-        sendJson(res, 200, session);
-      },
-    },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/sessions/${ID}/review$`),
-      handler: async ({ req, res, params }) => {
-        const body = await readJsonBody(req);
-        const decision = REVIEW_DECISIONS[String(body.decision) as keyof typeof REVIEW_DECISIONS];
-        if (!decision) throw new BadRequest('decision must be "approve" or "request-changes"');
-        const message = optionalString(body, 'message');
-        const comments = lineComments(body.comments);
-        const result = await reviewSession({ manager, config: deps.config }, params[0] as string, {
-          decision,
-          ...(message ? { body: message } : {}),
-          ...(comments.length ? { comments } : {}),
-        });
-        mutated(`review ${params[0] as string}`);
-        sendJson(res, 200, result);
-      },
-    },
-    { method: 'GET', pattern: /^\/api\/approvals$/, handler: async ({ res }) => sendJson(res, 200, await deps.approvals.list()) },
-    {
-      method: 'POST',
-      pattern: new RegExp(`^/api/approvals/${ID}/(approve|reject)$`),
-      handler: async ({ req, res, params }) => {
-        const message = optionalString(await readJsonBody(req), 'message');
-        const [id, verb] = params as [string, 'approve' | 'reject'];
-        const result = verb === 'approve' ? await deps.approvals.approve(id, message) : await deps.approvals.reject(id, message);
+      path: `/api/approvals/:id/${verb}`,
+      body: messageBodySchema,
+      handler: async ({ params, body }) => {
+        const id = params.id as string;
+        const result = verb === 'approve' ? await deps.approvals.approve(id, body.message) : await deps.approvals.reject(id, body.message);
         mutated(`${verb} ${id}`);
-        sendJson(res, 200, result);
+        return result;
       },
-    },
-    {
-      method: 'POST',
-      pattern: /^\/api\/lifecycle\/poll$/,
-      handler: async ({ req, res }) => {
-        mutated(optionalString(await readJsonBody(req), 'reason') ?? 'api');
-        sendJson(res, 202, { triggered: true });
-      },
-    },
-    { method: 'GET', pattern: /^\/api\/events$/, handler: async ({ req, res }) => streamEvents(deps.events, req, res) },
-  ];
+    });
 
-  return async (req, res, url) => {
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    let pathMatched = false;
-    for (const route of routes) {
-      const m = route.pattern.exec(path);
-      if (!m) continue;
-      pathMatched = true;
-      if (route.method !== req.method) continue;
-      await route.handler({ req, res, url, params: m.slice(1) });
-      return true;
-    }
-    if (pathMatched) {
-      sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method ?? '?'} is not allowed on ${path}` } });
-      return true;
-    }
-    return false;
-  };
+  return createRouter(
+    [
+      route({ method: 'GET', path: '/health', handler: () => deps.health() }),
+      route({ method: 'GET', path: '/api/status', handler: () => deps.status() }),
+      route({
+        method: 'GET',
+        path: '/api/sessions',
+        query: z.object({ project: z.string().optional() }),
+        handler: ({ query }) => manager.list(query.project ? { project: query.project } : {}),
+      }),
+      route({
+        method: 'POST',
+        path: '/api/sessions',
+        status: 201,
+        body: spawnBodySchema,
+        handler: async ({ body }) => {
+          const session = await manager.spawn({
+            ...(body.priority !== undefined ? { priority: body.priority } : {}),
+            ...(body.issue ? { issue: body.issue } : {}),
+            ...(body.prompt !== undefined ? { prompt: body.prompt } : {}),
+            ...(body.agent ? { agent: body.agent } : {}),
+            ...(body.project ? { project: body.project } : {}),
+            cwd: deps.cwd,
+          });
+          mutated(`spawn ${session.id}`);
+          return session;
+        },
+      }),
+      route({ method: 'GET', path: '/api/sessions/:id', handler: ({ params }) => manager.get(params.id as string) }),
+      route({
+        method: 'GET',
+        path: '/api/sessions/:id/events',
+        handler: async ({ params }) => {
+          const session = await manager.get(params.id as string);
+          return store.readLog(session.project, session.id);
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/api/sessions/:id/send',
+        body: sendBodySchema,
+        handler: async ({ params, body }) => {
+          const id = params.id as string;
+          if (body.keys) {
+            // Raw keys for menus and dialogs, as `ao send --keys`: no Enter added.
+            const session = await manager.sendKeys(id, body.keys);
+            mutated(`send ${session.id}`);
+            return session;
+          }
+          if (!body.message?.trim()) throw new AoError('USAGE', 'Nothing to send: give {"message": "..."} or {"keys": ["Down", "Enter"]}');
+          // While the agent waits on a menu, the message is the answer (core selects or refuses it).
+          const session = await manager.send(id, body.message);
+          mutated(`send ${session.id}`);
+          return session;
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/api/sessions/:id/kill',
+        handler: async ({ params }) => {
+          const result = await manager.kill(params.id as string);
+          mutated(`kill ${result.session.id}`);
+          return result;
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/api/sessions/:id/restore',
+        handler: async ({ params }) => {
+          const session = await manager.restore(params.id as string);
+          mutated(`restore ${session.id}`);
+          return session;
+        },
+      }),
+      route({
+        method: 'POST',
+        path: '/api/sessions/:id/review',
+        body: reviewBodySchema,
+        handler: async ({ params, body }) => {
+          const id = params.id as string;
+          const comments: LineComment[] = body.comments ?? [];
+          const result = await reviewSession({ manager, config: deps.config }, id, {
+            decision: REVIEW_DECISIONS[body.decision],
+            ...(body.message ? { body: body.message } : {}),
+            ...(comments.length ? { comments } : {}),
+          });
+          mutated(`review ${id}`);
+          return result;
+        },
+      }),
+      route({ method: 'GET', path: '/api/approvals', handler: () => deps.approvals.list() }),
+      decide('approve'),
+      decide('reject'),
+      route({
+        method: 'POST',
+        path: '/api/lifecycle/poll',
+        status: 202,
+        body: pollBodySchema,
+        handler: ({ body }) => {
+          mutated(body.reason ?? 'api');
+          return { triggered: true };
+        },
+      }),
+      route({ method: 'GET', path: '/api/events', handler: ({ req, res }) => streamEvents(deps.events, req, res) }),
+    ],
+    options,
+  );
 }
 
 /**

@@ -100,31 +100,34 @@ export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): 
   // GitHub's deliveries make the affected sessions poll now (off without AO_GITHUB_WEBHOOK_SECRET).
   const githubWebhook = await createGitHubWebhookRoute({ secret: process.env[WEBHOOK_SECRET_ENV], trigger: (reason) => lifecycle.trigger(reason), logger });
   const { githubBudgets } = await import('@ao/github');
-  const api = createApiRoutes({
-    manager,
-    config,
-    store,
-    lifecycle,
-    approvals: lifecycle.approvals,
-    events,
-    cwd: cli.cwd,
-    health: () => ({ ok: true, pid: process.pid, version }),
-    status: async () => {
-      const { sessions } = await manager.list({ refresh: false });
-      const byStatus: Record<string, number> = {};
-      for (const s of sessions) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
-      return {
-        running: true,
-        ...info,
-        uptimeMs: Date.now() - startedAt.getTime(),
-        configFile: config.file,
-        lifecycle: lifecycle.status(),
-        orchestrator,
-        sessions: { total: sessions.length, byStatus },
-        github: { budgets: githubBudgets(), webhooks: githubWebhook.status() },
-      };
+  const api = createApiRoutes(
+    {
+      manager,
+      config,
+      store,
+      lifecycle,
+      approvals: lifecycle.approvals,
+      events,
+      cwd: cli.cwd,
+      health: () => ({ ok: true, pid: process.pid, version }),
+      status: async () => {
+        const { sessions } = await manager.list({ refresh: false });
+        const byStatus: Record<string, number> = {};
+        for (const s of sessions) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
+        return {
+          running: true,
+          ...info,
+          uptimeMs: Date.now() - startedAt.getTime(),
+          configFile: config.file,
+          lifecycle: lifecycle.status(),
+          orchestrator,
+          sessions: { total: sessions.length, byStatus },
+          github: { budgets: githubBudgets(), webhooks: githubWebhook.status() },
+        };
+      },
     },
-  });
+    { onError: (error, req, url) => logger.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed') },
+  );
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
   const dashboard = options.dashboard?.({ config, manager, plugins: pluginHost, store, paths, logger });
   const server = createDaemonServer({
@@ -132,7 +135,7 @@ export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): 
     logger,
     host,
     limits: serverLimitsFromEnv(process.env),
-    handlers: [api, ...plugins.handlers, ...(dashboard ? [dashboard.handle] : [])],
+    handlers: [api.handle, ...plugins.handlers, ...(dashboard ? [dashboard.handle] : [])],
     signedRoutes: [githubWebhook],
     upgrade: (req, socket, head, url) => dashboard?.upgrade(req, socket, head, url) || plugins.upgrade(req, socket, head, url),
   });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AoError, describeError, type Logger } from '@ao/core';
-import { authorize, BadRequest, sendError, sendThrown } from './http.js';
+import { AoError, describeError, isAoError, sendError, sendThrown, statusForCode, type Logger } from '@ao/core';
+import { authorize } from './http.js';
 import { allowedHostnames, createRequestGuard } from './request-guard.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -142,11 +142,8 @@ export function createDaemonServer(options: DaemonServerOptions): Server {
           }
           sendError(res, 404, 'NOT_FOUND', `No route ${req.method ?? 'GET'} ${url.pathname}`);
         } catch (error) {
-          if (error instanceof BadRequest) {
-            sendError(res, 400, 'USAGE', error.message);
-            return;
-          }
-          logger.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed');
+          // Only a plugin route not written with core's router throws here (routers answer their own errors).
+          if (!isAoError(error) || statusForCode(error.code) >= 500) logger.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed');
           sendThrown(res, error);
         }
       })();

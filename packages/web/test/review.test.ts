@@ -77,6 +77,6 @@ describe('review in the dashboard', () => {
   it('refuses a malformed review with 400 and says what was expected', async () => {
     const bad = await env.api(`/api/sessions/${id}/review`, { method: 'POST', body: JSON.stringify({ decision: 'request-changes', comments: [{ path: 'a.js' }] }) });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('comments must be a list of { "path": string, "line": number, "body": string }');
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe('Invalid request body: comments.0.line: Required; comments.0.body: Required');
   });
 });
