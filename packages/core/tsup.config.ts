@@ -2,7 +2,9 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   // attention.ts is also its own entry: the dashboard's browser code imports it (`@ao/core/attention`).
-  entry: ['src/index.ts', 'src/attention.ts'],
+  // plugin-api.ts is `@ao/core/plugin`, what plugins import; it shares chunks with index.ts, so a
+  // plugin's AoError and z are the host's.
+  entry: ['src/index.ts', 'src/attention.ts', 'src/plugin-api.ts'],
   format: ['esm'],
   target: 'node20',
   sourcemap: true,

@@ -1,9 +1,11 @@
 // The seams the design promises, checked on the tree: core → plugins → daemon (the host) → web and
 // cli. Plugins know contracts, never each other; the web package and the daemon name no plugin
 // (only the CLI's src/builtins.ts, the list of built-ins, may); the daemon never imports the CLI.
+// Plugins see core through its plugin API (`@ao/core/plugin`) only, never the host's root entry.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,10 +35,10 @@ function pluginImports(files: string[], except?: string): string[] {
   return found;
 }
 
-/** `file: '@ao/x'` for each import of the package `name` (or a subpath of it) in `files`. */
+/** `file: '@ao/x[/sub]'` for each import of the package `name` (or a subpath of it) in `files`. */
 function importsOf(files: string[], name: string): string[] {
   const found: string[] = [];
-  const pattern = new RegExp(`(?:from\\s+|import\\s*\\(\\s*|require\\s*\\(\\s*)['"](${name.replace('/', '\\/')})(?:/[^'"]*)?['"]`, 'g');
+  const pattern = new RegExp(`(?:from\\s+|import\\s*\\(\\s*|require\\s*\\(\\s*)['"](${name.replace('/', '\\/')}(?:/[^'"]*)?)['"]`, 'g');
   for (const file of files) {
     for (const m of readFileSync(file, 'utf8').matchAll(pattern)) found.push(`${relative(ROOT, file)}: ${m[1]}`);
   }
@@ -99,5 +101,38 @@ describe('architecture: the daemon is the host, the CLI and the dashboard its cl
     const web = join(ROOT, 'packages/web');
     expect(importsOf([...sourceFiles(join(web, 'src')), ...sourceFiles(join(web, 'test'))], '@ao/cli')).toEqual([]);
     expect(dependencies(web).filter((name) => name === '@ao/cli')).toEqual([]);
+  });
+});
+
+/** The names (values and types) a module of core exports, as TypeScript sees them through its `export *`s. */
+function exportedNames(...files: string[]): string[][] {
+  const parsed = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'packages/core/tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
+  const program = ts.createProgram(files, { ...parsed?.options, noEmit: true });
+  const checker = program.getTypeChecker();
+  return files.map((file) => {
+    const module = checker.getSymbolAtLocation(program.getSourceFile(file)!);
+    return module ? checker.getExportsOfModule(module).map((symbol) => symbol.name) : [];
+  });
+}
+
+describe('architecture: plugins see the plugin API, not the host', () => {
+  const plugins = readdirSync(PLUGINS).filter((name) => existsSync(join(PLUGINS, name, 'package.json')));
+  const [root = [], plugin = []] = exportedNames(join(ROOT, 'packages/core/src/index.ts'), join(ROOT, 'packages/core/src/plugin-api.ts'));
+
+  it.each(plugins)('plugin %s imports core only as @ao/core/plugin in its sources', (name) => {
+    const files = sourceFiles(join(PLUGINS, name, 'src'));
+    expect(importsOf(files, '@ao/core').length).toBeGreaterThan(0);
+    expect(importsOf(files, '@ao/core').filter((found) => !found.endsWith(': @ao/core/plugin'))).toEqual([]);
+  });
+
+  it(`@ao/core/plugin exports ${plugin.length} names, the root @ao/core ${root.length}: a subset, without the host`, () => {
+    expect(plugin.length).toBeGreaterThan(0);
+    expect(plugin.length).toBeLessThan(root.length);
+    // Everything a plugin may use is also the host's (one implementation, one AoError and one z).
+    expect(plugin.filter((name) => !root.includes(name))).toEqual([]);
+    // The host's own machinery stays out of it: config, registry, sessions, lifecycle, the daemon's files.
+    const host = ['loadConfig', 'resolveConfig', 'createPluginRegistry', 'createPluginHost', 'createSessionManager', 'createSessionStore', 'createLifecycleManager', 'createSpawnQueue', 'createApprovalStore', 'daemonFiles'];
+    expect(host.filter((name) => !root.includes(name))).toEqual([]);
+    expect(plugin.filter((name) => host.includes(name))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-// Public API of @ao/core. Plugins and the CLI import from here only.
+// The host's API of @ao/core (daemon, CLI, web, testkit). Plugins import `@ao/core/plugin` (plugin-api.ts) only.
 export * from './contracts/index.js';
 export * from './errors.js';
 export * from './paths.js';

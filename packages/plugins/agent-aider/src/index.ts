@@ -16,7 +16,7 @@ import {
   z,
   type AgentLaunch,
   type ScreenProfile,
-} from '@ao/core';
+} from '@ao/core/plugin';
 
 const configSchema = z
   .object({

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext, type Agent } from '@ao/core';
+import { createPluginContext, type Agent } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { AIDER_HISTORY_FILE } from '../src/index.js';
 

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext } from '@ao/core';
+import { createPluginContext } from '@ao/core/plugin';
 import { agentConformance } from '@ao/testkit/agent-conformance';
 import plugin from '../src/index.js';
 

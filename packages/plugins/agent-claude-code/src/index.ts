@@ -36,7 +36,7 @@ import {
   type ScreenProfile,
   type TurnState,
   withFileLock,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { readClaudeTrace } from './trace.js';
 import { claudeStateFile, trustClaudeFolders } from './trust.js';
 import { readClaudeUsage } from './usage.js';

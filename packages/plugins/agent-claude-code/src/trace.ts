@@ -4,7 +4,7 @@
  * `tool_use` blocks; `isApiErrorMessage` for failed turns). Meta records (`isMeta`: context Claude
  * Code injects) and non-conversation records (snapshots, modes) are left out.
  */
-import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TraceEntry, type TraceReading } from '@ao/core';
+import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TraceEntry, type TraceReading } from '@ao/core/plugin';
 
 function text(content: unknown): string {
   if (typeof content === 'string') return content;

@@ -7,7 +7,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '@ao/core';
+import { writeFileAtomic } from '@ao/core/plugin';
 
 /** Where Claude Code keeps its global state (the same rule as Claude Code 2.1). */
 export function claudeStateFile(env: Readonly<Record<string, string | undefined>>): string {

@@ -6,7 +6,7 @@
  * most complete while a reply streams). Read incrementally: the cursor holds the byte offset and
  * the last message counted, so a poll reads only the lines appended since the previous one.
  */
-import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TokenCounts, type UsageReading } from '@ao/core';
+import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TokenCounts, type UsageReading } from '@ao/core/plugin';
 
 const ZERO: TokenCounts = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);

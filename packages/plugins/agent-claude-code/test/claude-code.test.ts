@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext, type Agent } from '@ao/core';
+import { createPluginContext, type Agent } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { claudeProjectDir } from '../src/index.js';
 

@@ -2,7 +2,7 @@
 // except `claude-reply-numbered-list.txt`, written by hand as a reply that must not read as a menu.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPluginContext, resolveMenuAnswer } from '@ao/core';
+import { createPluginContext, resolveMenuAnswer } from '@ao/core/plugin';
 import { describe, expect, it } from 'vitest';
 import plugin, { claudeMenuKeys, readClaudeMenu } from '../src/index.js';
 

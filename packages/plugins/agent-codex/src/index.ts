@@ -34,7 +34,7 @@ import {
   type RecentFile,
   type ScreenProfile,
   type TurnState,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { readCodexTrace } from './trace.js';
 import { readCodexUsage } from './usage.js';
 

@@ -4,7 +4,7 @@
  * `local_shell_call` and their `*_output`); `event_msg` `error` is a failed turn. The context Codex
  * injects as user or developer messages (`<environment_context>`, instructions, AGENTS.md) is left out.
  */
-import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TraceEntry, type TraceReading } from '@ao/core';
+import { asJsonObject, jsonString, readJsonlFrom, type LogCursor, type TraceEntry, type TraceReading } from '@ao/core/plugin';
 
 const INJECTED = /^\s*(?:<(?:environment_context|user_instructions|skills_instructions|permissions instructions|turn_aborted)\b|# AGENTS\.md instructions)/;
 

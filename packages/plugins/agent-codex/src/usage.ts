@@ -7,7 +7,7 @@
  * The total is not split by model: a conversation that switched models is counted under the last.
  */
 import { stat } from 'node:fs/promises';
-import { asJsonObject, jsonString, readJsonlTail, type TokenCounts, type UsageReading } from '@ao/core';
+import { asJsonObject, jsonString, readJsonlTail, type TokenCounts, type UsageReading } from '@ao/core/plugin';
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext } from '@ao/core';
+import { createPluginContext } from '@ao/core/plugin';
 import { agentConformance } from '@ao/testkit/agent-conformance';
 import plugin from '../src/index.js';
 

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createPluginContext } from '@ao/core';
+import { createPluginContext } from '@ao/core/plugin';
 import { ensureAgentClis } from '@ao/testkit/agent-clis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';

@@ -1,7 +1,7 @@
 // Screens captured from Codex 0.171.0 in tmux (120×40) against a scripted Responses server.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPluginContext, resolveMenuAnswer } from '@ao/core';
+import { createPluginContext, resolveMenuAnswer } from '@ao/core/plugin';
 import { describe, expect, it } from 'vitest';
 import plugin, { codexMenuKeys, readCodexMenu } from '../src/index.js';
 

@@ -5,7 +5,7 @@
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext, type Agent, type UsageReading } from '@ao/core';
+import { createPluginContext, type Agent, type UsageReading } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 

@@ -11,7 +11,7 @@ import {
   z,
   type AgentLaunch,
   type ScreenProfile,
-} from '@ao/core';
+} from '@ao/core/plugin';
 
 /** A regex source that compiles; user patterns get the `m` flag so `^`/`$` match per line. */
 const pattern = z.string().min(1).refine(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createPluginContext, isAoError, type Agent } from '@ao/core';
+import { createPluginContext, isAoError, type Agent } from '@ao/core/plugin';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin from '../src/index.js';
 

@@ -26,7 +26,7 @@ import {
   type MenuOption,
   type AgentLaunch,
   type ScreenProfile,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { newestSession, opencodeDbPath, withOpencodeDb } from './db.js';
 import { readOpencodeTrace } from './trace.js';
 import { readOpencodeUsage } from './usage.js';

@@ -6,7 +6,7 @@
  * picks it up, whole, on a later read.
  */
 import { realpath } from 'node:fs/promises';
-import type { LogCursor, TraceEntry, TraceProbe, TraceReading } from '@ao/core';
+import type { LogCursor, TraceEntry, TraceProbe, TraceReading } from '@ao/core/plugin';
 import { newestSession, withOpencodeDb } from './db.js';
 
 interface PartRow {

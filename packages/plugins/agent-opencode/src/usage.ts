@@ -5,7 +5,7 @@
  * are only stat'ed when nothing changed since the last reading.
  */
 import { realpath } from 'node:fs/promises';
-import type { AgentLogProbe, TokenCounts, UsageReading } from '@ao/core';
+import type { AgentLogProbe, TokenCounts, UsageReading } from '@ao/core/plugin';
 import { childSessions, dbVersion, newestSession, withOpencodeDb, type OpencodeSessionRow } from './db.js';
 
 /** `provider/model` from the row's `{ id, providerID }` JSON ('' when absent). */

@@ -1,7 +1,7 @@
 // Screens captured from OpenCode 1.18.33 in tmux (120×40) against a scripted Chat Completions server.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPluginContext, resolveMenuAnswer } from '@ao/core';
+import { createPluginContext, resolveMenuAnswer } from '@ao/core/plugin';
 import { describe, expect, it } from 'vitest';
 import plugin, { opencodeMenuKeys, readOpencodeMenu } from '../src/index.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext, type Agent } from '@ao/core';
+import { createPluginContext, type Agent } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin from '../src/index.js';
 

@@ -2,7 +2,7 @@
  * notifier-console: one readable line per notification on the terminal ao runs in.
  * The zero-setup notifier: it needs no account, no network and no desktop.
  */
-import { AoError, definePlugin, z, type Notification, type Notifier } from '@ao/core';
+import { AoError, definePlugin, z, type Notification, type Notifier } from '@ao/core/plugin';
 
 const ConfigSchema = z
   .object({

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { build } from 'tsup';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AoError, createPluginContext, type Notification } from '@ao/core';
+import { AoError, createPluginContext, type Notification } from '@ao/core/plugin';
 import plugin, { createConsoleNotifier, formatNotification, shouldColor } from '../src/index.js';
 
 /** A real stream that collects what was written; `isTTY` set as a terminal would. */

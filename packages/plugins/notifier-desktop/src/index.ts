@@ -3,7 +3,7 @@
  * running ao on their own machine. On a machine without `notify-send` (a server, a container) it
  * says so once and then stays quiet: a missing desktop must never break reactions or fill the log.
  */
-import { AoError, definePlugin, describeError, isAoError, whichSync, z, type Notification, type PluginContext } from '@ao/core';
+import { AoError, definePlugin, describeError, isAoError, whichSync, z, type Notification, type PluginContext } from '@ao/core/plugin';
 
 const ConfigSchema = z
   .object({

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exec, isAoError, resolvePaths, systemClock, type Logger, type Notification, type PluginContext } from '@ao/core';
+import { exec, isAoError, resolvePaths, systemClock, type Logger, type Notification, type PluginContext } from '@ao/core/plugin';
 import { notifierConformance } from '@ao/testkit/notifier-conformance';
 import plugin, { notifySendArgs } from '../src/index.js';
 
@@ -61,7 +61,7 @@ function context(env: Record<string, string | undefined>, lines: LogLine[] = [])
 notifierConformance('desktop', async () => {
   const desktop = await fakeDesktop();
   return {
-    notifier: await plugin.create({}, context(desktop.env)),
+    notifier: await plugin.create(plugin.configSchema.parse({}), context(desktop.env)),
     received: () => desktop.calls(),
     cleanup: desktop.cleanup,
   };
@@ -87,7 +87,7 @@ describe('desktop notifier', () => {
   });
 
   it('runs notify-send with title and body as separate arguments and urgency from the level', async () => {
-    const notifier = await plugin.create({ appName: 'ao-test' }, context(desktop.env));
+    const notifier = await plugin.create(plugin.configSchema.parse({ appName: 'ao-test' }), context(desktop.env));
     await notifier.notify(needsInput);
     await notifier.notify({ event: 'merged', title: 'Merged', body: 'PR #4 merged', level: 'info' });
     await notifier.notify({ event: 'errored', title: 'Agent crashed', body: '', level: 'error' });
@@ -118,7 +118,7 @@ describe('desktop notifier', () => {
   it('rejects with NOTIFY_FAILED when notify-send fails (e.g. no notification daemon)', async () => {
     const broken = await fakeDesktop({ exitCode: 1 });
     try {
-      const notifier = await plugin.create({}, context(broken.env));
+      const notifier = await plugin.create(plugin.configSchema.parse({}), context(broken.env));
       const error = await notifier.notify(needsInput).then(
         () => undefined,
         (e: unknown) => e,
@@ -133,12 +133,12 @@ describe('desktop notifier', () => {
   it('whenAvailable: shows notifications in a desktop session, and is silent without one or without notify-send', async () => {
     const lines: LogLine[] = [];
     const headless = { ...desktop.env, DISPLAY: '', WAYLAND_DISPLAY: '', DBUS_SESSION_BUS_ADDRESS: '' };
-    await (await plugin.create({ whenAvailable: true }, context(headless, lines))).notify(needsInput);
+    await (await plugin.create(plugin.configSchema.parse({ whenAvailable: true }), context(headless, lines))).notify(needsInput);
     expect(await desktop.calls()).toEqual([]);
     const noTool = { ...headless, DISPLAY: ':0', PATH: join(desktop.root, 'nowhere') };
-    await (await plugin.create({ whenAvailable: true }, context(noTool, lines))).notify(needsInput);
+    await (await plugin.create(plugin.configSchema.parse({ whenAvailable: true }), context(noTool, lines))).notify(needsInput);
     expect(lines).toEqual([]);
-    await (await plugin.create({ whenAvailable: true }, context({ ...headless, DISPLAY: ':0' }, lines))).notify(needsInput);
+    await (await plugin.create(plugin.configSchema.parse({ whenAvailable: true }), context({ ...headless, DISPLAY: ':0' }, lines))).notify(needsInput);
     expect(await desktop.calls()).toHaveLength(1);
   });
 
@@ -148,8 +148,8 @@ describe('desktop notifier', () => {
     await mkdir(emptyBin);
     const env = { ...process.env, PATH: emptyBin };
     const lines: LogLine[] = [];
-    const first = await plugin.create({}, context(env, lines));
-    const second = await plugin.create({ appName: 'other' }, context(env, lines));
+    const first = await plugin.create(plugin.configSchema.parse({}), context(env, lines));
+    const second = await plugin.create(plugin.configSchema.parse({ appName: 'other' }), context(env, lines));
 
     await expect(first.notify(needsInput)).resolves.toBeUndefined();
     await expect(first.notify({ ...needsInput, level: 'info' })).resolves.toBeUndefined();

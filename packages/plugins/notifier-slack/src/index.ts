@@ -2,9 +2,9 @@
  * notifier-slack: posts notifications to a Slack incoming webhook
  * (https://api.slack.com/messaging/webhooks) as Block Kit messages. Delivery, retries (including
  * Slack's 429 + Retry-After rate limiting) and the rule that the webhook URL — which is the
- * credential — never appears in logs or errors come from `postJson` in @ao/core.
+ * credential — never appears in logs or errors come from `postJson` in @ao/core/plugin.
  */
-import { definePlugin, HttpUrlSchema, postJson, z, type Notification } from '@ao/core';
+import { definePlugin, HttpUrlSchema, postJson, z, type Notification } from '@ao/core/plugin';
 
 const ConfigSchema = z
   .object({

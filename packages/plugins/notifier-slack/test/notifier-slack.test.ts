@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolvePaths, silentLogger, systemClock, type Clock, type Notification, type PluginContext } from '@ao/core';
+import { resolvePaths, silentLogger, systemClock, type Clock, type Notification, type PluginContext } from '@ao/core/plugin';
 import { startHttpRecorder, type HttpRecorder } from '@ao/testkit/http-recorder';
 import { notifierConformance } from '@ao/testkit/notifier-conformance';
 import plugin, { buildSlackPayload, escapeMrkdwn, type SlackNotifierConfig } from '../src/index.js';

@@ -12,7 +12,7 @@
  * `header` is `X-AO-Signature`. `verifyWebhookSignature` below does exactly that.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { definePlugin, HttpUrlSchema, postJson, z, type Notification, type PluginContext } from '@ao/core';
+import { definePlugin, HttpUrlSchema, postJson, z, type Notification, type PluginContext } from '@ao/core/plugin';
 
 const ConfigSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAoError, resolvePaths, systemClock, type Clock, type Logger, type Notification, type PluginContext } from '@ao/core';
+import { isAoError, resolvePaths, systemClock, type Clock, type Logger, type Notification, type PluginContext } from '@ao/core/plugin';
 import { startHttpRecorder, type HttpRecorder } from '@ao/testkit/http-recorder';
 import { notifierConformance } from '@ao/testkit/notifier-conformance';
 import plugin, { verifyWebhookSignature, type WebhookNotifierConfig } from '../src/index.js';

@@ -3,7 +3,7 @@
  * agents' terminals live, its `/api/pty` routes, and the terminal WebSocket under them. The daemon
  * knows none of this by name; it mounts what the hook registers.
  */
-import type { DaemonHost, PluginContext } from '@ao/core';
+import type { DaemonHost, PluginContext } from '@ao/core/plugin';
 import { createPtyHost } from './host.js';
 import { createPtyRouter } from './routes.js';
 import { createPtyTerminalServer } from './terminal-socket.js';

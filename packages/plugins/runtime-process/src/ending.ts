@@ -2,7 +2,7 @@
  * Ending a pty's program with everything it started: SIGTERM to its process group, SIGKILL after
  * the grace period, for a program of this host and for one a previous daemon left running.
  */
-import type { Clock, Logger } from '@ao/core';
+import type { Clock, Logger } from '@ao/core/plugin';
 import { groupAlive, isRecordedProcess, signalGroup, type PtyRecord } from './records.js';
 
 export interface EndingOptions {

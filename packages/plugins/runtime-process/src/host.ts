@@ -8,7 +8,7 @@
  * (reported not alive, restartable with `start`) and ends agents orphaned by a crashed daemon.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core';
+import { AoError, neutralizePasteMarkers, systemClock, type AoPaths, type Clock, type Logger } from '@ao/core/plugin';
 import type { IPty } from 'node-pty';
 import { endProgram, reapOrphan, type EndingOptions } from './ending.js';
 import { createPtyOutput, type PtyOutput } from './output.js';

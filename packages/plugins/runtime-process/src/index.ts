@@ -1,4 +1,4 @@
-import { definePlugin, z } from '@ao/core';
+import { definePlugin, z } from '@ao/core/plugin';
 import { configureProcessDaemon } from './daemon.js';
 import { createProcessRuntime } from './runtime.js';
 

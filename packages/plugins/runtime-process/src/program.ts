@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { AoError, optionalModule } from '@ao/core';
+import { AoError, optionalModule } from '@ao/core/plugin';
 import type * as nodePty from 'node-pty';
 import type { PtyStartRequest } from './wire.js';
 

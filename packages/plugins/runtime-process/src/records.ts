@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdirPrivate, mkdirPrivateSync, writeFileAtomicSync, writeJsonRecord, type AoPaths, type Logger, pidAlive } from '@ao/core';
+import { mkdirPrivate, mkdirPrivateSync, writeFileAtomicSync, writeJsonRecord, type AoPaths, type Logger, pidAlive } from '@ao/core/plugin';
 
 export interface PtyRecord {
   id: string;

@@ -15,7 +15,7 @@
  * (a body or query the schemas refuse, naming the field), 404 `RUNTIME_NOT_FOUND` (unknown id),
  * 405, 409 `RUNTIME_STATE` (not running / already running), 500, 503 (daemon shutting down).
  */
-import { AoError, createRouter, route, type Router } from '@ao/core';
+import { AoError, createRouter, route, type Router } from '@ao/core/plugin';
 import type { PtyHost } from './host.js';
 import { ptyResizeBodySchema, ptyScreenQuerySchema, ptySendBodySchema, ptyStartBodySchema, ptyWriteBodySchema } from './wire.js';
 

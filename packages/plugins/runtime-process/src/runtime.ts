@@ -11,7 +11,7 @@ import {
   type Runtime,
   type RuntimeHandle,
   type SendTextOptions,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { openPtyTerminal } from './terminal-socket.js';
 import type { PtyInfo, PtyListResponse, PtyScreenResponse, PtySendRequest, PtyStartRequest, PtyStartResponse } from './wire.js';
 

@@ -22,7 +22,7 @@ import {
   type Logger,
   type TerminalConnection,
   type TerminalOpenOptions,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { PtyHost } from './host.js';
 

@@ -2,7 +2,7 @@
  * The wire format of the daemon's `/api/pty` routes: one zod schema per request body, and the
  * response types, shared by the routes (which validate) and the plugin (which sends and reads).
  */
-import { z } from '@ao/core';
+import { z } from '@ao/core/plugin';
 
 export const ptyStartBodySchema = z
   .object({

@@ -6,8 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+// daemonFiles is the host's (where a running daemon records itself): these tests play the daemon.
+import { daemonFiles } from '@ao/core';
 import {
-  daemonFiles,
   exec,
   processStartTime,
   resolvePaths,
@@ -19,7 +20,7 @@ import {
   type DaemonUpgradeHandler,
   type PluginContext,
   type Runtime,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { createPtyRouter, createPtyTerminalServer, type PtyHost } from '../src/index.js';
 import plugin from '../src/index.js';
 

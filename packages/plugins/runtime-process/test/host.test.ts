@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAoError, silentLogger } from '@ao/core';
+import { isAoError, silentLogger } from '@ao/core/plugin';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPtyHost, ptyDir, ptyIdFor, type PtyHost, type PtyRecord } from '../src/index.js';

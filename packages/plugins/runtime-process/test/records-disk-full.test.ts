@@ -3,7 +3,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAoError, resolvePaths, type AoPaths } from '@ao/core';
+import { isAoError, resolvePaths, type AoPaths } from '@ao/core/plugin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePtyRecordIf, type PtyRecord } from '../src/records.js';
 

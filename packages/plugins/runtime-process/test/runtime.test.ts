@@ -1,5 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
-import { daemonFiles, isAoError, silentLogger, type RuntimeHandle } from '@ao/core';
+// daemonFiles is the host's (where a running daemon records itself): the test fakes a dead daemon's record.
+import { daemonFiles } from '@ao/core';
+import { isAoError, silentLogger, type RuntimeHandle } from '@ao/core/plugin';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin, { createPtyHost, type PtyHost } from '../src/index.js';

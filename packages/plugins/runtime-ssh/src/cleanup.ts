@@ -4,7 +4,7 @@
  * machine does not have, or (without `--force-ignored`) new gitignored files. One call checks and
  * removes; a host that does not answer is left as it is, and the user is told how to remove it.
  */
-import { describeError, shQuote, type Exec, type Logger, type RuntimeCleanupResult } from '@ao/core';
+import { describeError, shQuote, type Exec, type Logger, type RuntimeCleanupResult } from '@ao/core/plugin';
 import type { SshHostConfig } from './config.js';
 import { scriptError } from './host-calls.js';
 import { cleanupScript } from './remote.js';

@@ -10,7 +10,7 @@
  * (`hosts` may also be a mapping from name to host.) There is no password option, on purpose:
  * keys come from ssh-agent or `identityFile`.
  */
-import { z } from '@ao/core';
+import { z } from '@ao/core/plugin';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -2,7 +2,7 @@
  * `ao doctor` for the ssh runtime: one probe per host (all at once), each turned into lines that
  * say what is wrong and how to fix it.
  */
-import { describeError, type RuntimeCheck } from '@ao/core';
+import { describeError, type RuntimeCheck } from '@ao/core/plugin';
 import type { HostProbe } from './placement.js';
 
 /** Below this much free disk in a host's root, doctor warns (clones and worktrees live there). */

@@ -3,7 +3,7 @@
  * and branch heads), screens, and the remote workspace of `workspace: sync`.
  */
 import { randomBytes } from 'node:crypto';
-import { AoError, type Exec, type ExecResult, type Logger } from '@ao/core';
+import { AoError, type Exec, type ExecResult, type Logger } from '@ao/core/plugin';
 import { EXIT, captureScript, listScript, prepareScript, worktreeScript } from './remote.js';
 import type { SshConnection } from './ssh.js';
 import { fetchBranch, pushBranch, readLocalWorkspace, untrackedPayload } from './sync.js';

@@ -1,4 +1,4 @@
-import { definePlugin } from '@ao/core';
+import { definePlugin } from '@ao/core/plugin';
 import { sshRuntimeConfigSchema } from './config.js';
 import { createSshRuntime } from './runtime.js';
 

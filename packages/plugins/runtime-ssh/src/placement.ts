@@ -10,7 +10,7 @@
  */
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, describeError, withFileLock, type Logger } from '@ao/core';
+import { AoError, describeError, withFileLock, type Logger } from '@ao/core/plugin';
 import type { SshHostConfig } from './config.js';
 import { probeScript } from './remote.js';
 import type { SshConnection } from './ssh.js';

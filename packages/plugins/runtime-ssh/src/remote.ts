@@ -10,7 +10,7 @@
  * 4 it is already running, 5 the working directory is missing, 6 a tmux command failed,
  * 7-9 preparing the workspace failed (8 also: removing it failed), 95 git missing, 96 tmux missing, 97 the root is unusable.
  */
-import { REGENERABLE_DIRS, shQuote } from '@ao/core';
+import { REGENERABLE_DIRS, shQuote } from '@ao/core/plugin';
 
 export const EXIT = {
   missing: 3,

@@ -15,7 +15,7 @@ import {
   type PluginContext,
   type Runtime,
   type RuntimeHandle,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import type { SshHostConfig, SshRuntimeConfig } from './config.js';
 import { placeSession, probeHost, type HostProbe } from './placement.js';
 import { captureOn, listHost, prepareRemoteWorkspace, scriptError, type HostListing } from './host-calls.js';

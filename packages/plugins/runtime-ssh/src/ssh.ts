@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { chmod, lstat } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { AoError, mkdirPrivate, shQuote, type Exec, type ExecResult } from '@ao/core';
+import { AoError, mkdirPrivate, shQuote, type Exec, type ExecResult } from '@ao/core/plugin';
 import type { SshHostConfig } from './config.js';
 
 /** ssh's own exit status for its failures (connect, auth, host key); our scripts never use it. */

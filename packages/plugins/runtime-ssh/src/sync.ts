@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, type Exec, type Logger } from '@ao/core';
+import { AoError, type Exec, type Logger } from '@ao/core/plugin';
 import type { SshConnection } from './ssh.js';
 
 /** Untracked files larger than this are not copied to the host (a log, a build output): say so. */

@@ -4,7 +4,7 @@
  * resized terminal window does (ssh forwards it). Each viewer is one more tmux client on the host;
  * closing it detaches that client, never the session. It rides the host's shared connection.
  */
-import { AoError, openPtyTerminal, optionalModule, type PluginContext, type PtyModule, type TerminalConnection, type TerminalOpenOptions } from '@ao/core';
+import { AoError, openPtyTerminal, optionalModule, type PluginContext, type PtyModule, type TerminalConnection, type TerminalOpenOptions } from '@ao/core/plugin';
 
 /**
  * node-pty is an optional dependency (it compiles at install time); only the web terminal needs

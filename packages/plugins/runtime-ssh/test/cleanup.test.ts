@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exec, type RuntimeHandle } from '@ao/core';
+import { exec, type RuntimeHandle } from '@ao/core/plugin';
 import { createTempRepo, type TempRepo } from '@ao/testkit/temp-repo';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSshRuntimeForTest, startSshd, type SshRuntimeUnderTest, type TestSshd } from './sshd.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exec, isAoError, type Exec, type RuntimeHandle } from '@ao/core';
+import { exec, isAoError, type Exec, type RuntimeHandle } from '@ao/core/plugin';
 import { processArgvContaining } from '@ao/testkit/process-argv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin from '../src/index.js';

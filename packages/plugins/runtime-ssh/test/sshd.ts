@@ -2,7 +2,7 @@
 import { mkdtemp, realpath, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { exec, resolvePaths, silentLogger, systemClock, type Exec, type PluginContext } from '@ao/core';
+import { exec, resolvePaths, silentLogger, systemClock, type Exec, type PluginContext } from '@ao/core/plugin';
 import plugin, { type SshRuntime } from '../src/index.js';
 import { controlDirFor } from '../src/ssh.js';
 

@@ -1,4 +1,4 @@
-import { definePlugin, z } from '@ao/core';
+import { definePlugin, z } from '@ao/core/plugin';
 import { createTmuxRuntime } from './runtime.js';
 
 export * from './tmux.js';

@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { launchScript } from '@ao/core';
+import { launchScript } from '@ao/core/plugin';
 
-export { LAUNCH_SHELL, launchScript, shQuote } from '@ao/core';
+export { LAUNCH_SHELL, launchScript, shQuote } from '@ao/core/plugin';
 
 /**
  * Writes the launch file for one start under `dir` (created 0700) and returns its path; the file

@@ -3,7 +3,7 @@
  * process that started them and a human can attach at any time.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AoError, crashPoint, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core';
+import { AoError, crashPoint, neutralizePasteMarkers, type PluginContext, type Runtime, type RuntimeHandle, type SendTextOptions } from '@ao/core/plugin';
 import { join } from 'node:path';
 import { LAUNCH_SHELL, removeLaunchFile, writeLaunchFile } from './launch.js';
 import { openTmuxTerminal } from './terminal.js';

@@ -4,7 +4,7 @@
  * client, never the session. tmux redraws the whole screen for a new client, so the first output
  * is the current screen.
  */
-import { AoError, openPtyTerminal, optionalModule, type PluginContext, type PtyModule, type TerminalConnection, type TerminalOpenOptions } from '@ao/core';
+import { AoError, openPtyTerminal, optionalModule, type PluginContext, type PtyModule, type TerminalConnection, type TerminalOpenOptions } from '@ao/core/plugin';
 import { attachArgv } from './tmux.js';
 
 /**

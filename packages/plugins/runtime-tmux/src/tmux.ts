@@ -5,7 +5,7 @@
  * Every function takes the host's `Exec` (argv arrays, never a shell). A missing tmux binary
  * surfaces as `AoError('TOOL_MISSING')` with an install hint — core's exec does that for ENOENT.
  */
-import { AoError, type Exec } from '@ao/core';
+import { AoError, type Exec } from '@ao/core/plugin';
 
 /** What `listSessions` knows about one tmux session. */
 export interface TmuxSessionInfo {

@@ -1,7 +1,7 @@
 // attachArgv: the command `ao session attach` runs in the user's terminal (moved here from
 // terminal-tmux, which now only asks the runtime for it).
 import { randomBytes } from 'node:crypto';
-import { type PluginContext, type Runtime, type RuntimeHandle } from '@ao/core';
+import { type PluginContext, type Runtime, type RuntimeHandle } from '@ao/core/plugin';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin from '../src/index.js';
 import { createTmuxRuntimeForTest } from './helpers.js';

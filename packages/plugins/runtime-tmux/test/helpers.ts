@@ -1,7 +1,7 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exec, resolvePaths, silentLogger, systemClock, type PluginContext, type Runtime } from '@ao/core';
+import { exec, resolvePaths, silentLogger, systemClock, type PluginContext, type Runtime } from '@ao/core/plugin';
 import plugin from '../src/index.js';
 
 /** A real tmux runtime over a fresh AO_HOME; `cleanup` removes the temp dirs. */

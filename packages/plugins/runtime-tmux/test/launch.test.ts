@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { exec, isAoError, type Exec, type PluginContext, type Runtime, type RuntimeHandle } from '@ao/core';
+import { exec, isAoError, type Exec, type PluginContext, type Runtime, type RuntimeHandle } from '@ao/core/plugin';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { processArgvContaining } from '@ao/testkit/process-argv';
 import plugin from '../src/index.js';

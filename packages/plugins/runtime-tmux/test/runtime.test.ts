@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { exec, isAoError, type Exec, type Runtime, type RuntimeHandle } from '@ao/core';
+import { exec, isAoError, type Exec, type Runtime, type RuntimeHandle } from '@ao/core/plugin';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import plugin, { escapeTmuxArg, hasSession, killSession, listSessions, newSession, tmuxSessionName } from '../src/index.js';

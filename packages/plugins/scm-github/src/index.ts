@@ -3,7 +3,7 @@
  * A lifecycle poll costs one GraphQL request per 50 open PRs, plus one request per failing job log
  * the first time a head sha fails.
  */
-import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core';
+import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core/plugin';
 import { RepoSchema } from '@ao/github';
 import { createGitHubScm } from './scm.js';
 

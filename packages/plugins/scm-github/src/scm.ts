@@ -2,7 +2,7 @@
  * The GitHub SCM: one batched GraphQL query per 50 PRs for every poll, REST (with ETags) for the
  * rest, and each failing job's log fetched once per head sha.
  */
-import { AoError, type OpenPullRequestInput, type PluginContext, type PullRequest, type PullRequestStatus, type Scm } from '@ao/core';
+import { AoError, type OpenPullRequestInput, type PluginContext, type PullRequest, type PullRequestStatus, type Scm } from '@ao/core/plugin';
 import { createGitHubClient, httpStatus, parseRepo, toAoError, type GitHubClient, type PrStatusData } from '@ao/github';
 import { ciOf, isFailing, jobLogReport, mergeabilityOf, pullRequestOf, reviewOf } from './status.js';
 

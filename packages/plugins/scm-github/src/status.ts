@@ -1,5 +1,5 @@
 /** Mapping GitHub's PR data to the `Scm` contract's status types: pure, so every rule is unit-tested. */
-import { ciFailureReport, type CiStatus, type Mergeability, type PullRequest, type ReviewState } from '@ao/core';
+import { ciFailureReport, type CiStatus, type Mergeability, type PullRequest, type ReviewState } from '@ao/core/plugin';
 import type { PrCheck, PrStatusData } from '@ao/github';
 
 /** Conclusions GitHub's own rollup counts as a failure. */

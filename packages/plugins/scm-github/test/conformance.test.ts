@@ -1,4 +1,4 @@
-import { createPluginContext, silentLogger } from '@ao/core';
+import { createPluginContext, silentLogger } from '@ao/core/plugin';
 import { expect } from 'vitest';
 import { startFakeGitHub } from '@ao/testkit/fake-github';
 import { checkGitHubRequests } from '@ao/testkit/github-openapi';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPluginContext, silentLogger, type Clock, type PullRequest } from '@ao/core';
+import { createPluginContext, silentLogger, type Clock, type PullRequest } from '@ao/core/plugin';
 import { startFakeGitHub, type FakeGitHub } from '@ao/testkit/fake-github';
 import { checkGitHubRequests } from '@ao/testkit/github-openapi';
 import plugin, { jobLogReport, type GitHubScm } from '../src/index.js';

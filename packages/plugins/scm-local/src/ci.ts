@@ -11,7 +11,7 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ciFailureReport, describeError, git, gitTry, gitWorktreeList, type CiStatus, type PluginContext, pidAlive } from '@ao/core';
+import { ciFailureReport, describeError, git, gitTry, gitWorktreeList, type CiStatus, type PluginContext, pidAlive } from '@ao/core/plugin';
 import { prepareDependencies, type DependencyMode } from './deps.js';
 import type { LocalCiRun, LocalPullRequest, PrStore } from './records.js';
 

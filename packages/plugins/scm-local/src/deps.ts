@@ -12,7 +12,7 @@
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, readdir, readFile, readlink, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeError, gitTry, type Exec } from '@ao/core';
+import { describeError, gitTry, type Exec } from '@ao/core/plugin';
 
 /** `auto`: reuse, else install; `reuse`: reuse or go without; `install`: always install; `none`: leave the checkout bare. */
 export type DependencyMode = 'auto' | 'reuse' | 'install' | 'none';

@@ -1,4 +1,4 @@
-import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core';
+import { DEFAULT_CI_REPORT_CHARS, definePlugin, z } from '@ao/core/plugin';
 import { createLocalScm } from './scm.js';
 
 export { createLocalScm, isLocalScm, type LocalScm, type LocalScmConfig } from './scm.js';

@@ -11,7 +11,7 @@
  * moves ref and files together and never overwrites a local change (it fails instead).
  */
 import { existsSync } from 'node:fs';
-import { AoError, git, gitStatus, gitTry, gitWorktreeList, type Exec, type Mergeability } from '@ao/core';
+import { AoError, git, gitStatus, gitTry, gitWorktreeList, type Exec, type Mergeability } from '@ao/core/plugin';
 import type { LocalPullRequest } from './records.js';
 
 export type MergeMethod = 'merge' | 'squash';

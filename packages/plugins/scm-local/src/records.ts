@@ -9,7 +9,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, describeError, mkdirPrivate, reserveNextNumber, readJsonRecord, withFileLock, writeJsonRecord, z, type Logger, type PullRequest } from '@ao/core';
+import { AoError, describeError, mkdirPrivate, reserveNextNumber, readJsonRecord, withFileLock, writeJsonRecord, z, type Logger, type PullRequest } from '@ao/core/plugin';
 
 const ReviewSchema = z
   .object({

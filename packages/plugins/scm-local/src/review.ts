@@ -11,7 +11,7 @@
  * comments of `changes_requested` and `commented` reviews made after the last approval, oldest first.
  * `latest` is the newest deciding review: when, and the head it looked at.
  */
-import type { ReviewComment, ReviewState } from '@ao/core';
+import type { ReviewComment, ReviewState } from '@ao/core/plugin';
 import type { LocalPullRequest } from './records.js';
 
 export function reviewStateOf(record: LocalPullRequest): ReviewState {

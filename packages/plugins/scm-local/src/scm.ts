@@ -18,7 +18,7 @@ import {
   type ReviewInput,
   type ReviewState,
   type Scm,
-} from '@ao/core';
+} from '@ao/core/plugin';
 import { ciPlan, createCiRunner } from './ci.js';
 import type { DependencyMode } from './deps.js';
 import { mergeabilityOf, mergeIntoBase, type MergeMethod } from './merge.js';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPluginContext, silentLogger } from '@ao/core';
+import { createPluginContext, silentLogger } from '@ao/core/plugin';
 import { scmConformance } from '@ao/testkit/scm-conformance';
 import { createTempDir, createTempRepo } from '@ao/testkit/temp-repo';
 import plugin from '../src/index.js';

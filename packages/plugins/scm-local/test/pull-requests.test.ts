@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPluginContext, silentLogger } from '@ao/core';
+import { createPluginContext, silentLogger } from '@ao/core/plugin';
 import plugin from '../src/index.js';
 import { openInput, readJson, setup, type Fixture } from './setup.js';
 

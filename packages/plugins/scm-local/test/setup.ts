@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createPluginContext, silentLogger, type PluginContext } from '@ao/core';
+import { createPluginContext, silentLogger, type PluginContext } from '@ao/core/plugin';
 import { createTempDir, createTempRepo, type TempDir, type TempRepo } from '@ao/testkit/temp-repo';
 import plugin, { isLocalScm, type LocalScm } from '../src/index.js';
 

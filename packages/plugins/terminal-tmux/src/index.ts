@@ -3,7 +3,7 @@
  * session's runtime gives (`Runtime.attachArgv`): `tmux attach-session` for the tmux runtime,
  * `ssh -t … tmux attach` for a remote one. It knows the Runtime contract, not any runtime.
  */
-import { AoError, definePlugin, z, type Terminal } from '@ao/core';
+import { AoError, definePlugin, z, type Terminal } from '@ao/core/plugin';
 
 export function createNativeTerminal(): Terminal {
   return {

@@ -2,7 +2,7 @@
 // pass that argv through, and fail clearly for a runtime without one. (That the tmux runtime's
 // argv really attaches is runtime-tmux's attach.test.ts.)
 import { spawnSync } from 'node:child_process';
-import { AoError, type Runtime, type RuntimeHandle } from '@ao/core';
+import { AoError, type Runtime, type RuntimeHandle } from '@ao/core/plugin';
 import { describe, expect, it } from 'vitest';
 import terminalPlugin from '../src/index.js';
 

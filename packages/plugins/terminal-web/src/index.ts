@@ -3,7 +3,7 @@
  * WebSocket), for any runtime with `openTerminal`. The way to reach a `process`-runtime session,
  * whose pty lives in the daemon.
  */
-import { AoError, definePlugin, readDaemonInfo, z, type PluginContext, type Terminal } from '@ao/core';
+import { AoError, definePlugin, readDaemonInfo, z, type PluginContext, type Terminal } from '@ao/core/plugin';
 
 export function createWebTerminal(ctx: Pick<PluginContext, 'paths'>): Terminal {
   return {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processStartTime, resolvePaths, type Runtime } from '@ao/core';
+import { processStartTime, resolvePaths, type Runtime } from '@ao/core/plugin';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebTerminal } from '../src/index.js';
 

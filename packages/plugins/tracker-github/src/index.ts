@@ -3,7 +3,7 @@
  * cache, rate-limit pacing, retries). Pull requests, which GitHub's issues API also returns, are
  * never treated as issues.
  */
-import { AoError, definePlugin, z, type Issue, type IssueFilter, type NewIssue, type PluginContext, type Tracker } from '@ao/core';
+import { AoError, definePlugin, z, type Issue, type IssueFilter, type NewIssue, type PluginContext, type Tracker } from '@ao/core/plugin';
 import { createGitHubClient, httpStatus, parseRepo, RepoSchema, toAoError, type GitHubClient } from '@ao/github';
 
 const configSchema = z

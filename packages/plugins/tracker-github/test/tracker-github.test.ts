@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPluginContext, silentLogger, type Clock } from '@ao/core';
+import { createPluginContext, silentLogger, type Clock } from '@ao/core/plugin';
 import { startFakeGitHub, type FakeGitHub } from '@ao/testkit/fake-github';
 import { checkGitHubRequests } from '@ao/testkit/github-openapi';
 import plugin, { type GitHubTracker } from '../src/index.js';

@@ -4,16 +4,16 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { AoError, definePlugin, z, type Clock, type IssueFilter, type Logger, type NewIssue, type Tracker } from '@ao/core';
-import { writeFileAtomic } from '@ao/core';
+import { AoError, definePlugin, z, type Clock, type IssueFilter, type Logger, type NewIssue, type Tracker } from '@ao/core/plugin';
+import { writeFileAtomic } from '@ao/core/plugin';
 import { createWithNextId, findIssue, scanIssueDir, withIssueLock, type IssueScan } from './issue-dir.js';
 import { formatIssueFile, newIssueDocument, type IssueFile, type LocalIssue } from './issue-file.js';
-import { slugify } from '@ao/core';
+import { slugify } from '@ao/core/plugin';
 
 /** Issue files live in the repository, to be committed and shared: the usual mode, not ao's private 0600. */
 const REPO_FILE_MODE = 0o644;
 
-export { branchNameForIssue, MAX_BRANCH_LENGTH, slugify } from '@ao/core';
+export { branchNameForIssue, MAX_BRANCH_LENGTH, slugify } from '@ao/core/plugin';
 export { parseIssueFile, type LocalIssue } from './issue-file.js';
 export { scanIssueDir, type IssueFileProblem, type IssueScan } from './issue-dir.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AoError, reserveNextNumber, withFileLock } from '@ao/core';
+import { AoError, reserveNextNumber, withFileLock } from '@ao/core/plugin';
 import { parseIssueFile, type IssueFile, type LocalIssue } from './issue-file.js';
 
 /** `<id>-<slug>.md`, or `<id>.md` for a title without letters or digits. */

@@ -5,7 +5,7 @@
  * `labels:`) and precise where it is not (it names the file and the field). Rewrites go through
  * the yaml `Document` so a user's comments, key order and extra keys survive `comment` and `close`.
  */
-import { AoError, Document, isSeq, parseDocument, z, type Issue } from '@ao/core';
+import { AoError, Document, isSeq, parseDocument, z, type Issue } from '@ao/core/plugin';
 
 /** An issue as the local tracker returns it: the contract's `Issue` plus where it lives and when it changed. */
 export interface LocalIssue extends Issue {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createPluginContext, silentLogger } from '@ao/core';
+import { createPluginContext, silentLogger } from '@ao/core/plugin';
 import { createTempDir } from '@ao/testkit/temp-repo';
 import { trackerConformance } from '@ao/testkit/tracker-conformance';
 import plugin from '../src/index.js';

@@ -3,7 +3,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AoError, createPluginContext, processStartTime, systemClock, type Logger, type Tracker } from '@ao/core';
+import { AoError, createPluginContext, processStartTime, systemClock, type Logger, type Tracker } from '@ao/core/plugin';
 import plugin, { createLocalTracker, type LocalTracker } from '../src/index.js';
 import { withIssueLock } from '../src/issue-dir.js';
 

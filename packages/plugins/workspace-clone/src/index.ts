@@ -30,7 +30,7 @@ import {
   type Workspace,
   type WorkspaceInfo,
   type WorkspaceState,
-} from '@ao/core';
+} from '@ao/core/plugin';
 
 export const cloneConfigSchema = z.object({}).strict();
 export type CloneConfig = z.infer<typeof cloneConfigSchema>;

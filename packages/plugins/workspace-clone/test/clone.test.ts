@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPluginContext, type Workspace, type WorkspaceCreateOptions } from '@ao/core';
+import { createPluginContext, type Workspace, type WorkspaceCreateOptions } from '@ao/core/plugin';
 import { createTempDir, createTempRepo, type TempDir, type TempRepo } from '@ao/testkit/temp-repo';
 import plugin from '../src/index.js';
 

@@ -37,7 +37,7 @@ import {
   type WorkspaceCreateOptions,
   type WorkspaceInfo,
   type WorkspaceState,
-} from '@ao/core';
+} from '@ao/core/plugin';
 
 export const worktreeConfigSchema = z.object({}).strict();
 export type WorktreeConfig = z.infer<typeof worktreeConfigSchema>;

@@ -1,4 +1,4 @@
-import { createPluginContext } from '@ao/core';
+import { createPluginContext } from '@ao/core/plugin';
 import { createTempDir } from '@ao/testkit/temp-repo';
 import { workspaceConformance } from '@ao/testkit/workspace-conformance';
 import plugin from '../src/index.js';
