@@ -6,6 +6,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { conditions: ['source'] },
   test: {
+    // Most slow files wait on real CLIs, servers and tmux, not on the CPU: three at once on a
+    // 2-core machine (vitest's default there is one). Each file has its own tmux server
+    // (scripts/vitest/tmux-per-file.ts), so they cannot see each other's sessions.
+    maxWorkers: 3,
+    minWorkers: 1,
     projects: ['packages/*/vitest.config.ts', 'packages/plugins/*/vitest.config.ts'],
   },
 });

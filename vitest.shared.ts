@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
+
+const tmuxPerFile = fileURLToPath(new URL('./scripts/vitest/tmux-per-file.ts', import.meta.url));
 
 /**
  * The one definition of a package's vitest project: each `packages/<pkg>/vitest.config.ts` (and
@@ -13,6 +16,6 @@ export function project(name: string, overrides: { testTimeout?: number; hookTim
     // takes its conditions from `ssr.resolve`, not from `resolve` (Vite 6+ applies that to the client).
     resolve: { conditions: ['source'] },
     ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } },
-    test: { name, include: ['test/**/*.test.ts'], testTimeout: 30_000, ...overrides },
+    test: { name, include: ['test/**/*.test.ts'], setupFiles: [tmuxPerFile], testTimeout: 30_000, ...overrides },
   });
 }
