@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -12,8 +11,6 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-const capture = (name: string): string => execFileSync('tmux', ['capture-pane', '-p', '-t', `=${name}:`], { encoding: 'utf8' });
-
 it('a spinner turning frame after frame is one activity.changed event, not one per frame', async () => {
   // An agent busy for good: a new spinner frame every 100 ms (its screen changes between polls).
   const scenario = join(env.repo, '..', `spinner-${Date.now()}.yaml`);
@@ -22,18 +19,18 @@ it('a spinner turning frame after frame is one activity.changed event, not one p
   const spawned = env.ao('spawn', '--prompt', 'go', '--json');
   expect(spawned.code, spawned.stderr).toBe(0);
   const { id } = JSON.parse(spawned.stdout) as { id: string };
-  const name = env.tmuxName(id);
+  const capture = () => env.screen(id);
   const frames = new Set<string>();
   for (let i = 0; i < 6; i++) {
     // Each poll sees a screen that differs from the previous poll's: wait for the change (a signal).
-    const before = capture(name);
-    await until(() => capture(name) !== before, 10_000, 'the next spinner frame');
+    const before = capture();
+    await until(() => capture() !== before, 10_000, 'the next spinner frame');
     // The lifecycle poll records activity (ao status only shows it).
     expect(env.ao('lifecycle', 'poll').code).toBe(0);
     const status = JSON.parse(env.ao('status', '--json').stdout) as { id: string; activity: string; activityDetail: string | null }[];
     const s = status.find((x) => x.id === id);
     expect(s?.activity).toBe('active');
-    frames.add(capture(name));
+    frames.add(capture());
   }
   expect(frames.size).toBeGreaterThan(1);
   const events = env

@@ -1,7 +1,6 @@
 // The screen's age, measured across the looks of one SessionManager (as the daemon's lifecycle
 // polls make them): a screen still changing is work going on, even with the CLI's prompt drawn
 // below it (Codex keeps its input box on screen mid-turn; the content alone read as idle).
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSessionManager, createSessionStore, exec, loadConfig, resolveConfig, resolvePaths, silentLogger, type Clock } from '@ao/core';
@@ -17,8 +16,6 @@ afterEach(async () => {
   await env.cleanup();
 });
 
-const capture = (name: string): string => execFileSync('tmux', ['capture-pane', '-p', '-t', `=${name}:`], { encoding: 'utf8' });
-
 it('a screen that keeps changing above the prompt is active; once it stays the same it is idle', async () => {
   // An agent streaming its reply with its prompt always drawn below (until a `stop` file appears).
   const stop = join(env.repo, '..', `stop-${Date.now()}`);
@@ -33,20 +30,20 @@ it('a screen that keeps changing above the prompt is active; once it stays the s
   const paths = resolvePaths(processEnv);
   const manager = createSessionManager({ config, registry, store: createSessionStore(paths), paths, logger: silentLogger, clock, exec, env: processEnv });
   const session = await manager.spawn({ cwd: env.repo, agent: 'streamer', prompt: 'go' });
-  const name = env.tmuxName(session.id);
+  const capture = () => env.screen(session.id);
   const activity = async () => (await manager.list({ activity: true })).sessions.find((s) => s.id === session.id)?.activity;
 
-  await until(() => capture(name).includes('streaming part'), 10_000, 'the agent streaming');
+  await until(() => capture().includes('streaming part'), 10_000, 'the agent streaming');
   await activity(); // the first look: no age yet
   for (let i = 0; i < 3; i++) {
-    const before = capture(name);
-    await until(() => capture(name) !== before, 10_000, 'the next part of the reply');
+    const before = capture();
+    await until(() => capture() !== before, 10_000, 'the next part of the reply');
     now += 10_000; // long after the stable time: only the change itself says "active"
     expect(await activity()).toBe('active');
   }
 
   writeFileSync(stop, '');
-  await until(() => capture(name).includes('reply done'), 10_000, 'the reply to end');
+  await until(() => capture().includes('reply done'), 10_000, 'the reply to end');
   await activity(); // the screen changed since the last look
   now += 10_000;
   expect(await activity()).toBe('idle');

@@ -16,6 +16,8 @@ export interface SessionEnv {
   aoAsync(...args: string[]): Promise<AoResult>;
   received(): string[];
   tmuxName(sessionId: string): string;
+  /** What the session's tmux pane shows now. */
+  screen(sessionId: string): string;
   writeConfig(extra?: string, agentArgs?: string[]): void;
   cleanup(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export async function createSessionEnv(): Promise<SessionEnv> {
             .map((e) => e.text ?? '')
         : [],
     tmuxName: (id) => tmuxSessionName(home, id),
+    screen: (id) => execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(home, id)}:`], { encoding: 'utf8' }),
     async cleanup() {
       // Kill every tmux session this data dir made, then the temp dirs.
       const prefix = tmuxSessionName(home, '');
