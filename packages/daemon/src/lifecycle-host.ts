@@ -9,7 +9,6 @@ import {
   systemClock,
   type AoPaths,
   type LifecycleManager,
-  type PluginHost,
   type PollSummary,
   type Logger,
   type ResolvedConfig,
@@ -44,7 +43,6 @@ export interface LifecycleHost {
 export async function createLifecycleHost(deps: {
   config: ResolvedConfig;
   manager: SessionManager;
-  plugins?: PluginHost;
   store: SessionStore;
   paths: AoPaths;
   logger: Logger;
@@ -53,7 +51,6 @@ export async function createLifecycleHost(deps: {
   const lifecycle: LifecycleManager = createLifecycleManager({
     config,
     manager,
-    ...(deps.plugins ? { plugins: deps.plugins } : {}),
     store,
     paths,
     logger: logger.child({ component: 'lifecycle' }),

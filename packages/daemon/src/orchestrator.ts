@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { pickProject, TERMINAL_STATUSES, type McpServerSpec, type ResolvedConfig, type PluginHost, type ResolvedProject, type Session, type SessionManager } from '@ao/core';
+import { pickProject, TERMINAL_STATUSES, type McpServerSpec, type ResolvedConfig, type ResolvedProject, type Session, type SessionManager } from '@ao/core';
 
 /** What the daemon reports about its orchestrator session (`GET /api/status`, `ao start`). */
 export type OrchestratorState =
@@ -80,8 +80,6 @@ export function aoMcpServer(configFile: string, env: NodeJS.ProcessEnv = process
 
 export interface EnsureOrchestratorOptions {
   manager: SessionManager;
-  /** Default: the manager's own plugin host. */
-  plugins?: PluginHost;
   config: ResolvedConfig;
   cwd: string;
   /** How the orchestrator should call ao (absolute, with `--config`). */
@@ -107,7 +105,7 @@ export async function ensureOrchestrator(
   }
   const agentName = config.orchestrator.agent ?? project.agentName;
   const selection = Object.hasOwn(config.agents, agentName) ? config.agents[agentName] : undefined;
-  if (selection && (await (options.plugins ?? manager.plugins).plugin(project, 'agent', selection)).canPlan !== true) {
+  if (selection && (await manager.plugins.plugin(project, 'agent', selection)).canPlan !== true) {
     return {
       disabled:
         `the agent "${agentName}" is a plain program that cannot plan, so no orchestrator was started ` +

@@ -14,7 +14,6 @@ import {
   type AoPaths,
   type DaemonInfo,
   type Logger,
-  type PluginHost,
   type PluginRegistry,
   type ResolvedConfig,
   type SessionManager,
@@ -39,8 +38,6 @@ export interface DaemonContext {
   cwd: string;
   store: SessionStore;
   manager: SessionManager;
-  /** The plugins of a project or a session; default: the manager's own host. */
-  plugins?: PluginHost;
 }
 
 /**
@@ -60,7 +57,7 @@ export interface RunDaemonOptions {
   orchestrator: boolean;
   /** The ao version, reported by /health and daemon.json. */
   version: string;
-  dashboard?: (deps: { config: ResolvedConfig; manager: SessionManager; plugins: PluginHost; store: SessionStore; paths: AoPaths; logger: Logger }) => DaemonMount;
+  dashboard?: (deps: { config: ResolvedConfig; manager: SessionManager; store: SessionStore; paths: AoPaths; logger: Logger }) => DaemonMount;
   /** Stops the daemon when aborted, as SIGTERM or SIGINT do (for a host that embeds it, and tests). */
   signal?: AbortSignal;
 }
@@ -77,14 +74,13 @@ const printErr = (text: string): void => void process.stderr.write(`${text}\n`);
  */
 export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): Promise<number> {
   const { config, paths, manager, store } = cli;
-  const pluginHost = cli.plugins ?? manager.plugins;
   const { version } = options;
   const logger = createFileLogger(paths.logs).child({ cmd: 'daemon', daemon: process.pid });
 
   const token = ensureToken(paths);
   const startedAt = new Date();
 
-  const lifecycle = await createLifecycleHost({ config, manager, plugins: pluginHost, store, paths, logger });
+  const lifecycle = await createLifecycleHost({ config, manager, store, paths, logger });
   const events = createEventHub({ paths, store, logger });
   // Routes, WebSockets and services of plugins (configureDaemon), mounted without naming any.
   const plugins = await configurePlugins({ registry: cli.registry, paths, logger, exec, env: cli.env, configDir: config.dir });
@@ -129,7 +125,7 @@ export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): 
     { onError: (error, req, url) => logger.warn({ method: req.method, path: url.pathname, err: describeError(error) }, 'request failed') },
   );
   // The dashboard (app, terminal WebSocket, metrics) sits behind the same token check as the API.
-  const dashboard = options.dashboard?.({ config, manager, plugins: pluginHost, store, paths, logger });
+  const dashboard = options.dashboard?.({ config, manager, store, paths, logger });
   const server = createDaemonServer({
     token,
     logger,
@@ -177,7 +173,7 @@ export async function runDaemon(cli: DaemonContext, options: RunDaemonOptions): 
   // The orchestrator starts after the API is up, so `ao start` sees the daemon at once and then
   // waits on /api/status for how the orchestrator went.
   if (orchestrator.state === 'starting') {
-    void ensureOrchestrator({ manager, plugins: pluginHost, config, cwd: cli.cwd, ao: aoCommand(config.file) })
+    void ensureOrchestrator({ manager, config, cwd: cli.cwd, ao: aoCommand(config.file) })
       .then((result) => {
         if ('disabled' in result) {
           orchestrator = { state: 'disabled', reason: result.disabled };

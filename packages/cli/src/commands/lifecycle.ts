@@ -12,7 +12,7 @@ export interface LifecycleCli extends SessionCli {
 export async function loadLifecycle(globals: GlobalOptions): Promise<LifecycleCli> {
   const cli = await loadSessions(globals);
   const logger = createFileLogger(cli.paths.logs).child({ cmd: process.argv[2], component: 'lifecycle' });
-  const lifecycle = createLifecycleManager({ config: cli.config, manager: cli.manager, plugins: cli.plugins, store: cli.store, paths: cli.paths, logger, clock: systemClock });
+  const lifecycle = createLifecycleManager({ config: cli.config, manager: cli.manager, store: cli.store, paths: cli.paths, logger, clock: systemClock });
   return { ...cli, lifecycle };
 }
 

@@ -8,7 +8,6 @@ import { AoError, describeError } from '../errors.js';
 import { exec as runCommand } from '../exec.js';
 import { gitBranchHeads } from '../git.js';
 import type { SessionManager } from '../sessions/manager.js';
-import type { PluginHost } from '../plugins/host.js';
 import type { Session } from '../sessions/schema.js';
 import type { SessionStore } from '../sessions/store.js';
 import { autonomyFor, createActionExecutor, needsApproval, type LifecycleEvent } from './actions.js';
@@ -21,8 +20,6 @@ import { createReactionRunner, type ReactionResult, type RunnerHooks } from './r
 export interface LifecycleDeps {
   config: ResolvedConfig;
   manager: SessionManager;
-  /** Default: the manager's own plugin host. */
-  plugins?: PluginHost;
   store: SessionStore;
   /** Default: the store under `paths.home/approvals` with `config.approvals.expiryHours`. */
   approvals?: ApprovalStore;
@@ -76,7 +73,7 @@ const TRIGGER_DEBOUNCE_MS = 200;
 
 export function createLifecycleManager(deps: LifecycleDeps): LifecycleManager {
   const { config, manager, store, logger, clock } = deps;
-  const plugins = deps.plugins ?? manager.plugins;
+  const plugins = manager.plugins;
   const approvals = deps.approvals ?? createApprovalStore({ paths: deps.paths, clock, sessions: store, expiryHours: config.approvals.expiryHours });
   const listeners = new Set<(event: LifecycleEvent) => void>();
   let summary: PollSummary | undefined;

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AoPaths, Logger, PluginHost, ResolvedConfig, SessionManager, SessionStore } from '@ao/core';
+import type { AoPaths, Logger, ResolvedConfig, SessionManager, SessionStore } from '@ao/core';
 import { createDashboardRoutes } from './routes.js';
 import { createStaticHandler, defaultClientDir } from './static.js';
 import { createTerminalServer } from './terminal.js';
@@ -16,8 +16,6 @@ export { diffStat, fullDiff, type DiffStat, type FullDiff, type PrDetail } from 
 export interface DashboardDeps {
   config: ResolvedConfig;
   manager: SessionManager;
-  /** Default: the manager's own plugin host. */
-  plugins?: PluginHost;
   store: SessionStore;
   /** The data dir: plans are read from its plan store. */
   paths: AoPaths;

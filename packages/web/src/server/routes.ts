@@ -132,9 +132,9 @@ async function prDetail(plugins: PluginHost, config: ResolvedConfig, session: Se
  * and plans (`/api/plans`, `/api/plans/:id`: the plan store's records as `ao plan show --json`).
  * On core's router: errors are `{ error: { code, message } }` with the code's status, as the daemon's.
  */
-export function createDashboardRoutes(deps: { manager: SessionManager; plugins?: PluginHost; store: SessionStore; config: ResolvedConfig; paths: AoPaths; logger?: Logger }): Router {
+export function createDashboardRoutes(deps: { manager: SessionManager; store: SessionStore; config: ResolvedConfig; paths: AoPaths; logger?: Logger }): Router {
   const { manager, config } = deps;
-  const plugins = deps.plugins ?? manager.plugins;
+  const plugins = manager.plugins;
   const metrics = createMetrics(deps.store, { pricing: config.parsed.pricing });
   const plans = createPlanStore(deps.paths);
   return createRouter([
