@@ -149,37 +149,18 @@ for (const c of CASES) {
     };
 
     /**
-     * Sends a prompt and waits until the model has it. Should it sit unsent in the input box (an
-     * Enter lost by the CLI), presses Enter once, as docs/agents.md tells a person to; but only for
-     * a prompt that really sits there: on a screen that stopped changing, the CLI idle, the model
-     * still without it (checked again right before the key). A prompt already submitted reaches the
-     * model some hundred milliseconds later and its reply may bring up a permission menu, whose
-     * highlighted "1. Yes" an Enter pressed meanwhile confirms: Claude Code then ran the `touch`
-     * the test denies, or chose the question's first option (why its cases were once out of this
-     * matrix).
+     * Sends a prompt and waits until the model has it. Should the CLI drop the Enter and keep the
+     * prompt in its input box, ao itself presses Enter again, only on a settled screen (see
+     * delivery.ts `confirmSubmitted`): an Enter pressed while a taken prompt is still drawn in the
+     * box would confirm the highlighted "1. Yes" of the permission menu its reply brings up (Claude
+     * Code then ran the `touch` the test denies, why its cases were once out of this matrix).
      */
     const sendPrompt = async (text: string): Promise<void> => {
       const r = await ao('send', id, text);
       expect(r.code, r.stderr).toBe(0);
-      await received(text);
-    };
-    const received = async (text: string): Promise<void> => {
-      const arrived = () => server.turns.some((t) => t.lastUserText.includes(text) || t.newUserText.includes(text));
-      let pressed = false;
-      let last = '';
-      let same = 0;
       await vi.waitFor(
-        async () => {
-          if (arrived()) return;
-          const now = screen();
-          same = now === last ? same + 1 : 0;
-          last = now;
-          if (!pressed && same >= 4 && now.includes(text) && (await activity()).activity === 'idle' && screen() === now && !arrived()) {
-            pressed = true;
-            console.warn(`${c.cli}: "${text}" sat unsent in the input box; pressing Enter once`);
-            expect((await ao('send', id, '--keys', 'Enter')).code).toBe(0);
-          }
-          throw new Error(`the model has not received "${text}"; the screen:\n${now}`);
+        () => {
+          if (!server.turns.some((t) => t.lastUserText.includes(text) || t.newUserText.includes(text))) throw new Error(`the model has not received "${text}"; the screen:\n${screen()}`);
         },
         { timeout: 90_000, interval: 250 },
       );

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { detectScreenActivity, type Agent } from '../src/index.js';
 import type { Clock } from '../src/contracts/plugin.js';
 import type { Runtime, RuntimeHandle } from '../src/contracts/runtime.js';
+import { holdsMessage } from '../src/sessions/delivery.js';
 import { awaitingReady, waitForAgentReady } from '../src/sessions/ready.js';
 import type { SessionEvent } from '../src/sessions/schema.js';
 
@@ -60,5 +61,17 @@ describe('awaitingReady', () => {
     expect(awaitingReady([ev('session.restored'), ev('message.sent')])).toBe(false);
     // A spawned agent got its prompt and may be working: messages go in at once.
     expect(awaitingReady([ev('runtime.started', { activity: 'active' })])).toBe(false);
+  });
+});
+
+describe('holdsMessage', () => {
+  it("tells a message in the agent's input box from an empty box and from other text", () => {
+    const message = 'You are working on the project app, in a git workspace.\n\nYour task: fix it.';
+    expect(holdsMessage('You are working on the project app, in a git', message)).toBe(true);
+    // Wrapped by the TUI: whitespace differs.
+    expect(holdsMessage('You are working on\nthe project app', message)).toBe(true);
+    expect(holdsMessage('[Pasted text #1 +33 lines]', message)).toBe(true);
+    expect(holdsMessage('', message)).toBe(false);
+    expect(holdsMessage('Try "refactor main.ts"', message)).toBe(false);
   });
 });

@@ -139,6 +139,13 @@ export function agentConformance(label: string, setup: () => Promise<AgentUnderT
       for (const screen of under!.screens?.noMenu ?? []) expect(readMenu.call(agent(), screen)).toBeUndefined();
     });
 
+    it('reads no input box while a menu shows (no Enter is pressed into a menu), and never throws on a screen', () => {
+      const { readInput } = agent();
+      if (!readInput) return;
+      for (const screen of HOSTILE_SCREENS) expect(() => readInput.call(agent(), screen)).not.toThrow();
+      for (const screen of under!.screens?.menus ?? []) expect(readInput.call(agent(), screen), `an input box read on a menu:\n${screen}`).toBeUndefined();
+    });
+
     it('reads every menu its CLI draws, each option reachable by keys of its own, and calls it waiting_input', async () => {
       const screens = under!.screens?.menus ?? [];
       if (screens.length === 0) return;

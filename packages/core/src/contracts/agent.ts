@@ -206,6 +206,15 @@ export interface Agent {
   readonly submitDelayMs?: number;
 
   /**
+   * Optional. The text in this CLI's input box on `screen`: '' when the box is empty, undefined when
+   * no input box shows (a menu, a starting or exited CLI). Must not throw. After each delivery ao
+   * reads it to confirm the submission: a CLI that was busy (rendering, processing the paste) can
+   * drop the Enter and keep the message in its box, unsent; while the box still holds the message
+   * and the screen has settled, ao presses Enter again (at most a few times, under the delivery lock).
+   */
+  readInput?(screen: string): string | undefined;
+
+  /**
    * Optional. Called by `send` (under the session's delivery lock) and by activity detection with
    * the current screen: the menu the agent waits on, or `undefined` when none is showing. While a
    * menu shows, a message is an answer: `send` selects the option it names with `menuKeys`, and

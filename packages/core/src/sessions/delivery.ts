@@ -13,7 +13,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import type { Agent } from '../contracts/agent.js';
+import type { Clock } from '../contracts/plugin.js';
 import type { DeliveryStatus, Runtime, RuntimeHandle } from '../contracts/runtime.js';
+import { systemClock } from '../clock.js';
 import { crashPoint } from '../crash-point.js';
 import { withFileLock } from './lock.js';
 import type { Session } from './schema.js';
@@ -38,8 +41,13 @@ export interface DeliverOptions {
    * refused) or, for reactions, is refused. See `answer.ts`. Without it the text is always pasted.
    */
   menu?: MenuPolicy;
-  /** Pause between paste and Enter, from the agent plugin (`Agent.submitDelayMs`). */
-  submitDelayMs?: number;
+  /**
+   * The agent the text is for: its `submitDelayMs` (a pause between paste and Enter) and its
+   * `readInput`, with which the submission is confirmed (see `confirmSubmitted`).
+   */
+  agent?: Pick<Agent, 'submitDelayMs' | 'readInput'>;
+  /** For the confirmation's waits; default the system clock. */
+  clock?: Clock;
 }
 
 /** A new delivery id: 16 hex characters (safe in tmux buffer and option names). */
@@ -73,12 +81,22 @@ export async function deliver(
       const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length, ...answered };
       await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
       crashPoint('message.sending');
-      if (answer) await sendKeys(runtime, handle, answer.keys);
-      else await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(options.submitDelayMs ? { submitDelayMs: options.submitDelayMs } : {}) });
+      // The agent's reading of its input box, when the message can be told apart in it: the box
+      // did not hold it before the paste (a menu answer is keys, not a message in the box).
+      let confirmWith: ((screen: string) => string | undefined) | undefined;
+      if (answer) {
+        await sendKeys(runtime, handle, answer.keys);
+      } else {
+        const { submitDelayMs, readInput } = options.agent ?? {};
+        const before = readInput ? await runtime.capture(handle, { lines: 50 }).then(readInput, () => undefined) : undefined;
+        if (before !== undefined && !holdsMessage(before, text)) confirmWith = readInput;
+        await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
+      }
       options.onDelivered?.();
       crashPoint('message.pasted');
+      const confirmation = confirmWith ? await confirmSubmitted(runtime, handle, text, confirmWith, options.clock ?? systemClock) : undefined;
       const sent = await store.append(project, id, [
-        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...options.data } },
+        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...(confirmation?.enters ? { extraEnters: confirmation.enters } : {}), ...(confirmation?.confirmed === false ? { unconfirmed: true } : {}), ...options.data } },
       ]);
       crashPoint('message.sent');
       await runtime.forgetDelivery?.(handle, deliveryId).catch(() => undefined);
@@ -120,6 +138,70 @@ export async function settleDelivery(store: SessionStore, session: Session, runt
     },
     { timeoutMs: DELIVERY_LOCK_TIMEOUT_MS },
   );
+}
+
+/**
+ * How long the screen must stay unchanged, with the message still in the box, before Enter is
+ * pressed again; doubled after each (a CLI still starting may be busy for seconds). A CLI that took
+ * the message shows it at once (a spinner, the message moved up): a box unchanged this long was
+ * not taken. Long enough that an Enter never lands on the menu a taken message's reply brings up.
+ */
+const SUBMIT_SETTLE_MS = 1_000;
+/** Enters pressed again at most (1 + 2 + 4 + 8 s of settling), and how long the confirmation may take in all. */
+const MAX_EXTRA_ENTERS = 4;
+const CONFIRM_TIMEOUT_MS = 25_000;
+
+/**
+ * Confirms that the agent took the message it was just sent: while its input box (as the agent
+ * reads its screen) still holds the message on a screen that has settled, the Enter was dropped
+ * (a TUI busy rendering or processing the paste takes keys asynchronously); press it again. An
+ * extra Enter on an empty box submits nothing, so one pressed just as the first was taken is
+ * harmless. Returns how many Enters were pressed again, and whether the box let the message go
+ * (false: it still held it after the last one; recorded on `message.sent` as `unconfirmed`).
+ */
+export async function confirmSubmitted(
+  runtime: Runtime,
+  handle: RuntimeHandle,
+  text: string,
+  readInput: (screen: string) => string | undefined,
+  clock: Clock,
+): Promise<{ enters: number; confirmed: boolean }> {
+  const deadline = clock.now() + CONFIRM_TIMEOUT_MS;
+  let enters = 0;
+  let last: string | undefined;
+  let stableSince = clock.now();
+  for (;;) {
+    const screen = await runtime.capture(handle, { lines: 50 }).catch(() => undefined);
+    if (screen === undefined) return { enters, confirmed: true };
+    const input = readInput(screen);
+    if (input === undefined || !holdsMessage(input, text)) return { enters, confirmed: true };
+    if (screen !== last) {
+      last = screen;
+      stableSince = clock.now();
+    } else if (clock.now() - stableSince >= SUBMIT_SETTLE_MS * 2 ** enters) {
+      if (enters >= MAX_EXTRA_ENTERS) break;
+      // A failed key press (the agent just exited) ends the confirmation, not the delivery.
+      if (!(await sendKeys(runtime, handle, ['Enter']).then(() => true, () => false))) break;
+      enters++;
+      last = undefined;
+    }
+    if (clock.now() >= deadline) break;
+    await clock.sleep(100);
+  }
+  return { enters, confirmed: false };
+}
+
+/**
+ * Whether input box text `input` is message `text`: the box shows its start (whitespace as the
+ * TUI wraps it), or the placeholder a TUI shows for a long paste ("[Pasted text #1 +33 lines]").
+ */
+export function holdsMessage(input: string, text: string): boolean {
+  const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
+  const box = flat(input);
+  if (box === '') return false;
+  if (/^\[Pasted text #\d+/.test(box)) return true;
+  const start = flat(text).slice(0, 24);
+  return start !== '' && (box.startsWith(start) || (box.length >= 8 && start.startsWith(box)));
 }
 
 /** One line of at most 80 characters, for event logs and listings. */

@@ -177,8 +177,7 @@ export function createLauncher(deps: LauncherDeps) {
     } else {
       await waitForScreen(runtime, handle, clock);
     }
-    const submitDelayMs = agent?.submitDelayMs;
-    return deliver(store, session, runtime, handle, text, { data: { initial: true }, ...(submitDelayMs ? { submitDelayMs } : {}) });
+    return deliver(store, session, runtime, handle, text, { data: { initial: true }, ...(agent ? { agent } : {}), clock });
   }
 
   /** The agent CLI's conversation id for a session whose agent is gone, from its own logs (see `ActivityReport.nativeSessionId`). */

@@ -351,7 +351,8 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         return await deliver(store, session, runtime, handle, message, {
           ...rest,
           ...(agent ? { menu: { agent, mode: menu, sessionId: id } } : {}),
-          ...(agent?.submitDelayMs ? { submitDelayMs: agent.submitDelayMs } : {}),
+          ...(agent ? { agent } : {}),
+          clock,
           onDelivered: () => (delivered = true),
         });
       } catch (error) {

@@ -93,6 +93,31 @@ export function claudeMenuKeys(_menu: AgentMenu, option: { number: number }): st
   return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
 }
 
+const PROMPT_LINE = /^\s*[│|]?\s*[>❯](?:\s|$)/;
+/** The rule above the input box (2.x), or its top border (1.x); and below it. */
+const BOX_TOP = /^\s*(?:─{3,}|╭─+╮)\s*$/;
+const BOX_BOTTOM = /^\s*(?:─{3,}|╰─+╯)\s*$/;
+
+/**
+ * The text in Claude Code's input box: the last `❯` (2.x; `│ >` in 1.x) line right below a rule or
+ * the box's top border, and the lines below it up to the next rule. '' when the box is empty,
+ * undefined when none shows (a menu, the start screen). Earlier prompts in the conversation are
+ * also drawn with `❯` but not below a rule.
+ */
+export function readClaudeInput(screen: string): string | undefined {
+  const lines = lastScreenLines(screen, 60);
+  for (let i = lines.length - 1; i > 0; i--) {
+    if (!PROMPT_LINE.test(lines[i] as string) || !BOX_TOP.test(lines[i - 1] as string)) continue;
+    const typed: string[] = [];
+    for (let j = i; j < lines.length && !BOX_BOTTOM.test(lines[j] as string); j++) {
+      const line = (lines[j] as string).replace(/\s*│\s*$/, '');
+      typed.push(j === i ? line.replace(PROMPT_LINE, '') : line.replace(/^\s*│?/, ''));
+    }
+    return typed.map((l) => l.trim()).join('\n').trim();
+  }
+  return undefined;
+}
+
 /** Claude Code's TUI: the `❯` input box of 2.x (`>` before) with a footer below it, its busy line, its menus. */
 export const claudeScreen: ScreenProfile = {
   idle: [/^\s*[│|]?\s*[>❯](?:\s|$)/m, /\? for shortcuts/],
@@ -226,9 +251,12 @@ export default definePlugin({
       canResume: true,
       canPlan: true,
       // Claude Code takes a paste asynchronously: an Enter in the same burst is dropped and the
-      // text stays in its input box ("[Pasted text #1 +33 lines]"), unsent.
+      // text stays in its input box ("[Pasted text #1 +33 lines]"), unsent. The pause makes that
+      // rare; `readInput` lets ao see it (on a busy machine, or a CLI still loading a resumed
+      // conversation) and press Enter again.
       submitDelayMs: 250,
       readMenu: readClaudeMenu,
+      readInput: readClaudeInput,
       menuKeys: claudeMenuKeys,
       async readUsage(probe) {
         const file = await findTranscript({ ...probe, alive: true });
