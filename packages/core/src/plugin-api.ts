@@ -130,6 +130,7 @@ export {
   jsonString,
   lastScreenLines,
   listRecentFiles,
+  screenLines,
   readFirstJsonLine,
   readJsonlFrom,
   readJsonlTail,

@@ -71,6 +71,12 @@ describe('detectScreenActivity', () => {
   it('treats spinners and "esc to interrupt" as active even when unchanged', () => {
     expect(detectScreenActivity({ ...quiet, screen: '⠹ Thinking' }, shellPrompt).activity).toBe('active');
     expect(detectScreenActivity({ ...quiet, screen: '• Working (12s • esc to interrupt)\n$ ' }, shellPrompt).activity).toBe('active');
+    expect(detectScreenActivity({ ...quiet, screen: 'Building ⠼\n$ ' }, shellPrompt).activity).toBe('active');
+  });
+
+  it('does not take braille art for a spinner (the logo on Codex 0.171.0\'s start screen)', () => {
+    const logo = ['  ⣾⣿⣿⠃ ⢸⣿⣿⡇ ⢸⣿⣿⠋⠁  ⠈⠙⢻⣿⣿⣿⣶⣤⡀', '         ⠈⠙⠛⠿⠿⠿⠿⠛⠉', '$ '].join('\n');
+    expect(detectScreenActivity({ ...quiet, screen: logo }, shellPrompt).activity).toBe('idle');
   });
 
   it('calls any quiet screen idle for a profile without a prompt pattern', () => {

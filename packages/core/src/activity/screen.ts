@@ -42,8 +42,12 @@ export const BLOCKED_PATTERNS: readonly RegExp[] = [
   /\bAuthenticationError\b|\bauthentication_error\b|\b401 Unauthorized\b/i,
 ];
 
-/** Signs of work in progress: braille spinners and the "esc to interrupt" hint of TUIs. */
-export const BUSY_PATTERNS: readonly RegExp[] = [/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/, /\besc (?:to )?interrupt\b/i];
+/**
+ * Signs of work in progress: a braille spinner frame standing alone (`⠋ Thinking`; a run of braille
+ * characters is art, such as the logo Codex 0.171 draws on its start screen, which read as busy for
+ * as long as it showed) and the "esc to interrupt" hint of TUIs.
+ */
+export const BUSY_PATTERNS: readonly RegExp[] = [/(?<![\u2800-\u28ff])[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏](?![\u2800-\u28ff])/u, /\besc (?:to )?interrupt\b/i];
 
 /** What one agent CLI adds to the common patterns. */
 export interface ScreenProfile {
@@ -80,13 +84,22 @@ export interface ScreenMatch {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
 
+/** The screen's lines without escape sequences and trailing blanks, blank lines kept (where a TUI's layout is in them). */
+export function screenLines(screen: string): string[] {
+  return screen
+    .replace(ANSI, '')
+    .replace(/\r/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\s+$/, ''));
+}
+
 /** The screen's text without escape sequences, its last `count` non-blank lines. */
 export function lastScreenLines(screen: string, count: number): string[] {
-  const lines = screen.replace(ANSI, '').replace(/\r/g, '').split('\n');
+  const lines = screenLines(screen);
   const out: string[] = [];
   for (let i = lines.length - 1; i >= 0 && out.length < count; i--) {
     const line = lines[i] ?? '';
-    if (line.trim() !== '') out.unshift(line.replace(/\s+$/, ''));
+    if (line.trim() !== '') out.unshift(line);
   }
   return out;
 }

@@ -206,11 +206,13 @@ export interface Agent {
   readonly submitDelayMs?: number;
 
   /**
-   * Optional. The text in this CLI's input box on `screen`: '' when the box is empty, undefined when
-   * no input box shows (a menu, a starting or exited CLI). Must not throw. After each delivery ao
+   * Optional. The text in this CLI's input box on `screen`: '' when the box is empty (or the
+   * placeholder it draws there, which a plain capture cannot tell from text), undefined when no
+   * input box shows (a menu, a starting or exited CLI). Must not throw. After each delivery ao
    * reads it to confirm the submission: a CLI that was busy (rendering, processing the paste) can
    * drop the Enter and keep the message in its box, unsent; while the box still holds the message
-   * and the screen has settled, ao presses Enter again (at most a few times, under the delivery lock).
+   * and the screen has settled, ao presses Enter again (at most a few times, under the delivery
+   * lock; never while `readMenu` reads a menu).
    */
   readInput?(screen: string): string | undefined;
 

@@ -45,7 +45,7 @@ export interface DeliverOptions {
    * The agent the text is for: its `submitDelayMs` (a pause between paste and Enter) and its
    * `readInput`, with which the submission is confirmed (see `confirmSubmitted`).
    */
-  agent?: Pick<Agent, 'submitDelayMs' | 'readInput'>;
+  agent?: Pick<Agent, 'submitDelayMs' | 'readInput' | 'readMenu'>;
   /** For the confirmation's waits; default the system clock. */
   clock?: Clock;
 }
@@ -83,18 +83,19 @@ export async function deliver(
       crashPoint('message.sending');
       // The agent's reading of its input box, when the message can be told apart in it: the box
       // did not hold it before the paste (a menu answer is keys, not a message in the box).
-      let confirmWith: ((screen: string) => string | undefined) | undefined;
+      const reads = options.agent?.readInput ? (options.agent as ReadsInput) : undefined;
+      let confirm = false;
       if (answer) {
         await sendKeys(runtime, handle, answer.keys);
       } else {
-        const { submitDelayMs, readInput } = options.agent ?? {};
-        const before = readInput ? await runtime.capture(handle, { lines: 50 }).then(readInput, () => undefined) : undefined;
-        if (before !== undefined && !holdsMessage(before, text)) confirmWith = readInput;
+        const submitDelayMs = options.agent?.submitDelayMs;
+        const before = reads ? await runtime.capture(handle, { lines: 50 }).then((screen) => reads.readInput(screen), () => undefined) : undefined;
+        confirm = before !== undefined && !holdsMessage(before, text);
         await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
       }
       options.onDelivered?.();
       crashPoint('message.pasted');
-      const confirmation = confirmWith ? await confirmSubmitted(runtime, handle, text, confirmWith, options.clock ?? systemClock) : undefined;
+      const confirmation = confirm && reads ? await confirmSubmitted(runtime, handle, text, reads, options.clock ?? systemClock) : undefined;
       const sent = await store.append(project, id, [
         { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...(confirmation?.enters ? { extraEnters: confirmation.enters } : {}), ...(confirmation?.confirmed === false ? { unconfirmed: true } : {}), ...options.data } },
       ]);
@@ -151,6 +152,8 @@ const SUBMIT_SETTLE_MS = 1_000;
 const MAX_EXTRA_ENTERS = 4;
 const CONFIRM_TIMEOUT_MS = 25_000;
 
+type ReadsInput = Pick<Agent, 'readMenu'> & Required<Pick<Agent, 'readInput'>>;
+
 /**
  * Confirms that the agent took the message it was just sent: while its input box (as the agent
  * reads its screen) still holds the message on a screen that has settled, the Enter was dropped
@@ -163,7 +166,7 @@ export async function confirmSubmitted(
   runtime: Runtime,
   handle: RuntimeHandle,
   text: string,
-  readInput: (screen: string) => string | undefined,
+  agent: ReadsInput,
   clock: Clock,
 ): Promise<{ enters: number; confirmed: boolean }> {
   const deadline = clock.now() + CONFIRM_TIMEOUT_MS;
@@ -173,7 +176,9 @@ export async function confirmSubmitted(
   for (;;) {
     const screen = await runtime.capture(handle, { lines: 50 }).catch(() => undefined);
     if (screen === undefined) return { enters, confirmed: true };
-    const input = readInput(screen);
+    // A menu on screen (the reply's permission prompt) takes no Enter: the message was taken.
+    if (agent.readMenu?.(screen)) return { enters, confirmed: true };
+    const input = agent.readInput(screen);
     if (input === undefined || !holdsMessage(input, text)) return { enters, confirmed: true };
     if (screen !== last) {
       last = screen;

@@ -25,6 +25,7 @@ import {
   readFirstJsonLine,
   readJsonlTail,
   readNumberedMenu,
+  screenLines,
   z,
   type ActivityProbe,
   type AgentMenu,
@@ -92,6 +93,27 @@ export function readCodexMenu(screen: string): AgentMenu | undefined {
 /** The keys that choose `option` in Codex: its digit. */
 export function codexMenuKeys(_menu: AgentMenu, option: { number: number }): string[] {
   return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
+}
+
+/**
+ * The text in Codex's composer: the last `›` line and the lines under it up to a blank line, with
+ * the composer's footer (`model · directory`, or its shortcut hints) below. Its placeholder
+ * ("Ask Codex to do anything") when empty: a plain capture loses the dimming. Undefined while a
+ * menu shows (its cursor is a `›` too) or no composer does.
+ */
+export function readCodexInput(screen: string): string | undefined {
+  if (readCodexMenu(screen)) return undefined;
+  const lines = screenLines(screen);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!/^›(?:\s|$)/.test(lines[i] as string)) continue;
+    const typed = [(lines[i] as string).slice(1)];
+    let j = i + 1;
+    for (; j < lines.length && lines[j] !== ''; j++) typed.push(lines[j] as string);
+    const footer = lines.slice(j).find((l) => l.trim() !== '');
+    if (!footer || !/ · |\? for shortcuts|context left|⏎ send/.test(footer)) return undefined;
+    return typed.map((l) => l.trim()).join('\n').trim();
+  }
+  return undefined;
 }
 
 /** Codex's TUI: the `›` composer with its footer, `Working (… esc to interrupt)` while busy, its menus. */
@@ -321,6 +343,7 @@ export default definePlugin({
       canResume: true,
       canPlan: true,
       readMenu: readCodexMenu,
+      readInput: readCodexInput,
       menuKeys: codexMenuKeys,
       async readUsage(probe) {
         const found = await findRollout({ ...probe, alive: true });

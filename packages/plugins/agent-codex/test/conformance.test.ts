@@ -16,7 +16,7 @@ agentConformance('codex', async () => {
   const ctx = createPluginContext({ configDir: home, env: { HOME: home, AO_HOME: join(home, '.ao') } });
   return {
     agent: await plugin.create(plugin.configSchema.parse({ codexHome: join(home, '.codex') }), ctx),
-    screens: { menus: ['codex-approval.txt', 'codex-trust.txt'].map(screen) },
+    screens: { menus: ['codex-approval.txt', 'codex-trust.txt'].map(screen), noMenu: ['codex-idle-empty-box.txt', 'codex-typed.txt'].map(screen) },
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
 });

@@ -20,6 +20,7 @@ import {
   lastScreenLines,
   listRecentFiles,
   readNumberedMenu,
+  screenLines,
   z,
   type ActivityProbe,
   type AgentMenu,
@@ -96,6 +97,31 @@ export function opencodeMenuKeys(menu: AgentMenu, option: MenuOption): string[] 
 }
 
 /**
+ * The text in OpenCode's input box: the box ends in a `╹▀▀▀` line, above it the agent and model
+ * line and a padding line, above those the input up to the padding line on top, every line behind
+ * the box's `┃` in the same column (the sidebar's text to the right cut off). Its placeholder
+ * (`Ask anything… "…"`) when empty. Undefined while a menu shows or no box does.
+ */
+export function readOpencodeInput(screen: string): string | undefined {
+  if (readOpencodeMenu(screen)) return undefined;
+  const lines = screenLines(screen);
+  let bottom = lines.length - 1;
+  while (bottom >= 0 && !(lines[bottom] as string).includes('╹▀')) bottom--;
+  if (bottom < 3) return undefined;
+  const column = (lines[bottom] as string).indexOf('╹');
+  const inner = (line: string | undefined): string | undefined => (line?.[column] === '┃' ? line.slice(column + 1).replace(/\s{6,}\S.*$/, '').trim() : undefined);
+  if (inner(lines[bottom - 1]) === undefined || inner(lines[bottom - 2]) === undefined) return undefined;
+  const typed: string[] = [];
+  for (let i = bottom - 3; i >= 0; i--) {
+    const text = inner(lines[i]);
+    if (text === undefined) return undefined;
+    if (text === '') break;
+    typed.unshift(text);
+  }
+  return typed.join('\n');
+}
+
+/**
  * OpenCode's full-screen TUI: the footer `ctrl+p commands` sits under its input box when it can
  * take a prompt (a blank screen while it starts is not idle): the last line of a conversation's
  * screen, and above a tip and the directory line on the start screen (a new conversation);
@@ -148,6 +174,7 @@ export default definePlugin({
       canResume: true,
       canPlan: true,
       readMenu: readOpencodeMenu,
+      readInput: readOpencodeInput,
       menuKeys: opencodeMenuKeys,
       readUsage: (probe) => readOpencodeUsage(opencodeDbPath(dataDir), probe).catch(() => undefined),
       readTrace: (probe) => readOpencodeTrace(opencodeDbPath(dataDir), probe),

@@ -16,7 +16,7 @@ agentConformance('opencode', async () => {
   const ctx = createPluginContext({ configDir: home, env: { HOME: home, AO_HOME: join(home, '.ao') } });
   return {
     agent: await plugin.create(plugin.configSchema.parse({ dataDir: join(home, 'opencode') }), ctx),
-    screens: { menus: ['opencode-permission.txt', 'opencode-question.txt'].map(screen), noMenu: ['opencode-idle.txt'].map(screen) },
+    screens: { menus: ['opencode-permission.txt', 'opencode-question.txt'].map(screen), noMenu: ['opencode-idle.txt', 'opencode-idle-empty-box.txt', 'opencode-typed.txt'].map(screen) },
     cleanup: () => rm(home, { recursive: true, force: true }),
   };
 });
