@@ -5,69 +5,41 @@
  * offers; Claude Code runs `ao mcp`, which spawns a worker (the scripted fake agent) through the
  * same SessionManager as `ao spawn`: the worker appears in `ao status` and gets its prompt.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
-import { ensureAgentClis, writeAgentHome } from '@ao/testkit/agent-clis';
 import { fakeAgentArgv } from '@ao/testkit/fake-agent';
-import { startAnthropicServer, type ModelServer } from '@ao/testkit/model-servers';
-import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
+import type { ModelServer } from '@ao/testkit/model-servers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runAoAsync } from './run-ao.js';
+import { createRealAgentEnv, realAgentConfig, type RealAgentEnv } from './real-agent-env.js';
 
-let binDir: string;
-let dir: TempDir;
-let repo: { path: string; cleanup(): Promise<void> };
+let real: RealAgentEnv;
 let server: ModelServer;
-let env: Record<string, string>;
 let log: string;
-const ao = (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
+const ao = (...args: string[]) => real.ao(...args);
 
 beforeAll(async () => {
-  binDir = await ensureAgentClis();
-  dir = await createTempDir('ao-real-mcp-');
-  repo = await createTempRepo({ branch: 'main', files: { 'README.md': '# app\n' } });
-  log = join(dir.path, 'worker.jsonl');
   let spawned = false;
-  server = await startAnthropicServer((turn) => {
-    if (turn.tools.length === 0) return { text: 'Scripted title' };
-    if (turn.toolResults.length) return { text: `Spawned: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 200)}` };
-    if (!spawned && turn.tools.includes('mcp__ao__spawn')) {
-      spawned = true;
-      return { text: 'Starting a worker.', toolCalls: [{ name: 'mcp__ao__spawn', input: { prompt: 'worker task: add a line to README' } }] };
-    }
-    return { text: 'Waiting.' };
+  real = await createRealAgentEnv({
+    cli: 'claude',
+    prefix: 'ao-real-mcp-',
+    script: (turn) => {
+      if (turn.tools.length === 0) return { text: 'Scripted title' };
+      if (turn.toolResults.length) return { text: `Spawned: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 200)}` };
+      if (!spawned && turn.tools.includes('mcp__ao__spawn')) {
+        spawned = true;
+        return { text: 'Starting a worker.', toolCalls: [{ name: 'mcp__ao__spawn', input: { prompt: 'worker task: add a line to README' } }] };
+      }
+      return { text: 'Waiting.' };
+    },
   });
-  const aoHome = join(dir.path, 'ao');
-  const agentEnv = await writeAgentHome('claude', { home: join(dir.path, 'home'), modelUrl: server.url, trusted: [join(aoHome, 'worktrees'), repo.path] });
-  env = { ...agentEnv, AO_HOME: aoHome, TMUX_TMPDIR: join(dir.path, 'tmux'), PATH: `${binDir}:${process.env.PATH ?? ''}` };
-  await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
+  server = real.server;
+  log = join(real.dir.path, 'worker.jsonl');
   const worker = fakeAgentArgv(['--log', log]);
-  await writeFile(
-    join(repo.path, 'agent-orchestrator.yaml'),
-    [
-      'defaults:\n  runtime: tmux\n  agent: fake',
-      'projects:\n  app:\n    path: .\n    defaultBranch: main',
-      `agents:\n  fake: { command: ${JSON.stringify(worker)}, prompt: arg }`,
-      'orchestrator:\n  agent: claude-code',
-      'dashboard:\n  port: 0',
-      '',
-    ].join('\n'),
-  );
+  await real.writeConfig(realAgentConfig('fake', [`agents:\n  fake: { command: ${JSON.stringify(worker)}, prompt: arg }`, 'orchestrator:\n  agent: claude-code', 'dashboard:\n  port: 0', ''].join('\n')));
 }, 600_000);
 
 afterAll(async () => {
-  await ao('stop', '--force').catch(() => undefined);
-  try {
-    execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
-  await server?.close();
-  await repo?.cleanup();
-  await dir?.cleanup();
+  await real?.cleanup();
 }, 60_000);
 
 interface Row {
@@ -89,13 +61,7 @@ describe('the orchestrator with ao mcp (real Claude Code)', () => {
       },
       { timeout: 60_000, interval: 500 },
     );
-    const screen = () => {
-      try {
-        return execFileSync('tmux', ['capture-pane', '-p', '-t', tmuxSessionName(env.AO_HOME as string, orchestrator.id)], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' });
-      } catch (error) {
-        return String(error);
-      }
-    };
+    const screen = () => real.screen(orchestrator.id);
     // Its first model request offers ao's tools (Claude Code names MCP tools mcp__<server>__<tool>).
     // (Claude Code 2.1.197 may keep the orchestrator prompt, pasted while it starts, in its input
     // box unsent: ao sees it there and presses Enter again, see delivery.ts `confirmSubmitted`.)
@@ -137,5 +103,6 @@ describe('the orchestrator with ao mcp (real Claude Code)', () => {
     const answered = await server.waitForTurn((t) => t.toolResults.length > 0, 60_000);
     expect(answered.toolResults[0]?.output).toContain(worker.id);
     expect(answered.toolResults[0]?.isError).toBe(false);
+    expect(real.readinessTimeouts()).toEqual([]);
   }, 600_000);
 });

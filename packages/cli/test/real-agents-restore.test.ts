@@ -12,25 +12,23 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
-import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
-import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
+import type { AgentCliName } from '@ao/testkit/agent-clis';
 import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runAoAsync } from './run-ao.js';
+import { AGENT_PLUGINS, createRealAgentEnv, realAgentConfig, type RealAgentEnv } from './real-agent-env.js';
 
 interface Case {
   cli: AgentCliName;
-  agent: string;
   agentConfig: string;
-  start: (script: ModelScript) => Promise<ModelServer>;
   /** The arguments that resume conversation `id`, as they appear in the agent's command line. */
   resume: (id: string) => string;
 }
 
 const CASES: Case[] = [
-  { cli: 'opencode', agent: 'opencode', agentConfig: '', start: startChatCompletionsServer, resume: (id) => `--session ${id}` },
-  { cli: 'codex', agent: 'codex', agentConfig: "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n", start: startResponsesServer, resume: (id) => `resume ${id}` },
-  { cli: 'claude', agent: 'claude-code', agentConfig: '', start: startAnthropicServer, resume: (id) => `--resume ${id}` },
+  { cli: 'opencode', agentConfig: '', resume: (id) => `--session ${id}` },
+  { cli: 'codex', agentConfig: "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n", resume: (id) => `resume ${id}` },
+  { cli: 'claude', agentConfig: '', resume: (id) => `--resume ${id}` },
 ];
 
 interface Row {
@@ -63,67 +61,43 @@ function commandLines(tmuxDir: string, name: string): string[] {
   return procs.filter((p) => tree.has(p.pid)).map((p) => p.args);
 }
 
-let binDir: string;
-beforeAll(async () => {
-  binDir = await ensureAgentClis();
-}, 600_000);
-
 for (const c of CASES) {
   describe(`${c.cli} (real CLI): kill and restore`, () => {
-    let dir: TempDir;
-    let repo: { path: string; cleanup(): Promise<void> };
-    let server: ModelServer;
-    let env: Record<string, string>;
+    let real: RealAgentEnv;
     let id = '';
-    const ao = (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
+    const ao = (...args: string[]) => real.ao(...args);
     const row = async (): Promise<Row> => {
       const r = await ao('status', '--json');
       expect(r.code, r.stderr).toBe(0);
       return (JSON.parse(r.stdout) as Row[]).find((s) => s.id === id) as Row;
     };
-    const screen = (): string => {
-      try {
-        return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(env.AO_HOME as string, id)}:`], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' });
-      } catch (error) {
-        return String(error);
-      }
-    };
+    const screen = (): string => real.screen(id);
 
     beforeAll(async () => {
-      dir = await createTempDir(`ao-restore-${c.cli}-`);
-      repo = await createTempRepo({ branch: 'main', files: { 'README.md': '# app\n' } });
-      server = await c.start((turn) => {
-        if (turn.tools.length === 0) return { text: 'Scripted title' };
-        if (/which word/i.test(turn.newUserText)) return { text: 'The word was papaya.' };
-        if (/papaya/.test(turn.newUserText)) return { text: 'Noted.' };
-        return { text: 'Ready.' };
+      real = await createRealAgentEnv({
+        cli: c.cli,
+        prefix: `ao-restore-${c.cli}-`,
+        script: (turn) => {
+          if (turn.tools.length === 0) return { text: 'Scripted title' };
+          if (/which word/i.test(turn.newUserText)) return { text: 'The word was papaya.' };
+          if (/papaya/.test(turn.newUserText)) return { text: 'Noted.' };
+          return { text: 'Ready.' };
+        },
       });
-      const aoHome = join(dir.path, 'ao');
-      const agentEnv = await writeAgentHome(c.cli, { home: join(dir.path, 'home'), modelUrl: server.url, trusted: [join(aoHome, 'worktrees'), repo.path] });
-      env = { ...agentEnv, AO_HOME: aoHome, TMUX_TMPDIR: join(dir.path, 'tmux'), PATH: `${binDir}:${process.env.PATH ?? ''}` };
-      await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
-      await writeFile(
-        join(repo.path, 'agent-orchestrator.yaml'),
-        `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig}`,
-      );
+      await real.writeConfig(realAgentConfig(AGENT_PLUGINS[c.cli], c.agentConfig));
       const spawned = await ao('spawn', '--prompt', 'Remember the word papaya.', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       id = (JSON.parse(spawned.stdout) as { id: string }).id;
-    }, 180_000);
+      expect(real.readinessTimeouts()).toEqual([]);
+    }, 600_000);
 
     afterAll(async () => {
       if (id) await ao('session', 'kill', id);
-      try {
-        execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
-      } catch {
-        // no server left
-      }
-      await server?.close();
-      await repo?.cleanup();
-      await dir?.cleanup();
+      await real?.cleanup();
     }, 60_000);
 
     it('the restored agent resumes its own conversation, and a message sent at once reaches the model', async () => {
+      const { server, env } = real;
       await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('papaya'), 120_000);
       // ao finds the CLI's conversation id (each `ao status` reads the agent's activity and its id).
       const before = await vi.waitFor(

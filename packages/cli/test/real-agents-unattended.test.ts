@@ -10,66 +10,33 @@
  *   config here also keeps /tmp out of the sandbox, as on a machine whose repositories are elsewhere).
  */
 import { execFileSync } from 'node:child_process';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureAgentClis, writeAgentHome } from '@ao/testkit/agent-clis';
-import { startAnthropicServer, startResponsesServer, type ModelServer } from '@ao/testkit/model-servers';
-import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { runAoAsync } from './run-ao.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createRealAgentEnv, realAgentConfig, type RealAgentEnv } from './real-agent-env.js';
 
-let binDir: string;
-beforeAll(async () => {
-  binDir = await ensureAgentClis();
-}, 600_000);
+let real: RealAgentEnv | undefined;
+const ao = (...args: string[]) => (real as RealAgentEnv).ao(...args);
+const screen = (id: string) => (real as RealAgentEnv).screen(id);
 
-let dir: TempDir;
-let repo: { path: string; cleanup(): Promise<void> };
-let server: ModelServer | undefined;
-let env: Record<string, string>;
-const ao = (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
-const screen = (id: string): string => {
-  try {
-    const name = execFileSync('tmux', ['list-sessions', '-F', '#{session_name}'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' }).split('\n').find((n) => n.endsWith(id));
-    return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${name}:`], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' });
-  } catch (error) {
-    return String(error);
-  }
-};
-
-async function setUp(agent: string, agentConfig: string, agentEnv: Record<string, string>): Promise<void> {
-  env = { ...agentEnv, AO_HOME: join(dir.path, 'ao'), TMUX_TMPDIR: join(dir.path, 'tmux'), PATH: `${binDir}:${process.env.PATH ?? ''}` };
-  await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
-  await writeFile(join(repo.path, 'agent-orchestrator.yaml'), `defaults:\n  runtime: tmux\n  agent: ${agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${agentConfig}`);
-}
-
-beforeEach(async () => {
-  dir = await createTempDir('ao-unattended-');
-  repo = await createTempRepo({ branch: 'main', files: { 'README.md': '# app\n' } });
-});
 afterEach(async () => {
-  await runAoAsync(['stop', '--force'], { cwd: repo.path, env }).catch(() => undefined);
-  try {
-    execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
-  await server?.close();
-  server = undefined;
-  await repo.cleanup();
-  await dir.cleanup();
+  await real?.cleanup();
+  real = undefined;
 }, 60_000);
 
 describe('claude-code (real CLI), unattended', () => {
   it("works in ao's workspace with no folder trusted by the user: ao records trust for it, and nothing else of the user's", async () => {
-    server = await startAnthropicServer((turn) => (turn.tools.length === 0 ? { text: 'Scripted title' } : { text: 'Ready.' }));
-    const home = join(dir.path, 'home');
-    await setUp('claude-code', '', await writeAgentHome('claude', { home, modelUrl: server.url, trusted: [] }));
+    // No folder trusted: not ao's worktrees, not the repository.
+    real = await createRealAgentEnv({ cli: 'claude', prefix: 'ao-unattended-', trusted: [], script: (turn) => (turn.tools.length === 0 ? { text: 'Scripted title' } : { text: 'Ready.' }) });
+    const { server } = real;
+    const home = join(real.dir.path, 'home');
+    await real.writeConfig(realAgentConfig('claude-code'));
     const before = JSON.parse(await readFile(join(home, '.claude.json'), 'utf8')) as Record<string, unknown>;
     expect(before.projects).toEqual({});
     const spawned = await ao('spawn', '--prompt', 'hello from ao', '--json');
     expect(spawned.code, spawned.stderr).toBe(0);
     const { id, workspacePath } = JSON.parse(spawned.stdout) as { id: string; workspacePath: string };
+    expect(real.readinessTimeouts()).toEqual([]);
     // The prompt reaches the model: no dialog stopped Claude Code in the workspace.
     await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello from ao'), 120_000).catch((error: unknown) => {
       throw new Error(`${String(error)}; the screen:\n${screen(id)}`);
@@ -86,29 +53,35 @@ describe('claude-code (real CLI), unattended', () => {
 
 describe('codex (real CLI), unattended', () => {
   it("commits on the session's branch from ao's worktree under the default approvals: ask, with nobody answering", async () => {
-    server = await startResponsesServer((turn) => {
-      if (turn.tools.length === 0) return { text: 'Scripted title' };
-      if (turn.toolResults.length) return { text: `Tool said: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 400)}` };
-      if (/commit/.test(turn.newUserText)) {
-        // No escalation asked for: the command runs in Codex's own sandbox, as a model's would.
-        return { text: 'Committing.', toolCalls: [{ name: 'exec_command', input: { cmd: 'echo agent >> notes.txt && git add notes.txt && git commit -q -m "agent commit" && echo COMMITTED' } }] };
-      }
-      return { text: 'Ready.' };
+    real = await createRealAgentEnv({
+      cli: 'codex',
+      prefix: 'ao-unattended-',
+      trusted: [],
+      script: (turn) => {
+        if (turn.tools.length === 0) return { text: 'Scripted title' };
+        if (turn.toolResults.length) return { text: `Tool said: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 400)}` };
+        if (/commit/.test(turn.newUserText)) {
+          // No escalation asked for: the command runs in Codex's own sandbox, as a model's would.
+          return { text: 'Committing.', toolCalls: [{ name: 'exec_command', input: { cmd: 'echo agent >> notes.txt && git add notes.txt && git commit -q -m "agent commit" && echo COMMITTED' } }] };
+        }
+        return { text: 'Ready.' };
+      },
     });
-    const home = join(dir.path, 'home');
-    const agentEnv = await writeAgentHome('codex', { home, modelUrl: server.url, trusted: [] });
+    const { server, repo } = real;
+    const home = join(real.dir.path, 'home');
     // The user's choice, kept: nothing under /tmp is writable unless ao adds it (the repository is in /tmp here).
     await appendFile(join(home, '.codex', 'config.toml'), '[sandbox_workspace_write]\nexclude_slash_tmp = true\nexclude_tmpdir_env_var = true\n');
     const configBefore = await readFile(join(home, '.codex', 'config.toml'), 'utf8');
-    await setUp('codex', "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n", agentEnv);
+    await real.writeConfig(realAgentConfig('codex', "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n"));
     const spawned = await ao('spawn', '--prompt', 'please commit a note', '--json');
     expect(spawned.code, spawned.stderr).toBe(0);
     const { id, branch } = JSON.parse(spawned.stdout) as { id: string; branch: string };
+    expect(real.readinessTimeouts()).toEqual([]);
     const done = await server.waitForTurn((t) => t.toolResults.length > 0, 120_000).catch((error: unknown) => {
       throw new Error(`${String(error)}; the screen:\n${screen(id)}`);
     });
     expect(done.toolResults.map((r) => r.output).join(' '), screen(id)).toContain('COMMITTED');
-    await vi.waitFor(() => expect(execFileSync('git', ['log', '--format=%s', `main..${branch}`], { cwd: repo.path, encoding: 'utf8' }).trim()).toBe('agent commit'), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(() => expect(execFileSync('git', ['log', '--format=%s', `main..${branch}`], { cwd: repo, encoding: 'utf8' }).trim()).toBe('agent commit'), { timeout: 10_000, interval: 100 });
     // Per launch only: no trust or sandbox root was written to the user's config.toml (Codex adds its own TUI notes).
     const configAfter = await readFile(join(home, '.codex', 'config.toml'), 'utf8');
     expect(configAfter.startsWith(configBefore)).toBe(true);

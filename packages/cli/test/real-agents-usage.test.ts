@@ -4,27 +4,22 @@
  * reports usage as the real APIs do. `ao status --json` shows the session's tokens, they grow with
  * each turn, `ao cost --json` adds them up, and `ao session trace` reads back the conversation.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
-import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
-import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
+import type { AgentCliName } from '@ao/testkit/agent-clis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runAoAsync } from './run-ao.js';
+import { AGENT_PLUGINS, createRealAgentEnv, realAgentConfig, type RealAgentEnv } from './real-agent-env.js';
 
 interface Case {
   cli: AgentCliName;
-  agent: string;
   agentConfig: string;
-  start: (script: ModelScript) => Promise<ModelServer>;
 }
 
 const CASES: Case[] = [
-  { cli: 'claude', agent: 'claude-code', agentConfig: '', start: startAnthropicServer },
-  { cli: 'codex', agent: 'codex', agentConfig: "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n", start: startResponsesServer },
+  { cli: 'claude', agentConfig: '' },
+  { cli: 'codex', agentConfig: "agents:\n  codex: { plugin: codex, extraArgs: ['--no-daemon'] }\n" },
   // OpenCode keeps its sessions in SQLite: read with better-sqlite3 (an optional dependency).
-  { cli: 'opencode', agent: 'opencode', agentConfig: '', start: startChatCompletionsServer },
+  { cli: 'opencode', agentConfig: '' },
 ];
 
 interface Tokens {
@@ -42,19 +37,11 @@ interface StatusRow {
   cost: { usd: number | null; unpriced: string[] };
 }
 
-let binDir: string;
-beforeAll(async () => {
-  binDir = await ensureAgentClis();
-}, 600_000);
-
 for (const c of CASES) {
   describe(`${c.cli} (real CLI): tokens and trace`, () => {
-    let dir: TempDir;
-    let repo: { path: string; cleanup(): Promise<void> };
-    let server: ModelServer;
-    let env: Record<string, string>;
+    let real: RealAgentEnv;
     let id = '';
-    const ao = (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
+    const ao = (...args: string[]) => real.ao(...args);
     const row = async (): Promise<StatusRow> => {
       const r = await ao('status', '--json');
       expect(r.code, r.stderr).toBe(0);
@@ -62,28 +49,24 @@ for (const c of CASES) {
     };
 
     beforeAll(async () => {
-      dir = await createTempDir(`ao-usage-${c.cli}-`);
-      repo = await createTempRepo({ branch: 'main', files: { 'README.md': '# app\n' } });
-      server = await c.start((turn) => {
-        if (turn.tools.length === 0) return { text: 'Scripted title' };
-        if (/say more/.test(turn.newUserText)) return { text: 'More, at length: the parser reads tokens.' };
-        return { text: 'Ready.' };
+      real = await createRealAgentEnv({
+        cli: c.cli,
+        prefix: `ao-usage-${c.cli}-`,
+        script: (turn) => {
+          if (turn.tools.length === 0) return { text: 'Scripted title' };
+          if (/say more/.test(turn.newUserText)) return { text: 'More, at length: the parser reads tokens.' };
+          return { text: 'Ready.' };
+        },
       });
-      const aoHome = join(dir.path, 'ao');
-      const agentEnv = await writeAgentHome(c.cli, { home: join(dir.path, 'home'), modelUrl: server.url, trusted: [join(aoHome, 'worktrees'), repo.path] });
-      env = { ...agentEnv, AO_HOME: aoHome, TMUX_TMPDIR: join(dir.path, 'tmux'), PATH: `${binDir}:${process.env.PATH ?? ''}` };
-      await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
-      await writeFile(
-        join(repo.path, 'agent-orchestrator.yaml'),
-        `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig}pricing:\n  scripted-model: { input: 2, output: 8 }\ndashboard:\n  port: 0\n`,
-      );
+      await real.writeConfig(realAgentConfig(AGENT_PLUGINS[c.cli], `${c.agentConfig}pricing:\n  scripted-model: { input: 2, output: 8 }\ndashboard:\n  port: 0\n`));
       const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       id = (JSON.parse(spawned.stdout) as { id: string }).id;
+      expect(real.readinessTimeouts()).toEqual([]);
       // The first request once the model has answered the spawn prompt and the agent sits idle at its
       // prompt: a message typed while the CLI still starts or works on its first turn may be dropped
       // by the CLI (not what these tests are about).
-      await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello'), 120_000);
+      await real.server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello'), 120_000);
       await vi.waitFor(
         async () => {
           const s = await row();
@@ -92,19 +75,11 @@ for (const c of CASES) {
         { timeout: 120_000, interval: 250 },
       );
       expect(await ao('send', id, 'hello there')).toMatchObject({ code: 0 });
-    }, 180_000);
+    }, 600_000);
 
     afterAll(async () => {
-      await ao('stop', '--force');
       if (id) await ao('session', 'kill', id);
-      try {
-        execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
-      } catch {
-        // no server left
-      }
-      await server?.close();
-      await repo?.cleanup();
-      await dir?.cleanup();
+      await real?.cleanup();
     }, 60_000);
 
     it('ao status --json shows the tokens the CLI recorded, and they grow with the next turn', async () => {
@@ -167,8 +142,8 @@ for (const c of CASES) {
       expect(text.stdout).toContain('More, at length: the parser reads tokens.');
       // The dashboard's trace beside the terminal reads the same entries, then only what comes after.
       expect((await ao('start', '--no-orchestrator')).code).toBe(0);
-      const info = JSON.parse(await readFile(join(env.AO_HOME as string, 'daemon.json'), 'utf8')) as { url: string };
-      const token = (await readFile(join(env.AO_HOME as string, 'daemon.token'), 'utf8')).trim();
+      const info = JSON.parse(await readFile(join(real.env.AO_HOME as string, 'daemon.json'), 'utf8')) as { url: string };
+      const token = (await readFile(join(real.env.AO_HOME as string, 'daemon.token'), 'utf8')).trim();
       const api = async (path: string) => (await fetch(new URL(path, info.url), { headers: { authorization: `Bearer ${token}` } })).json() as Promise<{ entries: unknown[]; cursor: unknown }>;
       const whole = await api(`/api/sessions/${id}/trace`);
       expect(whole.entries).toEqual(entries);

@@ -6,33 +6,20 @@
  * answers. A "No" in any form must leave the file absent, a "Yes" must create it, and a question
  * menu answered "2" must choose the second option.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { VERIFIED_VERSION as CLAUDE_VERIFIED } from '@ao/plugin-agent-claude-code';
 import { VERIFIED_VERSION as CODEX_VERIFIED } from '@ao/plugin-agent-codex';
 import { VERIFIED_VERSION as OPENCODE_VERIFIED } from '@ao/plugin-agent-opencode';
-import { AGENT_CLI_PACKAGES, ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
-import {
-  startAnthropicServer,
-  startChatCompletionsServer,
-  startResponsesServer,
-  type ModelScript,
-  type ModelServer,
-  type ScriptedToolCall,
-} from '@ao/testkit/model-servers';
-import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
+import { AGENT_CLI_PACKAGES, type AgentCliName } from '@ao/testkit/agent-clis';
+import type { ModelServer, ScriptedToolCall } from '@ao/testkit/model-servers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runAoAsync } from './run-ao.js';
+import { AGENT_PLUGINS, createRealAgentEnv, realAgentConfig, type RealAgentEnv } from './real-agent-env.js';
 
 interface CliCase {
   cli: AgentCliName;
-  agent: string;
   agentConfig: string;
-  start: (script: ModelScript) => Promise<ModelServer>;
   shell: (command: string) => ScriptedToolCall;
   /** The CLI's question tool, when it has one outside a special mode. */
   question?: ScriptedToolCall;
@@ -51,9 +38,7 @@ const colors = [
 const CASES: CliCase[] = [
   {
     cli: 'claude',
-    agent: 'claude-code',
     agentConfig: '',
-    start: startAnthropicServer,
     shell: (command) => ({ name: 'Bash', input: { command, description: 'Touch the file' } }),
     question: { name: 'AskUserQuestion', input: { questions: [{ question: 'Which color?', header: 'Color', multiSelect: false, options: colors }] } },
     transcript: true,
@@ -62,10 +47,8 @@ const CASES: CliCase[] = [
   },
   {
     cli: 'codex',
-    agent: 'codex',
     // No shared background server: it would outlive the session.
     agentConfig: "  codex: { plugin: codex, approvals: full-auto, extraArgs: ['--no-daemon'] }\n",
-    start: startResponsesServer,
     // Escalation makes Codex ask, whatever its sandbox would allow.
     shell: (cmd) => ({ name: 'exec_command', input: { cmd, sandbox_permissions: 'require_escalated', justification: 'Touch the file?' } }),
     transcript: true,
@@ -74,9 +57,7 @@ const CASES: CliCase[] = [
   },
   {
     cli: 'opencode',
-    agent: 'opencode',
     agentConfig: '',
-    start: startChatCompletionsServer,
     shell: (command) => ({ name: 'bash', input: { command, description: 'Touch the file' } }),
     question: { name: 'question', input: { questions: [{ question: 'Which color?', header: 'Color', options: colors }] } },
     transcript: false,
@@ -91,15 +72,9 @@ it('tests the very versions the agent plugins say they were verified against', (
   expect(AGENT_CLI_PACKAGES.opencode.version).toBe(OPENCODE_VERIFIED);
 });
 
-let binDir: string;
-beforeAll(async () => {
-  binDir = await ensureAgentClis();
-}, 600_000);
-
 for (const c of CASES) {
   describe(`${c.cli} (real CLI)`, () => {
-    let dir: TempDir;
-    let repo: { path: string; cleanup(): Promise<void> };
+    let real: RealAgentEnv;
     let server: ModelServer;
     let env: Record<string, string>;
     let id: string;
@@ -107,19 +82,13 @@ for (const c of CASES) {
     let workspace = '';
     const file = (name: string) => join(workspace, name);
 
-    const ao = async (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
+    const ao = async (...args: string[]) => real.ao(...args);
     const activity = async (): Promise<{ activity: string; detail: string | null }> => {
       const r = await ao('status', '--json');
       const s = (JSON.parse(r.stdout) as { id: string; activity: string; activityDetail: string | null }[]).find((x) => x.id === id);
       return { activity: s?.activity ?? 'missing', detail: s?.activityDetail ?? null };
     };
-    const screen = (): string => {
-      try {
-        return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(env.AO_HOME as string, id)}:`], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, encoding: 'utf8' });
-      } catch (error) {
-        return String(error);
-      }
-    };
+    const screen = (): string => real.screen(id);
     const waitForMenu = () =>
       vi.waitFor(
         async () => {
@@ -167,53 +136,41 @@ for (const c of CASES) {
     };
 
     beforeAll(async () => {
-      dir = await createTempDir(`ao-real-${c.cli}-`);
-      repo = await createTempRepo({ branch: 'main', files: { 'README.md': '# app\n' } });
       // Relative paths, inside the workspace: no CLI asks about a directory outside it first.
       const tag = randomBytes(4).toString('hex');
       names.no1 = `no1-${tag}`;
       names.no2 = `no2-${tag}`;
       names.yes = `yes-${tag}`;
       names.reaction = `reaction-${tag}`;
-      server = await c.start((turn) => {
-        if (turn.tools.length === 0) return { text: 'Scripted title' };
-        const touch = /touch (\S+)/.exec(turn.newUserText);
-        if (touch?.[1]) return { text: 'Creating it.', toolCalls: [c.shell(`touch ${touch[1]}`)] };
-        if (/ask me/.test(turn.newUserText) && c.question) return { toolCalls: [c.question] };
-        if (/plan it/.test(turn.newUserText)) return { text: 'I would rewrite the parser.\nShould I go ahead? (y/n)' };
-        if (turn.toolResults.length) return { text: `Tool said: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 80)}` };
-        return { text: 'Ready.' };
+      real = await createRealAgentEnv({
+        cli: c.cli,
+        prefix: `ao-real-${c.cli}-`,
+        script: (turn) => {
+          if (turn.tools.length === 0) return { text: 'Scripted title' };
+          const touch = /touch (\S+)/.exec(turn.newUserText);
+          if (touch?.[1]) return { text: 'Creating it.', toolCalls: [c.shell(`touch ${touch[1]}`)] };
+          if (/ask me/.test(turn.newUserText) && c.question) return { toolCalls: [c.question] };
+          if (/plan it/.test(turn.newUserText)) return { text: 'I would rewrite the parser.\nShould I go ahead? (y/n)' };
+          if (turn.toolResults.length) return { text: `Tool said: ${turn.toolResults.map((r) => r.output).join(' ').slice(0, 80)}` };
+          return { text: 'Ready.' };
+        },
       });
-      const aoHome = join(dir.path, 'ao');
-      const agentEnv = await writeAgentHome(c.cli, { home: join(dir.path, 'home'), modelUrl: server.url, trusted: [join(aoHome, 'worktrees'), repo.path] });
       // A private tmux server started by the first `ao spawn`: the agents get this environment.
-      env = { ...agentEnv, AO_HOME: aoHome, TMUX_TMPDIR: join(dir.path, 'tmux'), PATH: `${binDir}:${process.env.PATH ?? ''}` };
-      await import('node:fs/promises').then((fs) => fs.mkdir(env.TMUX_TMPDIR as string, { recursive: true }));
-      await writeFile(
-        join(repo.path, 'agent-orchestrator.yaml'),
-        `defaults:\n  runtime: tmux\n  agent: ${c.agent}\nprojects:\n  app:\n    path: .\n    defaultBranch: main\n${c.agentConfig ? `agents:\n${c.agentConfig}` : ''}`,
-      );
+      ({ server, env } = real);
+      await real.writeConfig(realAgentConfig(AGENT_PLUGINS[c.cli], c.agentConfig ? `agents:\n${c.agentConfig}` : ''));
       const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       ({ id, workspacePath: workspace } = JSON.parse(spawned.stdout) as { id: string; workspacePath: string });
+      expect(real.readinessTimeouts()).toEqual([]);
       // The first request once the agent sits idle at its prompt. (A prompt typed in at spawn was
       // sometimes lost by Claude Code while it was still starting: not what these tests are about.)
       await waitForNoMenu();
       await sendPrompt(`please touch ${names.no1}`);
-    }, 180_000);
+    }, 600_000);
 
     afterAll(async () => {
       if (id) await ao('session', 'kill', id);
-      await runAoAsync(['stop', '--force'], { cwd: repo.path, env }).catch(() => undefined);
-      const { execFileSync } = await import('node:child_process');
-      try {
-        execFileSync('tmux', ['kill-server'], { env: { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR }, stdio: 'ignore' });
-      } catch {
-        // no server left
-      }
-      await server?.close();
-      await repo?.cleanup();
-      await dir?.cleanup();
+      await real?.cleanup();
     }, 60_000);
 
     it('shows the permission prompt as waiting_input; an answer that names no option is refused and nothing is sent', async () => {
@@ -252,7 +209,7 @@ for (const c of CASES) {
       const { createRegistry } = await import('../src/context.js');
       const processEnv = { ...process.env, ...env };
       const registry = createRegistry();
-      const config = await core.resolveConfig(core.loadConfig({ cwd: repo.path, env: processEnv }), registry, { env: processEnv });
+      const config = await core.resolveConfig(core.loadConfig({ cwd: real.repo, env: processEnv }), registry, { env: processEnv });
       const paths = core.resolvePaths(processEnv);
       const saved = process.env.TMUX_TMPDIR;
       process.env.TMUX_TMPDIR = env.TMUX_TMPDIR; // the runtime's tmux calls find this test's server
