@@ -1,4 +1,5 @@
 import { createFileLogger, createPluginHost, createSessionManager, createSessionStore, exec, systemClock, type Logger, type PluginHost, type SessionManager, type SessionStore } from '@ao/core';
+import { aoWorkerMcpServers } from '@ao/daemon/client';
 import { loadCliContext, type CliContext, type GlobalOptions } from './context.js';
 
 export interface SessionCli extends CliContext {
@@ -16,7 +17,8 @@ export async function loadSessions(globals: GlobalOptions): Promise<SessionCli> 
   const logger = createFileLogger(ctx.paths.logs).child({ cmd: process.argv[2] });
   const host = { config: ctx.config, registry: ctx.registry, paths: ctx.paths, logger, clock: systemClock, exec, env: ctx.env };
   const plugins = createPluginHost(host);
-  const manager = createSessionManager({ ...host, store, plugins });
+  // Every worker's agent gets this ao's messaging tools (`ao mcp --worker`), however it was spawned.
+  const manager = createSessionManager({ ...host, store, plugins, workerMcpServers: aoWorkerMcpServers(ctx.config.file, ctx.env) });
   return { ...ctx, store, manager, plugins, logger };
 }
 

@@ -8,4 +8,4 @@ export { daemonState, removeStaleDaemonInfo } from './files.js';
 export { isLoopback } from './server.js';
 export type { OrchestratorState } from './orchestrator.js';
 /** How an agent starts ao's own MCP server (`ao mcp`); `ao mcp` gives the workers it spawns `--worker`. */
-export { aoMcpServer } from './orchestrator.js';
+export { aoMcpServer, aoWorkerMcpServers } from './orchestrator.js';

@@ -78,6 +78,12 @@ export function aoMcpServer(configFile: string, env: NodeJS.ProcessEnv = process
   return { command: process.execPath, args: [bin, '--config', configFile, 'mcp'], ...(env.AO_HOME ? { env: { AO_HOME: env.AO_HOME } } : {}) };
 }
 
+/** `ao mcp --worker` for a worker's agent: the messaging tools only (send_message, list_crew, crew_log). */
+export function aoWorkerMcpServers(configFile: string, env: NodeJS.ProcessEnv = process.env): Record<string, McpServerSpec> {
+  const spec = aoMcpServer(configFile, env);
+  return { ao: { ...spec, args: [...spec.args, '--worker'] } };
+}
+
 export interface EnsureOrchestratorOptions {
   manager: SessionManager;
   config: ResolvedConfig;

@@ -13,7 +13,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { attentionOf, costOfUsage, describeError, isAoError, parsePriority, readSessionTrace, systemClock, z, type Agent, type Session } from '@ao/core';
 import type { GlobalOptions } from '../context.js';
 import { loadSessions } from '../sessions.js';
-import { aoMcpServer, notifyDaemon } from '@ao/daemon/client';
+import { notifyDaemon } from '@ao/daemon/client';
 import { loadLifecycle } from './lifecycle.js';
 import { registerMessageTools } from './mcp-messages.js';
 import { loadPlans } from './plan.js';
@@ -71,9 +71,8 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
   const { manager, plugins, store, config, paths, lifecycle } = cli;
   const pricing = config.parsed.pricing;
   const server = new McpServer({ name: 'ao', version: __AO_VERSION__ });
-  // The workers it spawns get ao's server too, with the messaging tools only (see serveWorker).
-  const orchestratorSpec = aoMcpServer(config.file);
-  const workerServer = { ao: { ...orchestratorSpec, args: [...orchestratorSpec.args, '--worker'] } };
+  // The workers it spawns get ao's server too, with the messaging tools only (see serveWorker), as
+  // every worker does (the manager's workerMcpServers).
   const who = process.env.AO_SESSION_ID ? `session ${process.env.AO_SESSION_ID}` : 'mcp';
 
   server.registerTool(
@@ -95,7 +94,6 @@ export async function run([opts]: unknown[], globals: GlobalOptions): Promise<nu
         ...(a.agent ? { agent: a.agent } : {}),
         ...(a.project ? { project: a.project } : {}),
         priority: parsePriority(a.priority !== undefined ? String(a.priority) : undefined),
-        mcpServers: workerServer,
       });
       await notifyDaemon(paths, `spawn ${session.id} (mcp)`);
       return summary(session, pricing);

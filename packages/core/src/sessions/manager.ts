@@ -38,6 +38,12 @@ export interface SessionManagerDeps {
   freeMemoryMb?: FreeMemoryReader;
   /** The plugin host to share (the CLI's and the daemon's); default: one made from these deps. */
   plugins?: PluginHost;
+  /**
+   * MCP servers every worker session gets unless its spawn names its own: the host's `ao mcp
+   * --worker`, whose tools message other sessions and crews. Agents whose plugin takes no MCP
+   * servers ignore them.
+   */
+  workerMcpServers?: Session['mcpServers'];
 }
 
 export interface SpawnOptions {
@@ -248,6 +254,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
       // exceed limits.maxConcurrentSessions (the new record counts as running from this moment).
       // The orchestrator is exempt: it exists to spawn the workers.
       const exempt = options.role === 'orchestrator';
+      const mcpServers = options.mcpServers ?? (exempt ? undefined : deps.workerMcpServers);
       const reserve = async (): Promise<Reserved> => {
         const wait = exempt ? undefined : await mustWait(agentName, priority, options.queue ?? 'if-full');
         const id = await store.reserveId(project.name, project.sessionPrefix);
@@ -285,7 +292,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
           lastEvent: null,
           spawnMs: null,
           role: options.role ?? 'worker',
-          ...(options.mcpServers ? { mcpServers: options.mcpServers } : {}),
+          ...(mcpServers ? { mcpServers } : {}),
           ...(wait ? { priority } : {}),
           ...(options.plan ? { plan: options.plan } : {}),
           ...(options.trigger ? { trigger: options.trigger } : {}),

@@ -26,6 +26,7 @@ import {
   type AgentMenu,
   type MenuOption,
   type AgentLaunch,
+  type AgentLaunchInput,
   type ScreenProfile,
 } from '@ao/core/plugin';
 import { newestSession, opencodeDbPath, withOpencodeDb } from './db.js';
@@ -94,6 +95,27 @@ export function readOpencodeMenu(screen: string): AgentMenu | undefined {
 export function opencodeMenuKeys(menu: AgentMenu, option: MenuOption): string[] {
   if (menu.kind === 'permission') return option.number === 3 ? ['Escape'] : option.number === 2 ? ['Right', 'Enter'] : ['Enter'];
   return option.number >= 1 && option.number <= 9 ? [String(option.number)] : [];
+}
+
+/**
+ * `OPENCODE_CONFIG_CONTENT` (inline config, merged over the user's files) with the session's MCP
+ * servers as OpenCode's local servers (`mcp.<name>: { type: local, command: [...], environment }`),
+ * over the user's own inline config when it has one. Undefined without servers.
+ */
+export function opencodeMcpConfig(servers: AgentLaunchInput['mcpServers'], userContent: string | undefined): string | undefined {
+  const names = Object.keys(servers ?? {});
+  if (!servers || names.length === 0) return undefined;
+  let base: Record<string, unknown> = {};
+  try {
+    base = asJsonObject(JSON.parse(userContent ?? '{}')) ?? {};
+  } catch {
+    // not JSON: OpenCode would refuse it too; ours replaces it
+  }
+  const mcp: Record<string, unknown> = { ...(asJsonObject(base.mcp) ?? {}) };
+  for (const [name, spec] of Object.entries(servers)) {
+    mcp[name] = { type: 'local', command: [spec.command, ...spec.args], ...(spec.env ? { environment: spec.env } : {}), enabled: true };
+  }
+  return JSON.stringify({ ...base, mcp });
 }
 
 /**
@@ -188,6 +210,8 @@ export default definePlugin({
         }
         argv.push(...config.extraArgs);
         const launch: AgentLaunch = { argv };
+        const mcp = opencodeMcpConfig(input.mcpServers, ctx.env.OPENCODE_CONFIG_CONTENT);
+        if (mcp) launch.env = { OPENCODE_CONFIG_CONTENT: mcp };
         if (input.prompt !== undefined && input.prompt !== '') launch.initialInput = input.prompt;
         return launch;
       },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext, type Agent } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import plugin from '../src/index.js';
+import plugin, { opencodeMcpConfig } from '../src/index.js';
 
 let root: string;
 let workspace: string;
@@ -89,6 +89,20 @@ describe('opencode launch', () => {
       'ses_abc',
       '--print-logs',
     ]);
+  });
+
+  it("gives the session's MCP servers through OPENCODE_CONFIG_CONTENT, over the user's own inline config", async () => {
+    const servers = { ao: { command: '/usr/bin/node', args: ['/ao/bin.js', '--config', '/repo/agent-orchestrator.yaml', 'mcp', '--worker'], env: { AO_HOME: '/data' } } };
+    const launched = await (await agent()).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: 'x', mcpServers: servers });
+    expect(launched.argv).toEqual(['opencode']);
+    expect(JSON.parse(launched.env?.OPENCODE_CONFIG_CONTENT ?? '')).toEqual({
+      mcp: { ao: { type: 'local', command: ['/usr/bin/node', '/ao/bin.js', '--config', '/repo/agent-orchestrator.yaml', 'mcp', '--worker'], environment: { AO_HOME: '/data' }, enabled: true } },
+    });
+    const user = JSON.stringify({ model: 'anthropic/x', mcp: { mine: { type: 'remote', url: 'https://example.test/mcp' } } });
+    expect(JSON.parse(opencodeMcpConfig(servers, user) ?? '')).toEqual({ model: 'anthropic/x', mcp: { mine: { type: 'remote', url: 'https://example.test/mcp' }, ao: expect.objectContaining({ type: 'local' }) } });
+    expect(opencodeMcpConfig({}, user)).toBeUndefined();
+    // No servers: the environment is the user's.
+    expect((await (await agent()).launch({ sessionId: 'ao-1', workspacePath: workspace, prompt: 'x' })).env).toBeUndefined();
   });
 });
 
