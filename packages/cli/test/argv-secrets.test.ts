@@ -61,7 +61,11 @@ describe('no secret and no prompt in any process argv', () => {
     await until(() => entries().filter((e) => e.type === 'typed').length >= 2, 15_000, 'both prompts typed in');
 
     const started = entries().filter((e) => e.type === 'started');
-    expect(started.map((e) => e.argv)).toEqual([[], []]);
+    // Claude Code's only arguments are ao's messaging server for workers (paths, no key, no prompt);
+    // the plain command agent gets none.
+    expect(started.map((e) => e.argv)).toEqual([['--mcp-config', expect.any(String), '--allowedTools', 'mcp__ao'], []]);
+    const mcp = JSON.parse(started[0]?.argv?.[1] ?? '') as { mcpServers: Record<string, { args: string[] }> };
+    expect(mcp.mcpServers.ao?.args.slice(-2)).toEqual(['mcp', '--worker']);
     expect(started.map((e) => e.key)).toEqual([null, aoEnv.AO_TEST_SECRET]);
     const typed = entries().filter((e) => e.type === 'typed').map((e) => e.text ?? '');
     expect(typed.some((t) => t.includes(first))).toBe(true);
