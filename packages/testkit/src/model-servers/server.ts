@@ -20,6 +20,8 @@ export interface ScriptedToolCall {
 export interface ScriptedReply {
   text?: string;
   toolCalls?: ScriptedToolCall[];
+  /** Answer only once this resolves: the model is still "thinking" (the agent is busy) until then. */
+  after?: Promise<unknown>;
 }
 
 /** One tool result the agent sent back in this request. */
@@ -137,6 +139,7 @@ export async function startModelServer(protocol: ModelProtocol, script: ModelScr
         const turn = protocol.parse(path, record, turns.length);
         const reply = script(turn);
         turns.push(turn);
+        if (reply.after) await reply.after;
         protocol.write(res, turn, reply);
         for (const w of [...waiters]) {
           if (w.predicate(turn)) {
