@@ -15,8 +15,6 @@ import { AoError } from '../errors.js';
 
 /** How a delivery treats a menu on the agent's screen. */
 export interface MenuPolicy {
-  /** The session's agent plugin: its `readMenu` and `menuKeys`. */
-  agent: Pick<Agent, 'readMenu' | 'menuKeys'>;
   /** `answer` (people): select the option the text names. `refuse` (reactions): send nothing. */
   mode: 'answer' | 'refuse';
   sessionId: string;
@@ -30,14 +28,13 @@ export interface MenuAnswer {
 }
 
 /**
- * Reads the screen and decides: `undefined` when no menu shows (deliver the text as usual), the
- * answer's keys when one does, or throws — `ANSWER_NOT_IN_MENU` for an answer that names no
- * option, `SESSION_STATE` when a reaction meets a menu. Throws before anything is sent.
+ * Decides from the agent's screen (its plugin's `readMenu` and `menuKeys`): `undefined` when no
+ * menu shows (deliver the text as usual), the answer's keys when one does, or throws —
+ * `ANSWER_NOT_IN_MENU` for an answer that names no option, `SESSION_STATE` when a reaction meets a
+ * menu. Throws before anything is sent.
  */
-export async function planMenuAnswer(runtime: Runtime, handle: RuntimeHandle, text: string, policy: MenuPolicy): Promise<MenuAnswer | undefined> {
-  const { agent } = policy;
+export function planMenuAnswer(agent: Pick<Agent, 'readMenu' | 'menuKeys'>, screen: string | undefined, text: string, policy: MenuPolicy): MenuAnswer | undefined {
   if (!agent.readMenu || !agent.menuKeys) return undefined;
-  const screen = await runtime.capture(handle, { lines: 0 }).catch(() => undefined);
   const menu = screen === undefined ? undefined : agent.readMenu(screen);
   if (!menu) return undefined;
   if (policy.mode === 'refuse') {

@@ -37,15 +37,16 @@ export interface DeliverOptions {
   /** Called once the runtime has pasted and submitted the text, before it is recorded. */
   onDelivered?: () => void;
   /**
-   * When the agent may show a menu: the text then answers it (selects the option it names, or is
-   * refused) or, for reactions, is refused. See `answer.ts`. Without it the text is always pasted.
+   * When the agent may show a menu: the text then answers it (selects the option it names with the
+   * agent's `readMenu` and `menuKeys`, or is refused) or, for reactions, is refused. See
+   * `answer.ts`. Without it the text is always pasted.
    */
   menu?: MenuPolicy;
   /**
-   * The agent the text is for: its `submitDelayMs` (a pause between paste and Enter) and its
-   * `readInput`, with which the submission is confirmed (see `confirmSubmitted`).
+   * The agent the text is for: its menu reading (with `menu`), its `submitDelayMs` (a pause between
+   * paste and Enter) and its `readInput`, with which the submission is confirmed (see `confirmSubmitted`).
    */
-  agent?: Pick<Agent, 'submitDelayMs' | 'readInput' | 'readMenu'>;
+  agent?: Pick<Agent, 'submitDelayMs' | 'readInput' | 'readMenu' | 'menuKeys'>;
   /** For the confirmation's waits; default the system clock. */
   clock?: Clock;
 }
@@ -74,23 +75,27 @@ export async function deliver(
   return withFileLock(
     deliveryLockPath(store, session),
     async () => {
-      // Read under the lock: no other delivery can change the menu before the answer's last key.
-      const answer = options.menu ? await planMenuAnswer(runtime, handle, text, options.menu) : undefined;
+      const { agent } = options;
+      const reads = agent?.readInput ? (agent as ReadsInput) : undefined;
+      const answersMenus = options.menu !== undefined && agent?.readMenu !== undefined && agent.menuKeys !== undefined;
+      // The screen, read once under the lock: no other delivery can change the menu before the
+      // answer's last key, or type into the input box before the paste.
+      const screen = answersMenus || reads ? await runtime.capture(handle, { lines: 0 }).catch(() => undefined) : undefined;
+      const answer = answersMenus && agent && options.menu ? planMenuAnswer(agent, screen, text, options.menu) : undefined;
       const answered = answer ? { answer: answer.option.label, option: answer.option.number, keys: answer.keys } : {};
       // The agent it is meant for: a delivery cut short is only checked against that very agent.
       const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length, ...answered };
       await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
       crashPoint('message.sending');
-      // The agent's reading of its input box, when the message can be told apart in it: the box
-      // did not hold it before the paste (a menu answer is keys, not a message in the box).
-      const reads = options.agent?.readInput ? (options.agent as ReadsInput) : undefined;
+      // The submission is confirmed in the agent's input box when the message can be told apart
+      // there: the box did not hold it before the paste (a menu answer is keys, not a message).
       let confirm = false;
       if (answer) {
         await sendKeys(runtime, handle, answer.keys);
       } else {
-        const submitDelayMs = options.agent?.submitDelayMs;
-        const before = reads ? await runtime.capture(handle, { lines: 50 }).then((screen) => reads.readInput(screen), () => undefined) : undefined;
+        const before = reads && screen !== undefined ? reads.readInput(screen) : undefined;
         confirm = before !== undefined && !holdsMessage(before, text);
+        const submitDelayMs = agent?.submitDelayMs;
         await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
       }
       options.onDelivered?.();
@@ -174,7 +179,7 @@ export async function confirmSubmitted(
   let last: string | undefined;
   let stableSince = clock.now();
   for (;;) {
-    const screen = await runtime.capture(handle, { lines: 50 }).catch(() => undefined);
+    const screen = await runtime.capture(handle, { lines: 0 }).catch(() => undefined);
     if (screen === undefined) return { enters, confirmed: true };
     // A menu on screen (the reply's permission prompt) takes no Enter: the message was taken.
     if (agent.readMenu?.(screen)) return { enters, confirmed: true };

@@ -357,8 +357,7 @@ export function createSessionManager(deps: SessionManagerDeps): SessionManager {
         const { menu = 'answer', ...rest } = options;
         return await deliver(store, session, runtime, handle, message, {
           ...rest,
-          ...(agent ? { menu: { agent, mode: menu, sessionId: id } } : {}),
-          ...(agent ? { agent } : {}),
+          ...(agent ? { agent, menu: { mode: menu, sessionId: id } } : {}),
           clock,
           onDelivered: () => (delivered = true),
         });
