@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmuxSessionName } from '@ao/plugin-runtime-tmux';
 import { ensureAgentClis, writeAgentHome, type AgentCliName } from '@ao/testkit/agent-clis';
-import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer } from '@ao/testkit/model-servers';
+import { startAnthropicServer, startChatCompletionsServer, startResponsesServer, type ModelScript, type ModelServer, type ModelTurn } from '@ao/testkit/model-servers';
 import { createTempDir, createTempRepo, type TempDir } from '@ao/testkit/temp-repo';
 import { runAoAsync, type AoResult } from './run-ao.js';
 
@@ -44,6 +44,13 @@ export interface RealAgentEnv {
    * timeout and typed the prompt in blind (how Codex's braille logo once cost every spawn 60 s).
    */
   readinessTimeouts(): string[];
+  /**
+   * The first model request matching `predicate`; on timeout the error shows what session `id`'s
+   * pane shows, the messages ao logged for it and the requests the model did get.
+   */
+  waitForTurn(id: string, predicate: (turn: ModelTurn) => boolean, timeoutMs?: number): Promise<ModelTurn>;
+  /** What went wrong, for an error: session `id`'s screen, its message events and the model's requests. */
+  explain(id: string): string;
   cleanup(): Promise<void>;
 }
 
@@ -68,19 +75,39 @@ export async function createRealAgentEnv(options: RealAgentOptions): Promise<Rea
   await mkdir(env.TMUX_TMPDIR as string, { recursive: true });
   const tmuxEnv = { ...process.env, TMUX_TMPDIR: env.TMUX_TMPDIR };
   const ao = (...args: string[]) => runAoAsync(args, { cwd: repo.path, env });
+  const screen = (id: string): string => {
+    try {
+      return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(aoHome, id)}:`], { env: tmuxEnv, encoding: 'utf8' });
+    } catch (error) {
+      return String(error);
+    }
+  };
+  const explain = (id: string): string => {
+    const events = join(aoHome, 'projects', 'app', 'sessions', `${id}.events.jsonl`);
+    const messages = existsSync(events)
+      ? readFileSync(events, 'utf8')
+          .trim()
+          .split('\n')
+          .slice(-40)
+          .map((line) => line.slice(0, 400))
+          .join('\n')
+      : `(no ${events})`;
+    const requests = server.turns.map((t) => ({ tools: t.tools.length, new: t.newUserText.slice(0, 60) }));
+    const http = server.requests.map((r) => `${r.method} ${r.path}`);
+    return `the screen:\n${screen(id)}\nao's events:\n${messages}\nmodel requests: ${JSON.stringify(requests)}\nall HTTP requests: ${JSON.stringify(http)}`;
+  };
   return {
     dir,
     repo: repo.path,
     server,
     env,
     ao,
-    screen(id) {
-      try {
-        return execFileSync('tmux', ['capture-pane', '-p', '-t', `=${tmuxSessionName(aoHome, id)}:`], { env: tmuxEnv, encoding: 'utf8' });
-      } catch (error) {
-        return String(error);
-      }
-    },
+    screen,
+    explain,
+    waitForTurn: (id, predicate, timeoutMs = 120_000) =>
+      server.waitForTurn(predicate, timeoutMs).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${explain(id)}`);
+      }),
     writeConfig: (yaml) => writeFile(join(repo.path, 'agent-orchestrator.yaml'), yaml),
     readinessTimeouts() {
       const log = join(aoHome, 'logs', 'ao.log');

@@ -35,7 +35,7 @@ for (const c of CASES) {
       const spawned = await ao('spawn', '--prompt', 'hello', '--json');
       expect(spawned.code, spawned.stderr).toBe(0);
       id = (JSON.parse(spawned.stdout) as { id: string }).id;
-      await real.server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello'), 120_000);
+      await real.waitForTurn(id, (t) => t.tools.length > 0 && t.newUserText.includes('hello'));
     }, 600_000);
 
     afterAll(async () => {

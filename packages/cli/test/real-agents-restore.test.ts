@@ -98,7 +98,7 @@ for (const c of CASES) {
 
     it('the restored agent resumes its own conversation, and a message sent at once reaches the model', async () => {
       const { server, env } = real;
-      await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('papaya'), 120_000);
+      await real.waitForTurn(id, (t) => t.tools.length > 0 && t.newUserText.includes('papaya'));
       // ao finds the CLI's conversation id (each `ao status` reads the agent's activity and its id).
       const before = await vi.waitFor(
         async () => {
@@ -117,11 +117,7 @@ for (const c of CASES) {
       expect(sent.code, `${sent.stderr}\nthe screen:\n${screen()}`).toBe(0);
 
       expect(commandLines(env.TMUX_TMPDIR as string, tmuxSessionName(env.AO_HOME as string, id)).join('\n')).toContain(c.resume(conversation));
-      const asked = await server
-        .waitForTurn((t) => t.tools.length > 0 && /which word/i.test(t.newUserText), 120_000)
-        .catch((error: unknown) => {
-          throw new Error(`${String(error)}; the screen:\n${screen()}\nmodel requests: ${JSON.stringify(server.turns.map((t) => t.newUserText.slice(0, 60)))}`);
-        });
+      const asked = await real.waitForTurn(id, (t) => t.tools.length > 0 && /which word/i.test(t.newUserText));
       // The earlier conversation is in the request: the prompt and the model's answer to it.
       const request = JSON.stringify(asked.body);
       expect(request).toContain('Remember the word papaya.');

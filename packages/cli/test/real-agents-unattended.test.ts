@@ -38,9 +38,7 @@ describe('claude-code (real CLI), unattended', () => {
     const { id, workspacePath } = JSON.parse(spawned.stdout) as { id: string; workspacePath: string };
     expect(real.readinessTimeouts()).toEqual([]);
     // The prompt reaches the model: no dialog stopped Claude Code in the workspace.
-    await server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello from ao'), 120_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}; the screen:\n${screen(id)}`);
-    });
+    await real.waitForTurn(id, (t) => t.tools.length > 0 && t.newUserText.includes('hello from ao'));
     expect(screen(id)).not.toMatch(/trust this folder|trust the files/i);
     const after = JSON.parse(await readFile(join(home, '.claude.json'), 'utf8')) as { projects: Record<string, { hasTrustDialogAccepted?: boolean }> } & Record<string, unknown>;
     expect(after.projects[workspacePath]?.hasTrustDialogAccepted).toBe(true);
@@ -77,9 +75,7 @@ describe('codex (real CLI), unattended', () => {
     expect(spawned.code, spawned.stderr).toBe(0);
     const { id, branch } = JSON.parse(spawned.stdout) as { id: string; branch: string };
     expect(real.readinessTimeouts()).toEqual([]);
-    const done = await server.waitForTurn((t) => t.toolResults.length > 0, 120_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}; the screen:\n${screen(id)}`);
-    });
+    const done = await real.waitForTurn(id, (t) => t.toolResults.length > 0);
     expect(done.toolResults.map((r) => r.output).join(' '), screen(id)).toContain('COMMITTED');
     await vi.waitFor(() => expect(execFileSync('git', ['log', '--format=%s', `main..${branch}`], { cwd: repo, encoding: 'utf8' }).trim()).toBe('agent commit'), { timeout: 10_000, interval: 100 });
     // Per launch only: no trust or sandbox root was written to the user's config.toml (Codex adds its own TUI notes).

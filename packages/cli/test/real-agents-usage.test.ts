@@ -66,7 +66,7 @@ for (const c of CASES) {
       // The first request once the model has answered the spawn prompt and the agent sits idle at its
       // prompt: a message typed while the CLI still starts or works on its first turn may be dropped
       // by the CLI (not what these tests are about).
-      await real.server.waitForTurn((t) => t.tools.length > 0 && t.newUserText.includes('hello'), 120_000);
+      await real.waitForTurn(id, (t) => t.tools.length > 0 && t.newUserText.includes('hello'));
       await vi.waitFor(
         async () => {
           const s = await row();
