@@ -1,5 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -125,6 +126,26 @@ describe('tmux runtime', () => {
     await vi.waitFor(async () => {
       if (!(await env.runtime.isAlive(again))) throw new Error('waiting for the restarted agent');
     }, WAIT);
+  });
+
+  it('keeps the last words and exit status of agents that fail the moment they start (tmux often lost them)', async () => {
+    // tmux marks a pane dead when its process exits and then reads nothing more from its terminal:
+    // a program that prints and exits before tmux has set the pane up left a blank screen in about
+    // one start in four when ten start at once. Sixty such starts, ten at a time.
+    const env = await newRuntime();
+    const handles: RuntimeHandle[] = [];
+    for (let batch = 0; batch < 6; batch++) {
+      handles.push(...(await Promise.all(Array.from({ length: 10 }, (_, i) => start(env, ['sh', '-c', `echo 'Loading config'; echo 'Error: API key ${batch * 10 + i} is invalid'; exit 3`])))));
+    }
+    await vi.waitFor(async () => {
+      const alive = await env.runtime.aliveMany(handles);
+      if (handles.some((h) => alive.get(h.id) !== false)) throw new Error('waiting for every agent to exit');
+    }, WAIT);
+    const screens = await Promise.all(handles.map((h) => env.runtime.capture(h, { lines: 20 })));
+    const lost = handles.filter((_, i) => !screens[i]?.includes(`Error: API key ${i} is invalid`)).map((h) => h.id);
+    expect(lost).toEqual([]);
+    const statuses = execFileSync('tmux', ['list-panes', '-a', '-F', '#{session_name} #{pane_dead_status}'], { encoding: 'utf8' });
+    for (const h of handles) expect(statuses).toContain(`${h.id} 3\n`);
   });
 
   it('refuses to start a session whose agent is still running', async () => {
