@@ -2,7 +2,9 @@
 // conversation, processing the paste on a loaded machine) keeps the message in its input box,
 // unsent. ao reads the box after each delivery (the agent plugin's readInput) and presses Enter
 // again while it still holds the message. Here a program drawing Claude Code's 2.x input box, run
-// as `claude` by the real claude-code plugin in real tmux, drops the first Enter after each paste.
+// as `claude` by the real claude-code plugin in real tmux, drops the first Enter after each paste;
+// or (DISCARD_FIRST_PASTE) discards the first paste whole, as keys a TUI gets before it reads its
+// input are lost: the screen stays as it was, and ao pastes the message once more.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -17,6 +19,8 @@ const said = [];
 let box = '';
 let pasting = false;
 let dropNextEnter = false;
+const dropsEnters = process.env.DISCARD_FIRST_PASTE !== '1';
+let discarding = !dropsEnters;
 const rule = '─'.repeat(60);
 const draw = () => {
   const lines = ['Claude Code (scripted stand-in)', '', ...said.map((s) => '● got: ' + s.replace(/\n/g, ' / ')), '', rule];
@@ -30,9 +34,17 @@ draw();
 let pending = '';
 process.stdin.on('data', (chunk) => {
   pending += chunk.toString('utf8');
+  if (discarding) {
+    // Everything up to and with the Enter after the first paste is lost, and nothing is redrawn.
+    const end = pending.indexOf('\x1b[201~\r');
+    if (end < 0) return;
+    pending = pending.slice(end + 7);
+    discarding = false;
+    if (pending === '') return;
+  }
   for (;;) {
     if (pending.startsWith('\x1b[200~')) { pasting = true; pending = pending.slice(6); continue; }
-    if (pending.startsWith('\x1b[201~')) { pasting = false; dropNextEnter = true; pending = pending.slice(6); continue; }
+    if (pending.startsWith('\x1b[201~')) { pasting = false; dropNextEnter = dropsEnters; pending = pending.slice(6); continue; }
     if (pending === '' || (pending.startsWith('\x1b') && pending.length < 6)) break;
     const ch = pending[0];
     pending = pending.slice(1);
@@ -71,6 +83,13 @@ afterEach(async () => {
 
 const ao = (...args: string[]) => runAoAsync(args, { cwd: env.repo, env: { AO_HOME: env.home, ...processEnv } });
 
+const messageEvents = (id: string) =>
+  readFileSync(join(env.home, 'projects', 'app', 'sessions', `${id}.events.jsonl`), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; data?: Record<string, unknown> })
+    .filter((e) => e.type === 'message.sent');
+
 const submitted = (): string[] =>
   existsSync(submissions)
     ? readFileSync(submissions, 'utf8')
@@ -94,13 +113,27 @@ it('a message whose Enter the CLI dropped is submitted by pressing Enter again, 
   expect(prompt).toContain('Your task:\n\nRemember the word papaya.\n');
   expect(message).toBe('Which word did I ask you to remember?\nAnswer in one word.');
   expect(more).toEqual([]);
-  const events = readFileSync(join(env.home, 'projects', 'app', 'sessions', `${id}.events.jsonl`), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { type: string; data?: Record<string, unknown> });
-  const sentEvents = events.filter((e) => e.type === 'message.sent');
-  expect(sentEvents.map((e) => [e.data?.extraEnters, e.data?.unconfirmed])).toEqual([
+  expect(messageEvents(id).map((e) => [e.data?.extraEnters, e.data?.unconfirmed])).toEqual([
     [1, undefined],
     [1, undefined],
+  ]);
+}, 90_000);
+
+it('a paste the CLI never got (its screen unchanged since before it) is pasted once more, and arrives once', async () => {
+  processEnv.DISCARD_FIRST_PASTE = '1';
+  const spawned = await ao('spawn', '--prompt', 'Remember the word papaya.');
+  expect(spawned.code, spawned.stderr).toBe(0);
+  const id = spawned.stdout.trim();
+  await until(() => submitted().length >= 1, 30_000, `the prompt to be submitted; the screen:\n${env.screen(id)}`);
+  const sent = await ao('send', id, 'Which word?');
+  expect(sent.code, sent.stderr).toBe(0);
+  await until(() => submitted().length >= 2, 30_000, `the message to be submitted; the screen:\n${env.screen(id)}`);
+  const [prompt, message, ...more] = submitted();
+  expect(prompt).toContain('Your task:\n\nRemember the word papaya.\n');
+  expect(message).toBe('Which word?');
+  expect(more).toEqual([]);
+  expect(messageEvents(id).map((e) => [e.data?.extraPastes, e.data?.unconfirmed])).toEqual([
+    [1, undefined],
+    [undefined, undefined],
   ]);
 }, 90_000);

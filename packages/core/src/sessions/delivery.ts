@@ -89,20 +89,22 @@ export async function deliver(
       crashPoint('message.sending');
       // The submission is confirmed in the agent's input box when the message can be told apart
       // there: the box did not hold it before the paste (a menu answer is keys, not a message).
+      const submitDelayMs = agent?.submitDelayMs;
+      const paste = () => runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
       let confirm = false;
       if (answer) {
         await sendKeys(runtime, handle, answer.keys);
       } else {
         const before = reads && screen !== undefined ? reads.readInput(screen) : undefined;
         confirm = before !== undefined && !holdsMessage(before, text);
-        const submitDelayMs = agent?.submitDelayMs;
-        await runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
+        await paste();
       }
       options.onDelivered?.();
       crashPoint('message.pasted');
-      const confirmation = confirm && reads ? await confirmSubmitted(runtime, handle, text, reads, options.clock ?? systemClock) : undefined;
+      const confirmation = confirm && reads && screen !== undefined ? await confirmSubmitted(runtime, handle, text, reads, options.clock ?? systemClock, { before: screen, paste }) : undefined;
+      const checked = { ...(confirmation?.enters ? { extraEnters: confirmation.enters } : {}), ...(confirmation?.pastes ? { extraPastes: confirmation.pastes } : {}), ...(confirmation?.confirmed === false ? { unconfirmed: true } : {}) };
       const sent = await store.append(project, id, [
-        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...(confirmation?.enters ? { extraEnters: confirmation.enters } : {}), ...(confirmation?.confirmed === false ? { unconfirmed: true } : {}), ...options.data } },
+        { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...checked, ...options.data } },
       ]);
       crashPoint('message.sent');
       await runtime.forgetDelivery?.(handle, deliveryId).catch(() => undefined);
@@ -156,6 +158,12 @@ const SUBMIT_SETTLE_MS = 1_000;
 /** Enters pressed again at most (1 + 2 + 4 + 8 s of settling), and how long the confirmation may take in all. */
 const MAX_EXTRA_ENTERS = 4;
 const CONFIRM_TIMEOUT_MS = 25_000;
+/**
+ * How long the screen must stay exactly as it was before the paste (the box empty, nothing drawn)
+ * before the message is taken to be lost and pasted once more. Every CLI redraws at once when a
+ * paste reaches it (the box, the transcript, a spinner); a screen this long untouched never got it.
+ */
+const LOST_PASTE_SETTLE_MS = 3_000;
 
 type ReadsInput = Pick<Agent, 'readMenu'> & Required<Pick<Agent, 'readInput'>>;
 
@@ -164,8 +172,10 @@ type ReadsInput = Pick<Agent, 'readMenu'> & Required<Pick<Agent, 'readInput'>>;
  * reads its screen) still holds the message on a screen that has settled, the Enter was dropped
  * (a TUI busy rendering or processing the paste takes keys asynchronously); press it again. An
  * extra Enter on an empty box submits nothing, so one pressed just as the first was taken is
- * harmless. Returns how many Enters were pressed again, and whether the box let the message go
- * (false: it still held it after the last one; recorded on `message.sent` as `unconfirmed`).
+ * harmless. A screen that stays exactly as it was before the paste (`before`) never got the text
+ * (keys a TUI discarded while it set its input up): it is pasted once more (`paste`). Returns how
+ * many Enters and pastes were repeated, and whether the box let the message go (false: it still
+ * held it after the last Enter; recorded on `message.sent` as `unconfirmed`).
  */
 export async function confirmSubmitted(
   runtime: Runtime,
@@ -173,22 +183,33 @@ export async function confirmSubmitted(
   text: string,
   agent: ReadsInput,
   clock: Clock,
-): Promise<{ enters: number; confirmed: boolean }> {
+  lost?: { before: string; paste: () => Promise<void> },
+): Promise<{ enters: number; pastes: number; confirmed: boolean }> {
   const deadline = clock.now() + CONFIRM_TIMEOUT_MS;
   let enters = 0;
+  let pastes = 0;
   let last: string | undefined;
   let stableSince = clock.now();
   for (;;) {
     const screen = await runtime.capture(handle, { lines: 0 }).catch(() => undefined);
-    if (screen === undefined) return { enters, confirmed: true };
+    if (screen === undefined) return { enters, pastes, confirmed: true };
     // A menu on screen (the reply's permission prompt) takes no Enter: the message was taken.
-    if (agent.readMenu?.(screen)) return { enters, confirmed: true };
-    const input = agent.readInput(screen);
-    if (input === undefined || !holdsMessage(input, text)) return { enters, confirmed: true };
+    if (agent.readMenu?.(screen)) return { enters, pastes, confirmed: true };
     if (screen !== last) {
       last = screen;
       stableSince = clock.now();
-    } else if (clock.now() - stableSince >= SUBMIT_SETTLE_MS * 2 ** enters) {
+    }
+    const settled = clock.now() - stableSince;
+    const input = agent.readInput(screen);
+    if (input === undefined || !holdsMessage(input, text)) {
+      // Taken, unless nothing at all has happened on the screen since before the paste.
+      if (!lost || pastes > 0 || enters > 0 || screen !== lost.before) return { enters, pastes, confirmed: true };
+      if (settled >= LOST_PASTE_SETTLE_MS) {
+        if (!(await lost.paste().then(() => true, () => false))) break;
+        pastes++;
+        last = undefined;
+      }
+    } else if (settled >= SUBMIT_SETTLE_MS * 2 ** enters) {
       if (enters >= MAX_EXTRA_ENTERS) break;
       // A failed key press (the agent just exited) ends the confirmation, not the delivery.
       if (!(await sendKeys(runtime, handle, ['Enter']).then(() => true, () => false))) break;
@@ -198,7 +219,7 @@ export async function confirmSubmitted(
     if (clock.now() >= deadline) break;
     await clock.sleep(100);
   }
-  return { enters, confirmed: false };
+  return { enters, pastes, confirmed: false };
 }
 
 /**
