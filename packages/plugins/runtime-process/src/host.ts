@@ -31,6 +31,8 @@ export interface PtyHostOptions {
 export interface PtySendOptions {
   submit?: boolean;
   bracketedPaste?: boolean;
+  /** A pause between the text and its Enter (the agent's `submitDelayMs`). */
+  submitDelayMs?: number;
 }
 
 export interface PtyHost {
@@ -271,7 +273,13 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       const body = neutralizePasteMarkers(text).replace(/\r?\n/g, '\r');
       const paste = sendOptions.bracketedPaste !== false && entry.output.screen.bracketedPaste;
       entry.pty.write(paste ? `${PASTE_START}${body}${PASTE_END}` : body);
-      if (sendOptions.submit !== false) entry.pty.write('\r');
+      if (sendOptions.submit === false) return;
+      if (sendOptions.submitDelayMs) {
+        await clock.sleep(sendOptions.submitDelayMs);
+        running(id, 'submit text').pty.write('\r');
+      } else {
+        entry.pty.write('\r');
+      }
     },
 
     resize(id, cols, rows) {

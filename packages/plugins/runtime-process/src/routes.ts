@@ -51,6 +51,7 @@ export function createPtyRouter(host: PtyHost): Router {
           await host.sendText(params.id as string, body.text, {
             ...(body.submit === undefined ? {} : { submit: body.submit }),
             ...(body.bracketedPaste === undefined ? {} : { bracketedPaste: body.bracketedPaste }),
+            ...(body.submitDelayMs ? { submitDelayMs: body.submitDelayMs } : {}),
           });
           return ok;
         },

@@ -138,6 +138,7 @@ export function createProcessRuntime(config: ProcessRuntimeConfig, ctx: PluginCo
         text,
         ...(options.submit === undefined ? {} : { submit: options.submit }),
         ...(options.bracketedPaste === undefined ? {} : { bracketedPaste: options.bracketedPaste }),
+        ...(options.submitDelayMs ? { submitDelayMs: options.submitDelayMs } : {}),
       };
       try {
         await request(ptyPath(handle.id, 'send'), body);

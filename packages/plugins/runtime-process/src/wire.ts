@@ -25,6 +25,8 @@ export const ptySendBodySchema = z
     submit: z.boolean().optional(),
     /** Wrap in bracketed-paste markers when the program enabled that mode. Default true. */
     bracketedPaste: z.boolean().optional(),
+    /** A pause between the text and its Enter, for agents that drop an Enter in the same burst as a paste (the agent's `submitDelayMs`). */
+    submitDelayMs: z.number().int().min(0).max(10_000).optional(),
   })
   .strict();
 export type PtySendRequest = z.infer<typeof ptySendBodySchema>;

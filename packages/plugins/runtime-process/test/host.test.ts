@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isAoError, silentLogger } from '@ao/core/plugin';
+import { isAoError, resolvePaths, silentLogger } from '@ao/core/plugin';
 import { ensureFakeAgentBuilt, fakeAgentArgv } from '@ao/testkit/fake-agent';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPtyHost, ptyDir, ptyIdFor, type PtyHost, type PtyRecord } from '../src/index.js';
@@ -154,6 +154,26 @@ describe('pty host', () => {
     await host.sendText(id, 'first\nsecond');
     const screen = await screenOf(host, id, 'got:second');
     expect(screen).toContain('got:first');
+  });
+
+  it('with submitDelayMs, the Enter follows the text only after that pause (on the host clock)', async () => {
+    const { home, root } = await createTestHome();
+    roots.push(root);
+    // A clock whose sleeps end when the test says so: the pause is seen to hold the Enter back.
+    const sleeps: Array<{ ms: number; end: () => void }> = [];
+    const clock = { now: () => Date.now(), sleep: (ms: number) => new Promise<void>((end) => sleeps.push({ ms, end })) };
+    const host = createPtyHost({ paths: resolvePaths({ AO_HOME: home }), logger: silentLogger, stopGraceMs: 1000, clock });
+    hosts.push(host);
+    const { id, pid } = await host.start({ sessionId: 'delayed', cwd: root, argv: sh('while read -r l; do echo "got:$l"; done') });
+    pids.push(pid);
+    const sent = host.sendText(id, 'hello', { submitDelayMs: 250 });
+    await vi.waitFor(() => expect(sleeps.map((s) => s.ms)).toEqual([250]), WAIT);
+    // The text is typed (the terminal echoes it), not yet submitted.
+    const typed = await screenOf(host, id, 'hello');
+    expect(typed).not.toContain('got:hello');
+    sleeps[0]?.end();
+    await sent;
+    await screenOf(host, id, 'got:hello');
   });
 
   it('shutdown ends every program but keeps records and last screens for the next daemon', async () => {
