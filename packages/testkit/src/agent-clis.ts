@@ -50,11 +50,15 @@ export async function ensureAgentClis(): Promise<string> {
       // install scripts stay off, and the two CLIs whose launcher must be pointed at its binary
       // get exactly that step, which reads only what npm already unpacked.
       const run = promisify(execFile);
-      await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', ...wanted.filter((w) => w !== 'linked')], {
-        cwd: AGENT_CLI_DIR,
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: 600_000,
-      });
+      // Twice at most: a registry hiccup on a CI machine should not fail the whole suite (npm's own
+      // retries cover one request, not an install cut off half-way).
+      const install = () =>
+        run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', '--fetch-retries=4', ...wanted.filter((w) => w !== 'linked')], {
+          cwd: AGENT_CLI_DIR,
+          maxBuffer: 16 * 1024 * 1024,
+          timeout: 600_000,
+        });
+      await install().catch(install);
       for (const [pkg, script] of [
         ['@anthropic-ai/claude-code', 'install.cjs'],
         ['opencode-ai', 'postinstall.mjs'],
