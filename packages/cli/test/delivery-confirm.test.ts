@@ -4,7 +4,9 @@
 // again while it still holds the message. Here a program drawing Claude Code's 2.x input box, run
 // as `claude` by the real claude-code plugin in real tmux, drops the first Enter after each paste;
 // or (DISCARD_FIRST_PASTE) discards the first paste whole, as keys a TUI gets before it reads its
-// input are lost: the screen stays as it was, and ao pastes the message once more.
+// input are lost: the screen stays as it was, and ao pastes the message once more; or
+// (LOADING_AFTER_FIRST_PASTE) keeps redrawing a loading line for a while after its first paste
+// before it draws the box with the message, dropping the Enter (a resumed conversation loading).
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -21,10 +23,12 @@ let pasting = false;
 let dropNextEnter = false;
 const dropsEnters = process.env.DISCARD_FIRST_PASTE !== '1';
 let discarding = !dropsEnters;
+let loading = process.env.LOADING_AFTER_FIRST_PASTE === '1' ? -1 : 0;
 const rule = '─'.repeat(60);
 const draw = () => {
   const lines = ['Claude Code (scripted stand-in)', '', ...said.map((s) => '● got: ' + s.replace(/\n/g, ' / ')), '', rule];
-  box.split('\n').forEach((l, i) => lines.push((i === 0 ? '❯ ' : '  ') + l));
+  if (loading > 0) lines.splice(1, 0, 'Loading the conversation… ' + loading);
+  (loading > 0 ? '' : box).split('\n').forEach((l, i) => lines.push((i === 0 ? '❯ ' : '  ') + l));
   lines.push(rule, '  ? for shortcuts');
   process.stdout.write('\x1b[2J\x1b[H' + lines.join('\r\n'));
 };
@@ -44,7 +48,20 @@ process.stdin.on('data', (chunk) => {
   }
   for (;;) {
     if (pending.startsWith('\x1b[200~')) { pasting = true; pending = pending.slice(6); continue; }
-    if (pending.startsWith('\x1b[201~')) { pasting = false; dropNextEnter = dropsEnters; pending = pending.slice(6); continue; }
+    if (pending.startsWith('\x1b[201~')) {
+      pasting = false;
+      dropNextEnter = dropsEnters;
+      pending = pending.slice(6);
+      if (loading < 0) {
+        loading = 15;
+        const tick = setInterval(() => {
+          loading--;
+          if (loading === 0) clearInterval(tick);
+          draw();
+        }, 100);
+      }
+      continue;
+    }
     if (pending === '' || (pending.startsWith('\x1b') && pending.length < 6)) break;
     const ch = pending[0];
     pending = pending.slice(1);
@@ -136,4 +153,16 @@ it('a paste the CLI never got (its screen unchanged since before it) is pasted o
     [1, undefined],
     [undefined, undefined],
   ]);
+}, 90_000);
+
+it('a message pasted while the CLI still draws something else, its Enter dropped, is seen in the box once drawn and submitted', async () => {
+  processEnv.LOADING_AFTER_FIRST_PASTE = '1';
+  const spawned = await ao('spawn', '--prompt', 'Remember the word papaya.');
+  expect(spawned.code, spawned.stderr).toBe(0);
+  const id = spawned.stdout.trim();
+  await until(() => submitted().length >= 1, 30_000, `the prompt to be submitted; the screen:\n${env.screen(id)}`);
+  const [prompt, ...more] = submitted();
+  expect(prompt).toContain('Your task:\n\nRemember the word papaya.\n');
+  expect(more).toEqual([]);
+  expect(messageEvents(id).map((e) => [e.data?.extraEnters, e.data?.extraPastes, e.data?.unconfirmed])).toEqual([[1, undefined, undefined]]);
 }, 90_000);

@@ -95,8 +95,9 @@ export async function deliver(
       if (answer) {
         await sendKeys(runtime, handle, answer.keys);
       } else {
+        // A box that already held the text (typed there by hand) cannot show whether it was taken.
         const before = reads && screen !== undefined ? reads.readInput(screen) : undefined;
-        confirm = before !== undefined && !holdsMessage(before, text);
+        confirm = reads !== undefined && screen !== undefined && !(before !== undefined && holdsMessage(before, text));
         await paste();
       }
       options.onDelivered?.();
@@ -168,14 +169,29 @@ const LOST_PASTE_SETTLE_MS = 3_000;
 type ReadsInput = Pick<Agent, 'readMenu'> & Required<Pick<Agent, 'readInput'>>;
 
 /**
- * Confirms that the agent took the message it was just sent: while its input box (as the agent
- * reads its screen) still holds the message on a screen that has settled, the Enter was dropped
- * (a TUI busy rendering or processing the paste takes keys asynchronously); press it again. An
- * extra Enter on an empty box submits nothing, so one pressed just as the first was taken is
- * harmless. A screen that stays exactly as it was before the paste (`before`) never got the text
- * (keys a TUI discarded while it set its input up): it is pasted once more (`paste`). Returns how
- * many Enters and pastes were repeated, and whether the box let the message go (false: it still
- * held it after the last Enter; recorded on `message.sent` as `unconfirmed`).
+ * How long a message never seen in the box may leave the screen changing (a spinner: the agent
+ * took it and works) before it counts as taken.
+ */
+const UNSEEN_MAX_MS = 5_000;
+
+/**
+ * Confirms that the agent took the message it was just sent, from its screen (`before`: the screen
+ * just before the paste):
+ *
+ * - While its input box (as the agent reads its screen) holds the message on a screen that has
+ *   settled, the Enter was dropped (a TUI busy rendering or processing the paste takes keys
+ *   asynchronously): press it again. An extra Enter on an empty box submits nothing, so one pressed
+ *   just as the first was taken is harmless.
+ * - The message left the box after being seen there, or is newly drawn outside it (the
+ *   transcript): taken.
+ * - Never seen in the box: a CLI that took it at once, one that has not drawn the paste yet (still
+ *   rendering a resumed conversation), or one that never got it. Judged once the screen settles:
+ *   the box then shows it (above), or it is empty on a changed screen (taken), or the screen is
+ *   exactly `before` (never got it: pasted once more, `paste`). A screen that keeps changing (a
+ *   spinner) for `UNSEEN_MAX_MS` counts as taken.
+ *
+ * Returns how many Enters and pastes were repeated, and whether the box let the message go (false:
+ * it still held it after the last Enter; recorded on `message.sent` as `unconfirmed`).
  */
 export async function confirmSubmitted(
   runtime: Runtime,
@@ -183,11 +199,14 @@ export async function confirmSubmitted(
   text: string,
   agent: ReadsInput,
   clock: Clock,
-  lost?: { before: string; paste: () => Promise<void> },
+  { before, paste }: { before: string; paste: () => Promise<void> },
 ): Promise<{ enters: number; pastes: number; confirmed: boolean }> {
-  const deadline = clock.now() + CONFIRM_TIMEOUT_MS;
+  const started = clock.now();
+  const deadline = started + CONFIRM_TIMEOUT_MS;
+  const drawnBefore = timesDrawn(before, text);
   let enters = 0;
   let pastes = 0;
+  let seen = false;
   let last: string | undefined;
   let stableSince = clock.now();
   for (;;) {
@@ -201,20 +220,25 @@ export async function confirmSubmitted(
     }
     const settled = clock.now() - stableSince;
     const input = agent.readInput(screen);
-    if (input === undefined || !holdsMessage(input, text)) {
-      // Taken, unless nothing at all has happened on the screen since before the paste.
-      if (!lost || pastes > 0 || enters > 0 || screen !== lost.before) return { enters, pastes, confirmed: true };
+    if (input !== undefined && holdsMessage(input, text)) {
+      seen = true;
+      if (settled >= SUBMIT_SETTLE_MS * 2 ** enters) {
+        if (enters >= MAX_EXTRA_ENTERS) break;
+        // A failed key press (the agent just exited) ends the confirmation, not the delivery.
+        if (!(await sendKeys(runtime, handle, ['Enter']).then(() => true, () => false))) break;
+        enters++;
+        last = undefined;
+      }
+    } else if (seen || enters > 0 || pastes > 0 || timesDrawn(screen, text) > drawnBefore) {
+      return { enters, pastes, confirmed: true };
+    } else if (screen === before) {
       if (settled >= LOST_PASTE_SETTLE_MS) {
-        if (!(await lost.paste().then(() => true, () => false))) break;
+        if (!(await paste().then(() => true, () => false))) break;
         pastes++;
         last = undefined;
       }
-    } else if (settled >= SUBMIT_SETTLE_MS * 2 ** enters) {
-      if (enters >= MAX_EXTRA_ENTERS) break;
-      // A failed key press (the agent just exited) ends the confirmation, not the delivery.
-      if (!(await sendKeys(runtime, handle, ['Enter']).then(() => true, () => false))) break;
-      enters++;
-      last = undefined;
+    } else if (settled >= SUBMIT_SETTLE_MS || clock.now() - started >= UNSEEN_MAX_MS) {
+      return { enters, pastes, confirmed: true };
     }
     if (clock.now() >= deadline) break;
     await clock.sleep(100);
@@ -222,12 +246,19 @@ export async function confirmSubmitted(
   return { enters, pastes, confirmed: false };
 }
 
+/** How many times the start of `text` is drawn on `screen` (whitespace as the TUI wraps it). */
+function timesDrawn(screen: string, text: string): number {
+  const start = flat(text).slice(0, 24);
+  return start.length < 8 ? 0 : flat(screen).split(start).length - 1;
+}
+
+const flat = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
 /**
  * Whether input box text `input` is message `text`: the box shows its start (whitespace as the
  * TUI wraps it), or the placeholder a TUI shows for a long paste ("[Pasted text #1 +33 lines]").
  */
 export function holdsMessage(input: string, text: string): boolean {
-  const flat = (s: string) => s.replace(/\s+/g, ' ').trim();
   const box = flat(input);
   if (box === '') return false;
   if (/^\[Pasted text #\d+/.test(box)) return true;
