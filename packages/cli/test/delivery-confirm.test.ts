@@ -21,8 +21,10 @@ const said = [];
 let box = '';
 let pasting = false;
 let dropNextEnter = false;
-const dropsEnters = process.env.DISCARD_FIRST_PASTE !== '1';
-let discarding = !dropsEnters;
+// DISCARD_FIRST_PASTE: '1' discards the first paste, 'all' every one; either way Enters are kept.
+const discards = process.env.DISCARD_FIRST_PASTE;
+const dropsEnters = !discards;
+let discarding = Boolean(discards);
 let loading = process.env.LOADING_AFTER_FIRST_PASTE === '1' ? -1 : 0;
 const rule = '─'.repeat(60);
 const draw = () => {
@@ -43,7 +45,7 @@ process.stdin.on('data', (chunk) => {
     const end = pending.indexOf('\x1b[201~\r');
     if (end < 0) return;
     pending = pending.slice(end + 7);
-    discarding = false;
+    discarding = discards === 'all';
     if (pending === '') return;
   }
   for (;;) {
@@ -165,4 +167,13 @@ it('a message pasted while the CLI still draws something else, its Enter dropped
   expect(prompt).toContain('Your task:\n\nRemember the word papaya.\n');
   expect(more).toEqual([]);
   expect(messageEvents(id).map((e) => [e.data?.extraEnters, e.data?.extraPastes, e.data?.unconfirmed])).toEqual([[1, undefined, undefined]]);
+}, 90_000);
+
+it('a CLI that never gets any paste: pasted twice in all, then recorded as unconfirmed; the spawn does not hang', async () => {
+  processEnv.DISCARD_FIRST_PASTE = 'all';
+  const spawned = await ao('spawn', '--prompt', 'Remember the word papaya.');
+  expect(spawned.code, spawned.stderr).toBe(0);
+  const id = spawned.stdout.trim();
+  expect(submitted(), env.screen(id)).toEqual([]);
+  expect(messageEvents(id).map((e) => [e.data?.extraPastes, e.data?.unconfirmed])).toEqual([[1, true]]);
 }, 90_000);

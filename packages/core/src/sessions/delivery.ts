@@ -187,11 +187,12 @@ const UNSEEN_MAX_MS = 5_000;
  * - Never seen in the box: a CLI that took it at once, one that has not drawn the paste yet (still
  *   rendering a resumed conversation), or one that never got it. Judged once the screen settles:
  *   the box then shows it (above), or it is empty on a changed screen (taken), or the screen is
- *   exactly `before` (never got it: pasted once more, `paste`). A screen that keeps changing (a
- *   spinner) for `UNSEEN_MAX_MS` counts as taken.
+ *   exactly `before` (never got it: pasted once more, `paste`, and judged again the same way). A
+ *   screen that keeps changing (a spinner) for `UNSEEN_MAX_MS` counts as taken.
  *
- * Returns how many Enters and pastes were repeated, and whether the box let the message go (false:
- * it still held it after the last Enter; recorded on `message.sent` as `unconfirmed`).
+ * Returns how many Enters and pastes were repeated, and whether the message was taken (false: the
+ * box still held it after the last Enter, or the screen did not change for the second paste either;
+ * recorded on `message.sent` as `unconfirmed`).
  */
 export async function confirmSubmitted(
   runtime: Runtime,
@@ -201,8 +202,8 @@ export async function confirmSubmitted(
   clock: Clock,
   { before, paste }: { before: string; paste: () => Promise<void> },
 ): Promise<{ enters: number; pastes: number; confirmed: boolean }> {
-  const started = clock.now();
-  const deadline = started + CONFIRM_TIMEOUT_MS;
+  let unseenSince = clock.now();
+  const deadline = unseenSince + CONFIRM_TIMEOUT_MS;
   const drawnBefore = timesDrawn(before, text);
   let enters = 0;
   let pastes = 0;
@@ -229,15 +230,17 @@ export async function confirmSubmitted(
         enters++;
         last = undefined;
       }
-    } else if (seen || enters > 0 || pastes > 0 || timesDrawn(screen, text) > drawnBefore) {
+    } else if (seen || timesDrawn(screen, text) > drawnBefore) {
       return { enters, pastes, confirmed: true };
     } else if (screen === before) {
       if (settled >= LOST_PASTE_SETTLE_MS) {
-        if (!(await paste().then(() => true, () => false))) break;
+        // Once only: a screen that did not change for the second paste either is `unconfirmed`.
+        if (pastes > 0 || !(await paste().then(() => true, () => false))) break;
         pastes++;
         last = undefined;
+        unseenSince = clock.now();
       }
-    } else if (settled >= SUBMIT_SETTLE_MS || clock.now() - started >= UNSEEN_MAX_MS) {
+    } else if (settled >= SUBMIT_SETTLE_MS || clock.now() - unseenSince >= UNSEEN_MAX_MS) {
       return { enters, pastes, confirmed: true };
     }
     if (clock.now() >= deadline) break;
