@@ -144,8 +144,11 @@ describe('tmux runtime', () => {
     const screens = await Promise.all(handles.map((h) => env.runtime.capture(h, { lines: 20 })));
     const lost = handles.filter((_, i) => !screens[i]?.includes(`Error: API key ${i} is invalid`)).map((h) => h.id);
     expect(lost).toEqual([]);
-    const statuses = execFileSync('tmux', ['list-panes', '-a', '-F', '#{session_name} #{pane_dead_status}'], { encoding: 'utf8' });
-    for (const h of handles) expect(statuses).toContain(`${h.id} 3\n`);
+    // tmux may see the terminal close before it reaps the process: the status follows shortly.
+    await vi.waitFor(() => {
+      const statuses = execFileSync('tmux', ['list-panes', '-a', '-F', '#{session_name} #{pane_dead_status}'], { encoding: 'utf8' });
+      for (const h of handles) expect(statuses).toContain(`${h.id} 3\n`);
+    }, WAIT);
   });
 
   it('refuses to start a session whose agent is still running', async () => {
