@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { flushLogs } from '@ao/core';
 import { createPluginContext, type Agent } from '@ao/core/plugin';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { claudeProjectDir } from '../src/index.js';
@@ -17,6 +18,8 @@ beforeEach(async () => {
   await mkdir(workspace, { recursive: true });
 });
 afterEach(async () => {
+  // The plugin's file logger (under root) opens its file after the first line: let it finish first.
+  await flushLogs();
   await rm(root, { recursive: true, force: true });
 });
 

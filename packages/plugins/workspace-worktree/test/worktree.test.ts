@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flushLogs } from '@ao/core';
 import { createPluginContext, type Workspace, type WorkspaceCreateOptions } from '@ao/core/plugin';
 import { createTempDir, createTempRepo, type TempDir, type TempRepo } from '@ao/testkit/temp-repo';
 import plugin from '../src/index.js';
@@ -20,6 +21,8 @@ describe('worktree workspace', () => {
   });
 
   afterEach(async () => {
+    // The plugin's file logger (under tmp) opens its file after the first line: let it finish first.
+    await flushLogs();
     await repo.cleanup();
     await tmp.cleanup();
   });
