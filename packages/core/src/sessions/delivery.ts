@@ -87,22 +87,22 @@ export async function deliver(
       const intent = { deliveryId, handle: handle.id, startedAt: session.startedAt, chars: text.length, ...answered };
       await store.append(project, id, [{ type: 'message.sending', key: `sending:${deliveryId}`, data: intent }]);
       crashPoint('message.sending');
-      // The submission is confirmed in the agent's input box when the message can be told apart
-      // there: the box did not hold it before the paste (a menu answer is keys, not a message).
       const submitDelayMs = agent?.submitDelayMs;
       const paste = () => runtime.sendText(handle, text, { submit: true, bracketedPaste: true, deliveryId, ...(submitDelayMs ? { submitDelayMs } : {}) });
-      let confirm = false;
+      // The screen before the paste, when the submission is confirmed against it: the agent reads
+      // its input box, and the box did not hold the message yet (a menu answer is keys, not a message).
+      let confirmFrom: string | undefined;
       if (answer) {
         await sendKeys(runtime, handle, answer.keys);
       } else {
         // A box that already held the text (typed there by hand) cannot show whether it was taken.
         const before = reads && screen !== undefined ? reads.readInput(screen) : undefined;
-        confirm = reads !== undefined && screen !== undefined && !(before !== undefined && holdsMessage(before, text));
+        if (reads && !(before !== undefined && holdsMessage(before, text))) confirmFrom = screen;
         await paste();
       }
       options.onDelivered?.();
       crashPoint('message.pasted');
-      const confirmation = confirm && reads && screen !== undefined ? await confirmSubmitted(runtime, handle, text, reads, options.clock ?? systemClock, { before: screen, paste }) : undefined;
+      const confirmation = reads && confirmFrom !== undefined ? await confirmSubmitted(runtime, handle, text, reads, options.clock ?? systemClock, { before: confirmFrom, paste }) : undefined;
       const checked = { ...(confirmation?.enters ? { extraEnters: confirmation.enters } : {}), ...(confirmation?.pastes ? { extraPastes: confirmation.pastes } : {}), ...(confirmation?.confirmed === false ? { unconfirmed: true } : {}) };
       const sent = await store.append(project, id, [
         { type: 'message.sent', key: `sent:${deliveryId}`, data: { deliveryId, chars: text.length, preview: preview(text), ...answered, ...checked, ...options.data } },
@@ -251,11 +251,15 @@ export async function confirmSubmitted(
 
 /** How many times the start of `text` is drawn on `screen` (whitespace as the TUI wraps it). */
 function timesDrawn(screen: string, text: string): number {
-  const start = flat(text).slice(0, 24);
+  const start = messageStart(text);
   return start.length < 8 ? 0 : flat(screen).split(start).length - 1;
 }
 
+/** Text on one line, whitespace runs as one space (as a TUI wraps and indents it). */
 const flat = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/** What a TUI shows of a message for sure, wherever it draws it: its first 24 characters, flattened. */
+const messageStart = (text: string): string => flat(text).slice(0, 24);
 
 /**
  * Whether input box text `input` is message `text`: the box shows its start (whitespace as the
@@ -265,12 +269,12 @@ export function holdsMessage(input: string, text: string): boolean {
   const box = flat(input);
   if (box === '') return false;
   if (/^\[Pasted text #\d+/.test(box)) return true;
-  const start = flat(text).slice(0, 24);
+  const start = messageStart(text);
   return start !== '' && (box.startsWith(start) || (box.length >= 8 && start.startsWith(box)));
 }
 
 /** One line of at most 80 characters, for event logs and listings. */
 export function preview(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 80 ? `${flat.slice(0, 79)}…` : flat;
+  const line = flat(text);
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 }
